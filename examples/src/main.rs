@@ -1,1 +1,2 @@
-fn main(){}
+//! Example service (being built).
+fn main() {}

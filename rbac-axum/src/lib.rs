@@ -1,1 +1,142 @@
-//! axum
+//! Role-based access control for [axum], declared on handlers, checked by the
+//! compiler, enforced from OAuth 2.0 bearer JWTs.
+//!
+//! ```
+//! use axum::{Router, routing::delete, extract::Path, http::StatusCode};
+//! use rbac_axum::{Authenticator, jsonwebtoken::Algorithm, requires};
+//!
+//! rbac_axum::roles! {
+//!     admin: editor => ["users:write"],
+//!     editor: viewer => ["posts:write"],
+//!     viewer => ["posts:read"],
+//!     scopes: ["users:write", "posts:read", "posts:write"],
+//! }
+//!
+//! #[requires(role = "admin", scope = "users:write")]
+//! async fn delete_user(Path(id): Path<u64>) -> StatusCode {
+//!     StatusCode::NO_CONTENT
+//! }
+//!
+//! # fn main() -> Result<(), rbac_axum::ConfigError> {
+//! let authenticator = Authenticator::builder::<Role>()
+//!     .hmac(Algorithm::HS256, b"at least 32 bytes of secret material")
+//!     .build()?;
+//! let app: Router = Router::new()
+//!     .route("/users/{id}", delete(delete_user))
+//!     .with_state(authenticator);
+//! # Ok(()) }
+//! ```
+//!
+//! A role or scope that `roles!` does not declare is a compile error on the
+//! string literal, naming the closest declared one. At run time the guard
+//! answers, before any other extractor runs:
+//!
+//! | situation | status | `WWW-Authenticate` |
+//! |---|---|---|
+//! | no bearer token | 401 | `Bearer realm="api"` |
+//! | malformed request (empty token, two headers) | 400 | `Bearer …, error="invalid_request"` |
+//! | token not acceptable (signature, alg, exp, nbf, iss, aud) | 401 | `Bearer …, error="invalid_token"` |
+//! | valid token, rights missing | 403 | `Bearer …, error="insufficient_scope", scope="…"` |
+//!
+//! Each with a JSON body `{"error": …, "error_description": …}` that never
+//! repeats the token.
+//!
+//! [axum]: https://docs.rs/axum
+
+pub mod bearer;
+mod claims;
+mod error;
+mod guard;
+mod jwt;
+mod principal;
+
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
+
+pub use claims::ClaimPath;
+pub use error::{AuthError, Rejection};
+pub use jwt::{
+    Authenticator, AuthenticatorBuilder, ConfigError, DEFAULT_MAX_TOKEN_BYTES, TokenError,
+};
+pub use principal::{Auth, Principal};
+pub use rbac_core::{Denial, Expr, Granted, RoleModel, RoleSet, Schema, ScopeSet};
+
+/// The `jsonwebtoken` version this crate verifies with (for `Algorithm`,
+/// `DecodingKey`).
+pub use jsonwebtoken;
+
+/// Declares the application's roles, their inheritance, and its scopes.
+///
+/// ```
+/// rbac_axum::roles! {
+///     /// Runs the site.
+///     admin: editor => ["users:read", "users:write"], // admin has all editor has
+///     editor: viewer => ["posts:write"],
+///     viewer => ["posts:read"],
+///     scopes: ["users:read", "users:write", "posts:read", "posts:write"],
+/// }
+///
+/// assert!(Role::Admin.implies(Role::Viewer));
+/// assert!(!Role::Viewer.implies(Role::Admin));
+/// assert_eq!(Role::from_name("editor"), Some(Role::Editor));
+/// ```
+///
+/// Each entry is `name`, optionally `: parent + parent` (inheritance, which
+/// is transitive and must not form a cycle), optionally `=> [scopes]` (the
+/// scopes a token issuer may grant holders of the role, inherited too). Names
+/// are identifiers or string literals (`"super-admin"`); the generated enum
+/// `Role` has one variant per role in `CamelCase`. `scopes: [...]` lists
+/// every scope `#[requires]` may name; each must be an RFC 6749 scope token.
+///
+/// `#[requires]` finds the declaration at `crate::Role`: invoke `roles!` at
+/// the crate root, or re-export `Role` there (`pub use auth::Role;`), or
+/// name it with `#[requires(model = path::to::Role, ...)]`.
+///
+/// Mistakes are compile errors on the offending name:
+///
+/// ```compile_fail
+/// rbac_axum::roles! {
+///     admin: editor,
+///     editor: admin, // error: role inheritance cycle: `admin` → `editor` → `admin`
+/// }
+/// ```
+#[doc(inline)]
+pub use rbac_macros::roles;
+
+/// Guards an async axum handler with a role and scope requirement.
+///
+/// ```
+/// use axum::{Json, extract::Path, response::IntoResponse};
+/// use rbac_axum::{Auth, requires};
+///
+/// rbac_axum::roles! {
+///     admin: editor, editor: viewer, viewer,
+///     scopes: ["posts:write"],
+/// }
+///
+/// // Every key in one attribute must hold; so must every attribute.
+/// #[requires(role = "admin")]
+/// #[requires(not(role = "viewer"), any(role = "editor", scope = "posts:write"))]
+/// async fn edit_post(auth: Auth, Path(id): Path<u64>, Json(body): Json<String>) -> impl IntoResponse {
+///     format!("{id} edited by {:?}", auth.subject())
+/// }
+/// # fn main() {}
+/// ```
+///
+/// Grammar: `role = "…"`, `scope = "…"`, `all(…)`, `any(…)`, `not(…)`,
+/// nested freely, and `model = path::to::Role` when the roles are not at
+/// `crate::Role`. The macro adds one extractor before the handler's own
+/// arguments, so it runs first; the body and the return type are untouched.
+/// The router state must provide an [`Authenticator`] (`FromRef`).
+///
+/// A name that is not declared fails the build on that name:
+///
+/// ```compile_fail
+/// rbac_axum::roles! { admin, viewer }
+///
+/// #[rbac_axum::requires(role = "admn")] // error: unknown role `admn`; did you mean `admin`?
+/// async fn handler() {}
+/// ```
+#[doc(inline)]
+pub use rbac_macros::requires;

@@ -38,7 +38,7 @@ mod expr;
 mod schema;
 pub mod suggest;
 
-pub use bits::{Bits, RoleSet, ScopeSet, MAX_NAMES};
+pub use bits::{Bits, MAX_NAMES, RoleSet, RoleTag, ScopeSet, ScopeTag};
 pub use decision::{Denial, Granted};
 pub use expr::Expr;
-pub use schema::{Schema, is_scope_token};
+pub use schema::{RoleModel, Schema, is_scope_token};

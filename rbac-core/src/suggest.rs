@@ -87,18 +87,18 @@ impl ConstMessage {
     #[must_use]
     pub const fn push(mut self, text: &str) -> Self {
         let bytes = text.as_bytes();
+        let room = self.buf.len() - self.len;
+        // Cut `text` at its last character boundary that fits: never inside a
+        // character, and never into what is already in the buffer.
+        let mut end = if bytes.len() < room { bytes.len() } else { room };
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
         let mut i = 0;
-        while i < bytes.len() && self.len < self.buf.len() {
+        while i < end {
             self.buf[self.len] = bytes[i];
             self.len += 1;
             i += 1;
-        }
-        // Back off to a character boundary if the text was cut.
-        while self.len > 0 && i < bytes.len() && (self.buf[self.len - 1] & 0xC0) == 0x80 {
-            self.len -= 1;
-        }
-        if self.len > 0 && i < bytes.len() && self.buf[self.len - 1] >= 0xC0 {
-            self.len -= 1;
         }
         self
     }

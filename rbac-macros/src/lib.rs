@@ -1,1 +1,25 @@
-//! macros
+//! Procedural macros behind `rbac-axum`. Depend on `rbac-axum`, which
+//! re-exports them with their documentation; this crate is an implementation
+//! detail and its generated code calls `::rbac_axum::__private` only.
+//!
+//! Each macro goes parse → validate → expand, one module per step.
+
+use proc_macro::TokenStream;
+
+mod name;
+mod requires;
+mod roles;
+
+/// Declares the application's roles, their inheritance and its scopes.
+/// Documented in `rbac-axum`.
+#[proc_macro]
+pub fn roles(input: TokenStream) -> TokenStream {
+    roles::expand(input.into()).unwrap_or_else(syn::Error::into_compile_error).into()
+}
+
+/// Guards an async handler with a role/scope requirement. Documented in
+/// `rbac-axum`.
+#[proc_macro_attribute]
+pub fn requires(args: TokenStream, item: TokenStream) -> TokenStream {
+    requires::expand(args.into(), item.into()).into()
+}

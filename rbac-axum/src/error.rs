@@ -1,0 +1,157 @@
+//! What a refused request gets back: RFC 6750 §3 status, `WWW-Authenticate`
+//! challenge and a JSON body a client developer can act on. Nothing here
+//! ever holds the token or a key.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::response::{IntoResponse, Response};
+use http::StatusCode;
+use http::header::{HeaderValue, WWW_AUTHENTICATE};
+use serde::Serialize;
+
+/// Why a request was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthError {
+    /// No bearer credentials at all: 401 with a bare challenge.
+    #[error("the request has no bearer token")]
+    MissingCredentials,
+    /// The request is malformed: 400 `invalid_request`.
+    #[error("{0}")]
+    InvalidRequest(Cow<'static, str>),
+    /// A token is present but not acceptable: 401 `invalid_token`.
+    #[error("{0}")]
+    InvalidToken(Cow<'static, str>),
+    /// The token is valid but lacks rights: 403 `insufficient_scope`.
+    #[error("{}", insufficient_message(.missing_roles, .missing_scopes, .forbidden))]
+    InsufficientScope {
+        /// Roles that would have satisfied the requirement.
+        missing_roles: Vec<&'static str>,
+        /// Scopes that would have satisfied the requirement.
+        missing_scopes: Vec<&'static str>,
+        /// Roles or scopes held that a `not(...)` excludes.
+        forbidden: Vec<&'static str>,
+    },
+    /// The server is misconfigured (for example no keys, or a handler's
+    /// roles are not the authenticator's): 500. The request is refused.
+    #[error("authorization is not configured correctly on the server")]
+    Misconfigured,
+}
+
+fn insufficient_message(roles: &[&str], scopes: &[&str], forbidden: &[&str]) -> String {
+    let mut parts = Vec::new();
+    if !roles.is_empty() {
+        parts.push(format!("role {}", roles.join(" or ")));
+    }
+    if !scopes.is_empty() {
+        parts.push(format!("scope {}", scopes.join(" ")));
+    }
+    let mut message = if parts.is_empty() {
+        "the token does not grant access to this resource".to_owned()
+    } else {
+        format!("the token lacks the required {}", parts.join(" and "))
+    };
+    if !forbidden.is_empty() {
+        message.push_str(&format!("; access is refused to holders of {}", forbidden.join(", ")));
+    }
+    message
+}
+
+impl AuthError {
+    /// The HTTP status this refusal gets.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AuthError::MissingCredentials | AuthError::InvalidToken(_) => StatusCode::UNAUTHORIZED,
+            AuthError::InvalidRequest(_) => StatusCode::BAD_REQUEST,
+            AuthError::InsufficientScope { .. } => StatusCode::FORBIDDEN,
+            AuthError::Misconfigured => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The RFC 6750 error code, if any.
+    pub fn code(&self) -> Option<&'static str> {
+        match self {
+            AuthError::MissingCredentials => None,
+            AuthError::InvalidRequest(_) => Some("invalid_request"),
+            AuthError::InvalidToken(_) => Some("invalid_token"),
+            AuthError::InsufficientScope { .. } => Some("insufficient_scope"),
+            AuthError::Misconfigured => Some("server_error"),
+        }
+    }
+
+    /// The response for this refusal, challenging for `realm`.
+    pub fn into_response_with_realm(self, realm: &str) -> Response {
+        Rejection { error: self, realm: Arc::from(realm) }.into_response()
+    }
+}
+
+/// A refusal together with the realm to name in the challenge; what the
+/// extractors return as their rejection.
+#[derive(Debug, Clone)]
+pub struct Rejection {
+    /// Why the request was refused.
+    pub error: AuthError,
+    /// The protection space named in `WWW-Authenticate`.
+    pub realm: Arc<str>,
+}
+
+impl Rejection {
+    pub(crate) fn new(error: AuthError, realm: &Arc<str>) -> Self {
+        Self { error, realm: Arc::clone(realm) }
+    }
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    error: &'a str,
+    error_description: String,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    missing_roles: &'a [&'static str],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    missing_scopes: &'a [&'static str],
+}
+
+impl IntoResponse for Rejection {
+    fn into_response(self) -> Response {
+        let error = &self.error;
+        let description = error.to_string();
+        let mut challenge = format!("Bearer realm=\"{}\"", quoted(&self.realm));
+        if let Some(code) = error.code().filter(|_| !matches!(error, AuthError::Misconfigured)) {
+            challenge.push_str(&format!(
+                ", error=\"{code}\", error_description=\"{}\"",
+                quoted(&description)
+            ));
+        }
+        let (missing_roles, missing_scopes): (&[&'static str], &[&'static str]) = match error {
+            AuthError::InsufficientScope { missing_roles, missing_scopes, .. } => {
+                if !missing_scopes.is_empty() {
+                    challenge
+                        .push_str(&format!(", scope=\"{}\"", quoted(&missing_scopes.join(" "))));
+                }
+                (missing_roles, missing_scopes)
+            }
+            _ => (&[], &[]),
+        };
+        let body = Body {
+            error: error.code().unwrap_or("unauthorized"),
+            error_description: description,
+            missing_roles,
+            missing_scopes,
+        };
+        let mut response = (error.status(), Json(body)).into_response();
+        if let (false, Ok(value)) =
+            (matches!(error, AuthError::Misconfigured), HeaderValue::from_str(&challenge))
+        {
+            response.headers_mut().insert(WWW_AUTHENTICATE, value);
+        }
+        response
+    }
+}
+
+/// Text safe inside an RFC 6750 quoted string (`%x20-21 / %x23-5B / %x5D-7E`).
+fn quoted(text: &str) -> String {
+    text.chars()
+        .map(|c| if (' '..='~').contains(&c) && c != '"' && c != '\\' { c } else { '\'' })
+        .collect()
+}

@@ -1,0 +1,133 @@
+//! Who made the request and what they may do: [`Principal`], and the
+//! [`Auth`] extractor that hands it to handlers.
+
+use std::any::TypeId;
+use std::ops::Deref;
+use std::sync::Arc;
+
+use axum::extract::{FromRef, FromRequestParts};
+use http::request::Parts;
+use rbac_core::{Granted, RoleModel, Schema};
+use serde_json::{Map, Value};
+
+use crate::error::Rejection;
+use crate::guard::authenticate;
+use crate::jwt::Authenticator;
+
+/// A verified token's subject, rights and claims.
+#[derive(Debug)]
+pub struct Principal {
+    subject: Option<String>,
+    granted: Granted,
+    scopes: Vec<String>,
+    claims: Map<String, Value>,
+    schema: &'static Schema,
+}
+
+impl Principal {
+    pub(crate) fn new(
+        subject: Option<String>,
+        granted: Granted,
+        scopes: Vec<String>,
+        claims: Map<String, Value>,
+        schema: &'static Schema,
+    ) -> Self {
+        Self { subject, granted, scopes, claims, schema }
+    }
+
+    /// The `sub` claim, if the token has one.
+    pub fn subject(&self) -> Option<&str> {
+        self.subject.as_deref()
+    }
+
+    /// The declared rights held (roles closed under inheritance).
+    pub fn granted(&self) -> &Granted {
+        &self.granted
+    }
+
+    /// Whether the principal has `role`, directly or by inheritance.
+    pub fn has_role<R: RoleModel>(&self, role: R) -> bool {
+        self.is_model::<R>() && self.granted.roles().contains(role.index())
+    }
+
+    /// Every role held, inheritance applied, in declaration order.
+    pub fn roles<R: RoleModel>(&self) -> Vec<R> {
+        if !self.is_model::<R>() {
+            return Vec::new();
+        }
+        self.granted.roles().iter().filter_map(R::from_index).collect()
+    }
+
+    /// Names of the roles held, inheritance applied.
+    pub fn role_names(&self) -> Vec<&'static str> {
+        self.schema.role_names(self.granted.roles()).collect()
+    }
+
+    /// Every scope the token carries, declared or not.
+    pub fn scopes(&self) -> &[String] {
+        &self.scopes
+    }
+
+    /// Whether the token carries `scope`.
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.scopes.iter().any(|s| s == scope)
+    }
+
+    /// All claims of the token.
+    pub fn claims(&self) -> &Map<String, Value> {
+        &self.claims
+    }
+
+    fn is_model<R: RoleModel>(&self) -> bool {
+        // Compare schemas by identity of their declarations' contents.
+        std::ptr::eq(self.schema, R::SCHEMA) || self.schema.roles() == R::SCHEMA.roles()
+    }
+}
+
+/// Extractor for the authenticated principal. After a `#[requires]` guard it
+/// reuses the guard's verification; on its own it authenticates the request
+/// (any valid token) and refuses with 401 otherwise.
+///
+/// ```
+/// use rbac_axum::{Auth, requires};
+///
+/// rbac_axum::roles! { admin: viewer, viewer }
+///
+/// #[requires(role = "viewer")]
+/// async fn me(auth: Auth) -> String {
+///     format!("{} is admin: {}", auth.subject().unwrap_or("?"), auth.has_role(Role::Admin))
+/// }
+/// # fn main() {}
+/// ```
+#[derive(Debug, Clone)]
+pub struct Auth(pub(crate) Arc<Principal>);
+
+impl Deref for Auth {
+    type Target = Principal;
+
+    fn deref(&self) -> &Principal {
+        &self.0
+    }
+}
+
+impl<S> FromRequestParts<S> for Auth
+where
+    Authenticator: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = Rejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        if let Some(auth) = parts.extensions.get::<Auth>() {
+            return Ok(auth.clone());
+        }
+        let authenticator = Authenticator::from_ref(state);
+        let auth = authenticate(parts, &authenticator, "Auth")?;
+        parts.extensions.insert(auth.clone());
+        Ok(auth)
+    }
+}
+
+pub(crate) fn model_id<R: RoleModel>() -> TypeId {
+    TypeId::of::<R>()
+}

@@ -1,0 +1,198 @@
+//! Validation of `#[requires]`: the item must be an async fn, the
+//! arguments a non-empty requirement. Names are checked later, by `const`
+//! evaluation against the `roles!` declaration, since only rustc can see it.
+
+use proc_macro2::{Span, TokenStream};
+use quote::ToTokens;
+use syn::spanned::Spanned;
+use syn::{Attribute, Ident, ItemFn, LitStr, Path};
+
+use super::ast::{Args, Term};
+
+/// A requirement tree whose shape is valid.
+pub(crate) enum Requirement {
+    Role(LitStr),
+    Scope(LitStr),
+    All(Vec<Requirement>),
+    Any(Vec<Requirement>),
+    Not(Box<Requirement>),
+}
+
+/// The requirement of every `#[requires]` on the handler, and where its
+/// roles are declared.
+pub(crate) struct Checked {
+    pub(crate) requirement: Requirement,
+    pub(crate) model: Option<Path>,
+}
+
+const USAGE: &str = "e.g. `#[requires(role = \"admin\")]` or `#[requires(any(role = \"editor\", scope = \"posts:write\"))]`";
+
+pub(crate) fn handler(item: syn::Item) -> syn::Result<ItemFn> {
+    let function = match item {
+        syn::Item::Fn(function) => function,
+        other => {
+            let span = item_keyword_span(&other);
+            return Err(syn::Error::new(
+                span,
+                "`#[requires]` goes on an async handler function, e.g. `async fn delete_user(...)`",
+            ));
+        }
+    };
+    if function.sig.asyncness.is_none() {
+        return Err(syn::Error::new(
+            function.sig.fn_token.span,
+            "`#[requires]` handlers must be async: write `async fn`",
+        ));
+    }
+    if let Some(receiver) = function.sig.receiver() {
+        return Err(syn::Error::new_spanned(
+            receiver,
+            "`#[requires]` handlers are free functions, not methods: remove `self`",
+        ));
+    }
+    Ok(function)
+}
+
+/// Parses this attribute's arguments and those of any further `#[requires]`
+/// on the same function (all must hold), removing the latter.
+pub(crate) fn requirement(
+    args: TokenStream,
+    mut function: ItemFn,
+) -> syn::Result<(ItemFn, Checked)> {
+    let mut lists = vec![(Span::call_site(), args)];
+    let mut kept: Vec<Attribute> = Vec::new();
+    for attr in std::mem::take(&mut function.attrs) {
+        if is_requires(attr.path()) {
+            let tokens = match &attr.meta {
+                syn::Meta::Path(_) => TokenStream::new(),
+                syn::Meta::List(list) => list.tokens.clone(),
+                syn::Meta::NameValue(nv) => {
+                    return Err(syn::Error::new_spanned(
+                        &nv.value,
+                        format!("write `#[requires(...)]`, {USAGE}"),
+                    ));
+                }
+            };
+            lists.push((attr.path().span(), tokens));
+        } else {
+            kept.push(attr);
+        }
+    }
+    function.attrs = kept;
+
+    let mut errors: Option<syn::Error> = None;
+    let mut push = |error: syn::Error| match &mut errors {
+        Some(first) => first.combine(error),
+        None => errors = Some(error),
+    };
+    let mut parts = Vec::new();
+    let mut model: Option<(Ident, Path)> = None;
+    for (span, tokens) in lists {
+        let args: Args = match syn::parse2(tokens) {
+            Ok(args) => args,
+            Err(error) => {
+                push(error);
+                continue;
+            }
+        };
+        if args.terms.is_empty() {
+            push(syn::Error::new(span, format!("`#[requires]` needs a requirement, {USAGE}")));
+            continue;
+        }
+        for term in args.terms {
+            if let Term::Model(key, path) = term {
+                if model.is_some() {
+                    push(syn::Error::new(key.span(), "`model` is given twice"));
+                } else {
+                    model = Some((key, path));
+                }
+                continue;
+            }
+            match lower(term) {
+                Ok(Some(requirement)) => parts.push(requirement),
+                Ok(None) => {}
+                Err(error) => push(error),
+            }
+        }
+    }
+    if let Some(error) = errors {
+        return Err(error);
+    }
+    let requirement = if parts.len() == 1 {
+        parts.pop().map_or(Requirement::All(Vec::new()), |p| p)
+    } else {
+        Requirement::All(parts)
+    };
+    Ok((function, Checked { requirement, model: model.map(|(_, path)| path) }))
+}
+
+fn lower(term: Term) -> syn::Result<Option<Requirement>> {
+    Ok(Some(match term {
+        Term::Role(lit) => Requirement::Role(lit),
+        Term::Scope(lit) => Requirement::Scope(lit),
+        Term::All(key, terms) | Term::Any(key, terms) if terms.is_empty() => {
+            return Err(syn::Error::new(
+                key.span(),
+                format!(
+                    "`{key}()` is empty; list at least one requirement: `{key}(role = \"…\", …)`"
+                ),
+            ));
+        }
+        Term::All(_, terms) => Requirement::All(lower_all(terms)?),
+        Term::Any(_, terms) => Requirement::Any(lower_all(terms)?),
+        Term::Not(key, mut terms) => {
+            if terms.len() != 1 {
+                return Err(syn::Error::new(
+                    key.span(),
+                    "`not(…)` takes exactly one requirement; combine several with `not(any(…))` or `not(all(…))`",
+                ));
+            }
+            match terms.pop().map(lower).transpose()?.flatten() {
+                Some(inner) => Requirement::Not(Box::new(inner)),
+                None => return Ok(None),
+            }
+        }
+        Term::Model(key, _) => {
+            return Err(syn::Error::new(
+                key.span(),
+                "`model = …` belongs at the top level of `#[requires(...)]`",
+            ));
+        }
+    }))
+}
+
+fn lower_all(terms: Vec<Term>) -> syn::Result<Vec<Requirement>> {
+    let mut out = Vec::new();
+    let mut errors: Option<syn::Error> = None;
+    for term in terms {
+        match lower(term) {
+            Ok(Some(requirement)) => out.push(requirement),
+            Ok(None) => {}
+            Err(error) => match &mut errors {
+                Some(first) => first.combine(error),
+                None => errors = Some(error),
+            },
+        }
+    }
+    errors.map_or(Ok(out), Err)
+}
+
+/// `requires`, `rbac_axum::requires` or `::rbac_axum::requires`.
+fn is_requires(path: &Path) -> bool {
+    path.segments.last().is_some_and(|last| last.ident == "requires")
+}
+
+fn item_keyword_span(item: &syn::Item) -> Span {
+    match item {
+        syn::Item::Struct(s) => s.struct_token.span,
+        syn::Item::Enum(e) => e.enum_token.span,
+        syn::Item::Const(c) => c.const_token.span,
+        syn::Item::Static(s) => s.static_token.span,
+        syn::Item::Mod(m) => m.mod_token.span,
+        syn::Item::Impl(i) => i.impl_token.span,
+        syn::Item::Trait(t) => t.trait_token.span,
+        syn::Item::Type(t) => t.type_token.span,
+        syn::Item::Use(u) => u.use_token.span,
+        other => other.to_token_stream().into_iter().next().map_or(Span::call_site(), |t| t.span()),
+    }
+}

@@ -1,0 +1,34 @@
+//! `#[requires(...)]`: a role/scope requirement on an async handler.
+
+mod ast;
+mod check;
+mod expand;
+
+use proc_macro2::TokenStream;
+use quote::ToTokens;
+
+pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
+    let handler = match syn::parse2::<syn::Item>(item.clone()) {
+        Ok(item) => item,
+        // Not an item at all: let rustc report it, unchanged.
+        Err(error) => return fallback(error, item),
+    };
+    match try_expand(args, handler) {
+        Ok(tokens) => tokens,
+        Err(error) => fallback(error, item),
+    }
+}
+
+fn try_expand(args: TokenStream, item: syn::Item) -> syn::Result<TokenStream> {
+    let handler = check::handler(item)?;
+    let (handler, requirement) = check::requirement(args, handler)?;
+    Ok(expand::expand(handler, requirement))
+}
+
+/// The error and the user's item as written, so one mistake gives one
+/// error rather than an extra "cannot find function" where it is routed.
+fn fallback(error: syn::Error, item: TokenStream) -> TokenStream {
+    let mut tokens = error.into_compile_error();
+    item.to_tokens(&mut tokens);
+    tokens
+}

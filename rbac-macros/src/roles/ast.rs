@@ -1,0 +1,85 @@
+//! Parsing `roles!` input into a typed model, before any validation.
+//!
+//! ```text
+//! roles! {
+//!     /// Runs the site.
+//!     admin: editor => ["users:read", "users:write"],
+//!     editor: viewer => ["posts:write"],
+//!     viewer => ["posts:read"],
+//!     scopes: ["users:read", "users:write", "posts:read", "posts:write"],
+//! }
+//! ```
+
+use syn::parse::{Parse, ParseStream};
+use syn::punctuated::Punctuated;
+use syn::{Attribute, LitStr, Token, bracketed};
+
+use crate::name::Name;
+
+syn::custom_keyword!(scopes);
+
+pub(crate) struct RolesDecl {
+    pub(crate) roles: Vec<RoleDecl>,
+    /// Each `scopes: [...]` entry (more than one is an error found later).
+    pub(crate) scopes: Vec<ScopesDecl>,
+}
+
+pub(crate) struct RoleDecl {
+    pub(crate) attrs: Vec<Attribute>,
+    pub(crate) name: Name,
+    pub(crate) parents: Vec<Name>,
+    pub(crate) grantable: Vec<LitStr>,
+}
+
+pub(crate) struct ScopesDecl {
+    pub(crate) keyword: scopes,
+    pub(crate) names: Vec<LitStr>,
+}
+
+impl Parse for RolesDecl {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let mut roles = Vec::new();
+        let mut scope_decls = Vec::new();
+        while !input.is_empty() {
+            let attrs = input.call(Attribute::parse_outer)?;
+            if input.peek(scopes) && input.peek2(Token![:]) {
+                let keyword: scopes = input.parse()?;
+                input.parse::<Token![:]>()?;
+                let names = string_list(input)?;
+                scope_decls.push(ScopesDecl { keyword, names });
+            } else {
+                let name: Name = input.parse()?;
+                let mut parents = Vec::new();
+                if input.peek(Token![:]) {
+                    input.parse::<Token![:]>()?;
+                    loop {
+                        parents.push(input.parse()?);
+                        if !input.peek(Token![+]) {
+                            break;
+                        }
+                        input.parse::<Token![+]>()?;
+                    }
+                }
+                let grantable = if input.peek(Token![=>]) {
+                    input.parse::<Token![=>]>()?;
+                    string_list(input)?
+                } else {
+                    Vec::new()
+                };
+                roles.push(RoleDecl { attrs, name, parents, grantable });
+            }
+            if input.is_empty() {
+                break;
+            }
+            input.parse::<Token![,]>()?;
+        }
+        Ok(RolesDecl { roles, scopes: scope_decls })
+    }
+}
+
+fn string_list(input: ParseStream) -> syn::Result<Vec<LitStr>> {
+    let content;
+    bracketed!(content in input);
+    let list = Punctuated::<LitStr, Token![,]>::parse_terminated(&content)?;
+    Ok(list.into_iter().collect())
+}
