@@ -3,29 +3,46 @@
 
 pub use crate::guard::{Guard, Requirement};
 pub use rbac_core::Expr;
+pub use rbac_core::suggest::ConstMessage;
 use rbac_core::RoleModel;
-use rbac_core::suggest::{ConstMessage, closest};
+use rbac_core::suggest::closest;
 
-/// The index of role `name` in `M`'s declaration; fails compile-time
-/// evaluation, naming the closest declared role, when there is none.
+/// The index of role `name` in `M`'s declaration, or `u8::MAX` (which no
+/// principal ever holds) when it is not declared: the build has already
+/// failed on [`unknown_role`] then.
 pub const fn role_index<M: RoleModel>(name: &str) -> u8 {
+    match find(M::SCHEMA.roles(), name) {
+        Some(index) => index,
+        None => u8::MAX,
+    }
+}
+
+/// The index of scope `name`, or `u8::MAX`; see [`role_index`].
+pub const fn scope_index<M: RoleModel>(name: &str) -> u8 {
+    match find(M::SCHEMA.scopes(), name) {
+        Some(index) => index,
+        None => u8::MAX,
+    }
+}
+
+/// The compile error for role `name` when `M` does not declare it. Generated
+/// code panics with it in a `const` spanned on the user's literal.
+pub const fn unknown_role<M: RoleModel>(name: &str) -> Option<ConstMessage> {
     let roles = M::SCHEMA.roles();
     match find(roles, name) {
-        Some(index) => index,
-        None => unknown("role", name, roles),
+        Some(_) => None,
+        None => Some(unknown("role", name, roles)),
     }
 }
 
-/// The index of scope `name` in `M`'s declaration; fails compile-time
-/// evaluation, naming the closest declared scope, when there is none.
-pub const fn scope_index<M: RoleModel>(name: &str) -> u8 {
+/// The compile error for scope `name` when `M` does not declare it.
+pub const fn unknown_scope<M: RoleModel>(name: &str) -> Option<ConstMessage> {
     let scopes = M::SCHEMA.scopes();
     match find(scopes, name) {
-        Some(index) => index,
-        None => unknown("scope", name, scopes),
+        Some(_) => None,
+        None => Some(unknown("scope", name, scopes)),
     }
 }
-
 const fn find(declared: &[&str], name: &str) -> Option<u8> {
     let mut i = 0;
     while i < declared.len() {
@@ -52,8 +69,7 @@ const fn str_eq(a: &str, b: &str) -> bool {
     true
 }
 
-#[track_caller]
-const fn unknown(kind: &str, name: &str, declared: &[&str]) -> ! {
+const fn unknown(kind: &str, name: &str, declared: &[&str]) -> ConstMessage {
     let mut message =
         ConstMessage::new().push("unknown ").push(kind).push(" `").push(name).push("`");
     match closest(declared, name) {
@@ -75,5 +91,5 @@ const fn unknown(kind: &str, name: &str, declared: &[&str]) -> ! {
             }
         }
     }
-    panic!("{}", message.as_str())
+    message
 }

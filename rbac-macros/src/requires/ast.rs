@@ -88,13 +88,17 @@ impl Parse for Term {
                 })?;
                 Ok(Term::Model(key, path))
             }
-            _ => Err(syn::Error::new(
-                key.span(),
-                format!(
-                    "unknown key `{text}`{}; expected `role = \"…\"`, `scope = \"…\"`, `all(…)`, `any(…)` or `not(…)`",
-                    did_you_mean(KEYS, &text)
-                ),
-            )),
+            _ => {
+                let hint = did_you_mean(KEYS, &text);
+                let message = if hint.is_empty() {
+                    format!(
+                        "unknown key `{text}`; expected `role = \"…\"`, `scope = \"…\"`, `all(…)`, `any(…)` or `not(…)`"
+                    )
+                } else {
+                    format!("unknown key `{text}`{hint}")
+                };
+                Err(syn::Error::new(key.span(), message))
+            }
         }
     }
 }

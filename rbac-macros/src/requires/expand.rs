@@ -54,13 +54,13 @@ fn expr_tokens(
 ) -> TokenStream {
     match requirement {
         Requirement::Role(lit) => {
-            checks.push(check(lit, marker, quote!(role_index)));
+            checks.push(check(lit, marker, quote!(unknown_role)));
             quote!(::rbac_axum::__private::Expr::Role(
                 ::rbac_axum::__private::role_index::<Self::Model>(#lit)
             ))
         }
         Requirement::Scope(lit) => {
-            checks.push(check(lit, marker, quote!(scope_index)));
+            checks.push(check(lit, marker, quote!(unknown_scope)));
             quote!(::rbac_axum::__private::Expr::Scope(
                 ::rbac_axum::__private::scope_index::<Self::Model>(#lit)
             ))
@@ -84,9 +84,13 @@ fn expr_tokens(
 /// when the name is not declared.
 fn check(lit: &LitStr, marker: &syn::Ident, function: TokenStream) -> TokenStream {
     quote_spanned! { lit.span() =>
-        const _: u8 = ::rbac_axum::__private::#function::<
-            <#marker as ::rbac_axum::__private::Requirement>::Model
-        >(#lit);
+        const _: () = if let ::core::option::Option::Some(__rbac_message) =
+            ::rbac_axum::__private::#function::<
+                <#marker as ::rbac_axum::__private::Requirement>::Model
+            >(#lit)
+        {
+            ::core::panic!("{}", __rbac_message.as_str())
+        };
     }
 }
 

@@ -1,0 +1,7 @@
+rbac_axum::roles! {
+    admin: editor,
+    editor: viewer,
+    viewer: admin,
+}
+
+fn main() {}

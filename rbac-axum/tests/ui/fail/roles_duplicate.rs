@@ -1,0 +1,7 @@
+rbac_axum::roles! {
+    admin: viewer,
+    viewer,
+    admin,
+}
+
+fn main() {}

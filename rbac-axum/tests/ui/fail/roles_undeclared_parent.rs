@@ -1,0 +1,7 @@
+rbac_axum::roles! {
+    admin: editr,
+    editor: viewer,
+    viewer,
+}
+
+fn main() {}
