@@ -3,8 +3,8 @@
 
 pub use crate::guard::{Guard, Requirement};
 pub use rbac_core::Expr;
-pub use rbac_core::suggest::ConstMessage;
 use rbac_core::RoleModel;
+pub use rbac_core::suggest::ConstMessage;
 use rbac_core::suggest::closest;
 
 /// The index of role `name` in `M`'s declaration, or `u8::MAX` (which no
