@@ -1,0 +1,472 @@
+//! The spine of rbac-axum over a real socket: a good token reaches the
+//! handler with its principal; each way a request can be refused gives the
+//! RFC 6750 status, challenge and JSON body, and the handler never runs.
+
+// Tests may panic: `expect` on set-up steps is how they fail.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use axum::extract::State;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use rbac_axum::{Auth, requires};
+use serde_json::{Value, json};
+
+use support::{
+    AppState, Request, SECRET, Server, assert_insufficient, assert_invalid_request,
+    assert_invalid_token, assert_no_credentials, assert_refusal, claims, hmac_builder, hs256,
+    hs256_with, now, token, with, without,
+};
+
+rbac_axum::roles! {
+    admin: editor => ["users:write"],
+    editor: viewer => ["posts:write"],
+    viewer => ["posts:read"],
+    scopes: ["users:read", "users:write", "posts:read", "posts:write"],
+}
+
+/// A second, unrelated role model: a handler guarded with it must never run
+/// behind an authenticator built for `crate::Role`.
+mod other {
+    rbac_axum::roles! {
+        superuser,
+        scopes: ["anything"],
+    }
+}
+
+#[requires(role = "viewer")]
+async fn me(State(state): State<AppState>, auth: Auth) -> Json<Value> {
+    state.hit();
+    Json(json!({
+        "subject": auth.subject(),
+        "roles": auth.role_names(),
+        "scopes": auth.scopes(),
+        "is_admin": auth.has_role(Role::Admin),
+        "is_editor": auth.has_role(Role::Editor),
+    }))
+}
+
+#[requires(role = "admin")]
+async fn admin_only(State(state): State<AppState>) -> &'static str {
+    state.hit();
+    "admin"
+}
+
+#[requires(role = "editor")]
+async fn editor_only(State(state): State<AppState>) -> &'static str {
+    state.hit();
+    "editor"
+}
+
+#[requires(role = "viewer")]
+async fn viewer_only(State(state): State<AppState>) -> &'static str {
+    state.hit();
+    "viewer"
+}
+
+#[requires(scope = "posts:write")]
+async fn write_posts(State(state): State<AppState>) -> &'static str {
+    state.hit();
+    "written"
+}
+
+#[requires(role = "admin", scope = "users:write")]
+async fn create_user(State(state): State<AppState>, Json(body): Json<Value>) -> Json<Value> {
+    state.hit();
+    Json(json!({ "created": body }))
+}
+
+#[requires(role = "editor")]
+#[requires(scope = "posts:write")]
+async fn publish(State(state): State<AppState>) -> &'static str {
+    state.hit();
+    "published"
+}
+
+#[requires(
+    any(role = "admin", all(role = "viewer", scope = "posts:write")),
+    not(scope = "users:read")
+)]
+async fn nested(State(state): State<AppState>) -> &'static str {
+    state.hit();
+    "nested"
+}
+
+#[requires(not(all(role = "editor", not(scope = "posts:read"))))]
+async fn double_negation(State(state): State<AppState>) -> &'static str {
+    state.hit();
+    "double negation"
+}
+
+#[requires(model = crate::other::Role, role = "superuser")]
+async fn other_model(State(state): State<AppState>) -> &'static str {
+    state.hit();
+    "other model"
+}
+
+async fn whoami(State(state): State<AppState>, auth: Auth) -> Json<Value> {
+    state.hit();
+    Json(json!({ "subject": auth.subject(), "roles": auth.role_names() }))
+}
+
+fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/me", get(me))
+        .route("/admin", get(admin_only))
+        .route("/editor", get(editor_only))
+        .route("/viewer", get(viewer_only))
+        .route("/posts/write", get(write_posts))
+        .route("/users", post(create_user))
+        .route("/publish", get(publish))
+        .route("/nested", get(nested))
+        .route("/double-negation", get(double_negation))
+        .route("/other-model", get(other_model))
+        .route("/whoami", get(whoami))
+        .with_state(state)
+}
+
+async fn server() -> Server {
+    Server::start(hmac_builder::<Role>().build().expect("valid test configuration"), app).await
+}
+
+#[tokio::test]
+async fn good_token_is_200_and_auth_sees_subject_roles_and_scopes() {
+    let server = server().await;
+    let token = token(&["editor"], "posts:read posts:write undeclared:scope");
+    let response = server.allowed(Request::get("/me").bearer(&token)).await;
+    assert!(response.header("WWW-Authenticate").is_none(), "{response}");
+    assert_eq!(
+        response.json(),
+        json!({
+            "subject": "user-1",
+            "roles": ["editor", "viewer"],
+            "scopes": ["posts:read", "posts:write", "undeclared:scope"],
+            "is_admin": false,
+            "is_editor": true,
+        })
+    );
+}
+
+#[tokio::test]
+async fn missing_header_is_401_without_error_param() {
+    let server = server().await;
+    let response = server.refused(Request::get("/viewer")).await;
+    assert_no_credentials(&response, &[SECRET]);
+    let challenge = response.challenge();
+    assert_eq!(challenge.params.len(), 1, "only realm: {response}");
+}
+
+#[tokio::test]
+async fn bad_signature_is_401_invalid_token() {
+    let server = server().await;
+    let token = hs256_with(b"another secret that is 32+ bytes long", &claims(&["admin"], ""));
+    let response = server.refused(Request::get("/viewer").bearer(&token)).await;
+    assert_invalid_token(&response, &token);
+}
+
+#[tokio::test]
+async fn expired_token_is_401_invalid_token() {
+    let server = server().await;
+    let token = hs256(&with(claims(&["admin"], ""), "exp", json!(now() - 60)));
+    let response = server.refused(Request::get("/viewer").bearer(&token)).await;
+    assert_invalid_token(&response, &token);
+    assert!(response.json()["error_description"].as_str().unwrap().contains("expired"));
+}
+
+#[tokio::test]
+async fn wrong_issuer_is_401_invalid_token() {
+    let server = server().await;
+    let token = hs256(&with(claims(&["admin"], ""), "iss", json!("https://evil.test")));
+    let response = server.refused(Request::get("/viewer").bearer(&token)).await;
+    assert_invalid_token(&response, &token);
+    assert!(response.json()["error_description"].as_str().unwrap().contains("iss"));
+}
+
+#[tokio::test]
+async fn wrong_audience_is_401_invalid_token() {
+    let server = server().await;
+    let token = hs256(&with(claims(&["admin"], ""), "aud", json!("another-api")));
+    let response = server.refused(Request::get("/viewer").bearer(&token)).await;
+    assert_invalid_token(&response, &token);
+    assert!(response.json()["error_description"].as_str().unwrap().contains("aud"));
+}
+
+#[tokio::test]
+async fn future_nbf_is_401_invalid_token() {
+    let server = server().await;
+    let token = hs256(&with(claims(&["admin"], ""), "nbf", json!(now() + 300)));
+    let response = server.refused(Request::get("/viewer").bearer(&token)).await;
+    assert_invalid_token(&response, &token);
+    assert!(response.json()["error_description"].as_str().unwrap().contains("nbf"));
+}
+
+#[tokio::test]
+async fn garbage_token_is_401_invalid_token() {
+    let server = server().await;
+    for garbage in ["garbage", "a.b.c", "eyJhbGciOiJIUzI1NiJ9.e30", "....", "x.y.z.w"] {
+        let response = server.refused(Request::get("/viewer").bearer(garbage)).await;
+        assert_invalid_token(&response, garbage);
+    }
+}
+
+#[tokio::test]
+async fn missing_role_is_403_insufficient_scope() {
+    let server = server().await;
+    let token = token(&["editor"], "users:read users:write posts:read posts:write");
+    let response = server.refused(Request::get("/admin").bearer(&token)).await;
+    // A role requirement names no scope.
+    assert_insufficient(&response, None, &token);
+    assert_eq!(response.json()["missing_roles"], json!(["admin"]));
+}
+
+#[tokio::test]
+async fn missing_scope_is_403_with_scope_param() {
+    let server = server().await;
+    let token = token(&["admin"], "posts:read");
+    let response = server.refused(Request::get("/posts/write").bearer(&token)).await;
+    assert_insufficient(&response, Some("posts:write"), &token);
+    assert_eq!(response.json()["missing_scopes"], json!(["posts:write"]));
+
+    let allowed = support::token(&[], "posts:write");
+    server.allowed(Request::get("/posts/write").bearer(&allowed)).await;
+}
+
+#[tokio::test]
+async fn empty_token_is_400_invalid_request() {
+    let server = server().await;
+    for value in ["Bearer", "Bearer ", "Bearer     "] {
+        let response = server.refused(Request::get("/viewer").header("Authorization", value)).await;
+        assert_invalid_request(&response, &[SECRET]);
+    }
+}
+
+#[tokio::test]
+async fn two_authorization_headers_are_400_invalid_request() {
+    let server = server().await;
+    let good = token(&["admin"], "");
+    let bad = hs256_with(b"another secret that is 32+ bytes long", &claims(&["admin"], ""));
+    for (first, second) in [(&good, &good), (&good, &bad), (&bad, &good)] {
+        let response = server.refused(Request::get("/viewer").bearer(first).bearer(second)).await;
+        assert_invalid_request(&response, &[first.as_bytes(), second.as_bytes(), SECRET]);
+    }
+}
+
+#[tokio::test]
+async fn denied_post_with_json_body_is_401_or_403_not_415_or_422() {
+    let server = server().await;
+    let body = r#"{"name":"mallory"}"#;
+    let json_post = || Request::post("/users").body("application/json", body);
+
+    let response = server.refused(json_post()).await;
+    assert_no_credentials(&response, &[SECRET]);
+
+    let viewer = token(&["viewer"], "users:write");
+    let response = server.refused(json_post().bearer(&viewer)).await;
+    assert_insufficient(&response, None, &viewer);
+
+    let no_scope = token(&["admin"], "users:read");
+    let response = server.refused(json_post().bearer(&no_scope)).await;
+    assert_insufficient(&response, Some("users:write"), &no_scope);
+
+    // A body the Json extractor would refuse with 400/422 is never looked at.
+    for bad_body in [r#"{"name":"#, r#"["not", "an", "object"]"#, "\u{1}\u{2}"] {
+        let response =
+            server.refused(Request::post("/users").body("application/json", bad_body)).await;
+        assert_no_credentials(&response, &[SECRET]);
+    }
+
+    // The guard passed, the handler's own extractor runs: 200.
+    let admin = token(&["admin"], "users:write");
+    let response = server.allowed(json_post().bearer(&admin)).await;
+    assert_eq!(response.json(), json!({ "created": { "name": "mallory" } }));
+}
+
+#[tokio::test]
+async fn denied_post_with_wrong_content_type_is_401_not_415() {
+    let server = server().await;
+    let text_post = || Request::post("/users").body("text/plain", "name=mallory");
+
+    let response = server.refused(text_post()).await;
+    assert_no_credentials(&response, &[SECRET]);
+
+    let viewer = token(&["viewer"], "");
+    let response = server.refused(text_post().bearer(&viewer)).await;
+    assert_insufficient(&response, Some("users:write"), &viewer);
+
+    let response = server.refused(Request::post("/users").bearer("not-a-jwt")).await;
+    assert_invalid_token(&response, "not-a-jwt");
+
+    // Only once the guard has passed does Json refuse the content type.
+    let admin = token(&["admin"], "users:write");
+    let response = server.refused(text_post().bearer(&admin)).await;
+    assert_eq!(response.status, 415, "{response}");
+}
+
+#[tokio::test]
+async fn two_requires_attributes_are_both_enforced() {
+    let server = server().await;
+
+    let role_only = token(&["editor"], "posts:read");
+    let response = server.refused(Request::get("/publish").bearer(&role_only)).await;
+    assert_insufficient(&response, Some("posts:write"), &role_only);
+
+    let scope_only = token(&["viewer"], "posts:write");
+    let response = server.refused(Request::get("/publish").bearer(&scope_only)).await;
+    assert_insufficient(&response, None, &scope_only);
+    assert_eq!(response.json()["missing_roles"], json!(["editor"]));
+
+    let neither = token(&[], "");
+    let response = server.refused(Request::get("/publish").bearer(&neither)).await;
+    assert_eq!(response.status, 403, "{response}");
+
+    let both = token(&["editor"], "posts:write");
+    server.allowed(Request::get("/publish").bearer(&both)).await;
+    let admin_both = token(&["admin"], "posts:write");
+    server.allowed(Request::get("/publish").bearer(&admin_both)).await;
+}
+
+#[tokio::test]
+async fn any_all_not_nested_behave_as_written() {
+    let server = server().await;
+    // any(role = "admin", all(role = "viewer", scope = "posts:write")), not(scope = "users:read")
+    for (roles, scope, allowed) in [
+        (&["admin"][..], "", true),
+        (&["viewer"], "posts:write", true),
+        (&["editor"], "posts:write posts:read", true),
+        (&["viewer"], "", false),
+        (&["editor"], "posts:read", false),
+        (&[], "posts:write", false),
+        (&["admin"], "users:read", false),
+        (&["viewer"], "posts:write users:read", false),
+        (&[], "", false),
+    ] {
+        let token = token(roles, scope);
+        let request = Request::get("/nested").bearer(&token);
+        if allowed {
+            server.allowed(request).await;
+        } else {
+            let response = server.refused(request).await;
+            assert_eq!(response.status, 403, "{roles:?} {scope:?}: {response}");
+            assert_eq!(response.challenge().param("error"), Some("insufficient_scope"));
+        }
+    }
+
+    // The refusal says what would help, and what is held but excluded.
+    let viewer = token(&["viewer"], "");
+    let response = server.refused(Request::get("/nested").bearer(&viewer)).await;
+    assert_insufficient(&response, Some("posts:write"), &viewer);
+    assert_eq!(response.json()["missing_roles"], json!(["admin"]));
+    let excluded = token(&["admin"], "users:read");
+    let response = server.refused(Request::get("/nested").bearer(&excluded)).await;
+    assert_insufficient(&response, None, &excluded);
+    let description = response.json()["error_description"].as_str().unwrap().to_owned();
+    assert!(description.contains("users:read"), "{description}");
+
+    // not(all(role = "editor", not(scope = "posts:read"))):
+    // refused only to an editor (or admin) without posts:read.
+    for (roles, scope, allowed) in [
+        (&["editor"][..], "", false),
+        (&["admin"], "posts:write", false),
+        (&["editor"], "posts:read", true),
+        (&["viewer"], "", true),
+        (&[], "", true),
+    ] {
+        let token = token(roles, scope);
+        let request = Request::get("/double-negation").bearer(&token);
+        if allowed {
+            server.allowed(request).await;
+        } else {
+            let response = server.refused(request).await;
+            assert_insufficient(&response, None, &token);
+        }
+    }
+}
+
+#[tokio::test]
+async fn admin_token_passes_editor_and_viewer_handlers() {
+    let server = server().await;
+    let admin = token(&["admin"], "");
+    for path in ["/admin", "/editor", "/viewer"] {
+        server.allowed(Request::get(path).bearer(&admin)).await;
+    }
+    let editor = token(&["editor"], "");
+    for path in ["/editor", "/viewer"] {
+        server.allowed(Request::get(path).bearer(&editor)).await;
+    }
+}
+
+#[tokio::test]
+async fn viewer_token_is_refused_on_admin_and_editor_handlers() {
+    let server = server().await;
+    let viewer = token(&["viewer"], "users:read users:write posts:read posts:write");
+    for (path, role) in [("/admin", "admin"), ("/editor", "editor")] {
+        let response = server.refused(Request::get(path).bearer(&viewer)).await;
+        assert_insufficient(&response, None, &viewer);
+        assert_eq!(response.json()["missing_roles"], json!([role]));
+    }
+    let editor = token(&["editor"], "");
+    let response = server.refused(Request::get("/admin").bearer(&editor)).await;
+    assert_insufficient(&response, None, &editor);
+    server.allowed(Request::get("/viewer").bearer(&viewer)).await;
+}
+
+#[tokio::test]
+async fn handler_of_another_roles_model_is_500() {
+    let server = server().await;
+    let token = hs256(&with(claims(&["admin", "superuser"], "anything"), "sub", json!("root")));
+    let response = server.refused(Request::get("/other-model").bearer(&token)).await;
+    assert_eq!(response.status, 500, "{response}");
+    // A server fault is not a challenge to the client.
+    assert!(response.header("WWW-Authenticate").is_none(), "{response}");
+    support::assert_json_error_body(&response, "server_error", &[token.as_bytes(), SECRET]);
+
+    // Refused without a token as well: the handler is unreachable.
+    let response = server.refused(Request::get("/other-model")).await;
+    assert_eq!(response.status, 500, "{response}");
+}
+
+#[tokio::test]
+async fn auth_extractor_alone_authenticates() {
+    let server = server().await;
+
+    // Any valid token, even one with no roles.
+    let token = hs256(&without(claims(&[], ""), "roles"));
+    let response = server.allowed(Request::get("/whoami").bearer(&token)).await;
+    assert_eq!(response.json(), json!({ "subject": "user-1", "roles": [] }));
+
+    let response = server.refused(Request::get("/whoami")).await;
+    assert_no_credentials(&response, &[SECRET]);
+
+    let expired = hs256(&with(claims(&["admin"], ""), "exp", json!(now() - 1)));
+    let response = server.refused(Request::get("/whoami").bearer(&expired)).await;
+    assert_invalid_token(&response, &expired);
+
+    let response = server.refused(Request::get("/whoami").bearer(&token).bearer(&expired)).await;
+    assert_invalid_request(&response, &[token.as_bytes(), expired.as_bytes(), SECRET]);
+}
+
+#[tokio::test]
+async fn configured_realm_is_named_in_every_challenge() {
+    let authenticator = hmac_builder::<Role>().realm("staff portal").build().expect("valid");
+    let server = Server::start(authenticator, app).await;
+
+    let response = server.refused(Request::get("/admin")).await;
+    assert_refusal(&response, 401, None, "staff portal", &[SECRET]);
+
+    let response = server.refused(Request::get("/admin").bearer("x.y.z")).await;
+    assert_refusal(&response, 401, Some("invalid_token"), "staff portal", &[SECRET]);
+
+    let response = server.refused(Request::get("/admin").header("Authorization", "Bearer")).await;
+    assert_refusal(&response, 400, Some("invalid_request"), "staff portal", &[SECRET]);
+
+    let viewer = token(&["viewer"], "");
+    let response = server.refused(Request::get("/admin").bearer(&viewer)).await;
+    assert_refusal(
+        &response,
+        403,
+        Some("insufficient_scope"),
+        "staff portal",
+        &[viewer.as_bytes(), SECRET],
+    );
+}

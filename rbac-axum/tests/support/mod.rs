@@ -1,0 +1,682 @@
+//! Shared by the socket tests: a server started on 127.0.0.1:0, a raw
+//! HTTP/1.1 client (full control over duplicate headers and odd bytes), a
+//! handler call counter, token builders and the assertions every refused
+//! request must pass.
+
+// Each test binary uses a different subset of these helpers.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::Router;
+use axum::extract::FromRef;
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use rbac_axum::jsonwebtoken::{self, Algorithm, EncodingKey, Header};
+use rbac_axum::{Authenticator, AuthenticatorBuilder};
+use serde_json::{Map, Value, json};
+use tokio::net::{TcpListener, TcpStream};
+
+/// The HMAC secret of the default test server.
+pub(crate) const SECRET: &[u8] = b"integration tests: a 32+ byte HS256 secret";
+/// The issuer the default test server requires.
+pub(crate) const ISSUER: &str = "https://issuer.test";
+/// The audience the default test server requires.
+pub(crate) const AUDIENCE: &str = "rbac-tests";
+
+const IO_TIMEOUT: Duration = Duration::from_secs(20);
+
+// ---------------------------------------------------------------- state ---
+
+/// Router state: the authenticator (via `FromRef`) and a counter every
+/// handler body increments, so a test can tell whether a handler ran.
+#[derive(Clone)]
+pub(crate) struct AppState {
+    pub(crate) auth: Authenticator,
+    pub(crate) calls: Arc<AtomicUsize>,
+}
+
+impl AppState {
+    pub(crate) fn new(auth: Authenticator) -> Self {
+        Self { auth, calls: Arc::new(AtomicUsize::new(0)) }
+    }
+
+    /// Called first thing in every handler body.
+    pub(crate) fn hit(&self) {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+impl FromRef<AppState> for Authenticator {
+    fn from_ref(state: &AppState) -> Self {
+        state.auth.clone()
+    }
+}
+
+/// A running server and the count of handler bodies it has run.
+pub(crate) struct Server {
+    pub(crate) addr: SocketAddr,
+    calls: Arc<AtomicUsize>,
+}
+
+impl Server {
+    /// Serves `router(state)` with `axum::serve` on an ephemeral port.
+    pub(crate) async fn start(auth: Authenticator, router: fn(AppState) -> Router) -> Self {
+        let state = AppState::new(auth);
+        let calls = Arc::clone(&state.calls);
+        let listener =
+            TcpListener::bind("127.0.0.1:0").await.expect("bind an ephemeral port on 127.0.0.1");
+        let addr = listener.local_addr().expect("a bound listener has an address");
+        let app = router(state);
+        tokio::spawn(async move {
+            axum::serve(listener, app).await.expect("the test server runs until the test ends");
+        });
+        Self { addr, calls }
+    }
+
+    /// How many handler bodies have run so far.
+    pub(crate) fn calls(&self) -> usize {
+        self.calls.load(Ordering::SeqCst)
+    }
+
+    /// Sends `request` on a new connection and reads the whole response.
+    pub(crate) async fn send(&self, request: Request) -> Response {
+        send_raw(self.addr, &request.to_bytes()).await
+    }
+
+    /// Sends `request` and asserts the handler did not run because of it.
+    pub(crate) async fn refused(&self, request: Request) -> Response {
+        let before = self.calls();
+        let response = self.send(request).await;
+        assert_eq!(self.calls(), before, "a refused request must not run the handler: {response}");
+        response
+    }
+
+    /// Sends `request` and asserts 200 and that the handler ran exactly once.
+    pub(crate) async fn allowed(&self, request: Request) -> Response {
+        let before = self.calls();
+        let response = self.send(request).await;
+        assert_eq!(response.status, 200, "expected 200: {response}");
+        assert_eq!(self.calls(), before + 1, "an allowed request runs the handler once");
+        response
+    }
+}
+
+// --------------------------------------------------------------- client ---
+
+/// An HTTP/1.1 request written byte for byte as given.
+#[derive(Debug, Clone)]
+pub(crate) struct Request {
+    method: &'static str,
+    target: String,
+    headers: Vec<(String, Vec<u8>)>,
+    body: Vec<u8>,
+}
+
+impl Request {
+    pub(crate) fn get(target: &str) -> Self {
+        Self::new("GET", target)
+    }
+
+    pub(crate) fn post(target: &str) -> Self {
+        Self::new("POST", target)
+    }
+
+    fn new(method: &'static str, target: &str) -> Self {
+        Self { method, target: target.to_owned(), headers: Vec::new(), body: Vec::new() }
+    }
+
+    /// Adds a header (a second call with the same name adds a second line).
+    pub(crate) fn header(mut self, name: &str, value: impl AsRef<[u8]>) -> Self {
+        self.headers.push((name.to_owned(), value.as_ref().to_vec()));
+        self
+    }
+
+    /// Adds `Authorization: Bearer <token>`.
+    pub(crate) fn bearer(self, token: &str) -> Self {
+        self.header("Authorization", format!("Bearer {token}"))
+    }
+
+    /// Sets the body and its `Content-Type`.
+    pub(crate) fn body(mut self, content_type: &str, body: impl AsRef<[u8]>) -> Self {
+        self.body = body.as_ref().to_vec();
+        self.header("Content-Type", content_type)
+    }
+
+    fn to_bytes(&self) -> Vec<u8> {
+        let mut out =
+            format!("{} {} HTTP/1.1\r\nHost: localhost\r\n", self.method, self.target).into_bytes();
+        for (name, value) in &self.headers {
+            out.extend_from_slice(name.as_bytes());
+            out.extend_from_slice(b": ");
+            out.extend_from_slice(value);
+            out.extend_from_slice(b"\r\n");
+        }
+        out.extend_from_slice(format!("Content-Length: {}\r\n", self.body.len()).as_bytes());
+        out.extend_from_slice(b"Connection: close\r\n\r\n");
+        out.extend_from_slice(&self.body);
+        out
+    }
+}
+
+/// A parsed response; headers in order, duplicates kept.
+#[derive(Debug, Clone)]
+pub(crate) struct Response {
+    pub(crate) status: u16,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) body: Vec<u8>,
+}
+
+impl std::fmt::Display for Response {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {:?} {}", self.status, self.headers, String::from_utf8_lossy(&self.body))
+    }
+}
+
+impl Response {
+    /// Every value of header `name` (case-insensitive), in order.
+    pub(crate) fn header_values(&self, name: &str) -> Vec<&str> {
+        self.headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    /// The only value of header `name`, if present; panics on duplicates.
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+        let values = self.header_values(name);
+        assert!(values.len() <= 1, "header {name} is repeated: {self}");
+        values.first().copied()
+    }
+
+    /// The body as text.
+    pub(crate) fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The body as JSON.
+    pub(crate) fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("the body is not JSON ({e}): {self}"))
+    }
+
+    /// The `WWW-Authenticate` challenge, parsed; panics when absent or not
+    /// a `Bearer` challenge.
+    pub(crate) fn challenge(&self) -> Challenge {
+        let value = self
+            .header("WWW-Authenticate")
+            .unwrap_or_else(|| panic!("no WWW-Authenticate header: {self}"));
+        Challenge::parse(value).unwrap_or_else(|| panic!("not a Bearer challenge: {value:?}"))
+    }
+}
+
+/// A `Bearer` challenge's auth-params (RFC 6750 §3).
+#[derive(Debug, Clone)]
+pub(crate) struct Challenge {
+    pub(crate) params: Vec<(String, String)>,
+}
+
+impl Challenge {
+    fn parse(value: &str) -> Option<Self> {
+        let rest = value.strip_prefix("Bearer ")?;
+        let mut params = Vec::new();
+        let mut rest = rest.trim_start();
+        while !rest.is_empty() {
+            let (name, after) = rest.split_once('=')?;
+            let after = after.strip_prefix('"')?;
+            let end = after.find('"')?;
+            params.push((name.trim().to_owned(), after[..end].to_owned()));
+            rest = after[end + 1..].trim_start();
+            rest = rest.strip_prefix(',').unwrap_or(rest).trim_start();
+        }
+        Some(Self { params })
+    }
+
+    /// The value of auth-param `name`; panics if it appears twice.
+    pub(crate) fn param(&self, name: &str) -> Option<&str> {
+        let mut found = self.params.iter().filter(|(n, _)| n == name).map(|(_, v)| v.as_str());
+        let first = found.next();
+        assert!(found.next().is_none(), "auth-param {name} is repeated: {self:?}");
+        first
+    }
+}
+
+/// Writes `raw` to a new connection to `addr` and reads the response to
+/// EOF (the request says `Connection: close`).
+pub(crate) async fn send_raw(addr: SocketAddr, raw: &[u8]) -> Response {
+    let exchange = async {
+        let stream = TcpStream::connect(addr).await.expect("connect to the test server");
+        write_all(&stream, raw).await;
+        let bytes = read_to_end(&stream).await;
+        parse_response(&bytes)
+    };
+    tokio::time::timeout(IO_TIMEOUT, exchange).await.expect("the server answers in time")
+}
+
+// Written with `try_write`/`try_read` so the tests need no tokio feature
+// beyond what axum already enables.
+async fn write_all(stream: &TcpStream, mut data: &[u8]) {
+    while !data.is_empty() {
+        stream.writable().await.expect("socket writable");
+        match stream.try_write(data) {
+            Ok(n) => data = &data[n..],
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            // The server may answer and close before reading everything.
+            Err(_) => return,
+        }
+    }
+}
+
+async fn read_to_end(stream: &TcpStream) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut buf = [0u8; 16 * 1024];
+    loop {
+        stream.readable().await.expect("socket readable");
+        match stream.try_read(&mut buf) {
+            Ok(0) => return out,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            // A reset after the response has arrived still leaves a response.
+            Err(e) if !out.is_empty() && e.kind() == std::io::ErrorKind::ConnectionReset => {
+                return out;
+            }
+            Err(e) => panic!("reading the response failed: {e}"),
+        }
+    }
+}
+
+fn parse_response(bytes: &[u8]) -> Response {
+    let split = bytes
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or_else(|| panic!("no end of headers in {:?}", String::from_utf8_lossy(bytes)));
+    let head = std::str::from_utf8(&bytes[..split]).expect("response head is ASCII");
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next().expect("a status line");
+    let mut words = status_line.splitn(3, ' ');
+    assert_eq!(words.next(), Some("HTTP/1.1"), "status line {status_line:?}");
+    let status = words
+        .next()
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("no status code in {status_line:?}"));
+    let headers: Vec<(String, String)> = lines
+        .map(|line| {
+            let (name, value) = line.split_once(':').expect("header line has a colon");
+            (name.to_owned(), value.trim().to_owned())
+        })
+        .collect();
+    let raw_body = &bytes[split + 4..];
+    let chunked = headers.iter().any(|(n, v)| {
+        n.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked")
+    });
+    let body = if chunked { dechunk(raw_body) } else { raw_body.to_vec() };
+    Response { status, headers, body }
+}
+
+fn dechunk(mut data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let line_end = data.windows(2).position(|w| w == b"\r\n").expect("chunk size line");
+        let size_text = std::str::from_utf8(&data[..line_end]).expect("chunk size is ASCII");
+        let size_text = size_text.split(';').next().unwrap_or(size_text).trim();
+        let size = usize::from_str_radix(size_text, 16).expect("chunk size is hex");
+        data = &data[line_end + 2..];
+        if size == 0 {
+            return out;
+        }
+        out.extend_from_slice(&data[..size]);
+        data = &data[size + 2..];
+    }
+}
+
+// ----------------------------------------------------------- assertions ---
+
+/// What a refused request must look like: `status`; a `Bearer` challenge
+/// naming `realm`, with `error="<error>"` exactly when `error` is `Some`; a
+/// JSON body with `error` and `error_description` that repeats none of
+/// `secrets` (the token, the key).
+pub(crate) fn assert_refusal(
+    response: &Response,
+    status: u16,
+    error: Option<&str>,
+    realm: &str,
+    secrets: &[&[u8]],
+) -> Challenge {
+    assert_eq!(response.status, status, "status: {response}");
+    let challenge = response.challenge();
+    assert_eq!(challenge.param("realm"), Some(realm), "realm: {response}");
+    assert_eq!(challenge.param("error"), error, "error param: {response}");
+    if error.is_some() {
+        assert!(
+            challenge.param("error_description").is_some_and(|d| !d.is_empty()),
+            "error_description param: {response}"
+        );
+    }
+    assert_json_error_body(response, error.unwrap_or("unauthorized"), secrets);
+    challenge
+}
+
+/// The body is JSON with the `error` code and a non-empty
+/// `error_description`, and neither body nor headers contain any of
+/// `secrets`.
+pub(crate) fn assert_json_error_body(response: &Response, code: &str, secrets: &[&[u8]]) {
+    assert!(
+        response.header("Content-Type").is_some_and(|ct| ct.starts_with("application/json")),
+        "JSON content type: {response}"
+    );
+    let body = response.json();
+    assert_eq!(body["error"], code, "body error: {response}");
+    assert!(
+        body["error_description"].as_str().is_some_and(|d| !d.is_empty()),
+        "body error_description: {response}"
+    );
+    assert_no_secrets(response, secrets);
+}
+
+/// Neither the body nor any header value contains any of `secrets`.
+pub(crate) fn assert_no_secrets(response: &Response, secrets: &[&[u8]]) {
+    for secret in secrets.iter().filter(|s| !s.is_empty()) {
+        assert!(!contains(&response.body, secret), "the body repeats a secret: {response}");
+        for (name, value) in &response.headers {
+            assert!(!contains(value.as_bytes(), secret), "header {name} repeats a secret");
+        }
+    }
+}
+
+/// 401 `invalid_token` from the default realm, secrets not echoed.
+pub(crate) fn assert_invalid_token(response: &Response, token: &str) {
+    assert_refusal(response, 401, Some("invalid_token"), "api", &[token.as_bytes(), SECRET]);
+}
+
+/// 401 without an `error` param: no credentials.
+pub(crate) fn assert_no_credentials(response: &Response, secrets: &[&[u8]]) {
+    assert_refusal(response, 401, None, "api", secrets);
+}
+
+/// 400 `invalid_request`.
+pub(crate) fn assert_invalid_request(response: &Response, secrets: &[&[u8]]) {
+    assert_refusal(response, 400, Some("invalid_request"), "api", secrets);
+}
+
+/// 403 `insufficient_scope`; `scope` is the expected `scope` auth-param.
+pub(crate) fn assert_insufficient(response: &Response, scope: Option<&str>, token: &str) {
+    let challenge = assert_refusal(
+        response,
+        403,
+        Some("insufficient_scope"),
+        "api",
+        &[token.as_bytes(), SECRET],
+    );
+    assert_eq!(challenge.param("scope"), scope, "scope param: {response}");
+}
+
+pub(crate) fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+// --------------------------------------------------------------- tokens ---
+
+/// Seconds since the epoch.
+pub(crate) fn now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).expect("the clock is after 1970").as_secs()
+}
+
+/// The builder of the default test server: HS256 with [`SECRET`],
+/// [`ISSUER`], [`AUDIENCE`].
+pub(crate) fn hmac_builder<R: rbac_axum::RoleModel>() -> AuthenticatorBuilder {
+    Authenticator::builder::<R>().hmac(Algorithm::HS256, SECRET).issuer(ISSUER).audience(AUDIENCE)
+}
+
+/// Claims the default server accepts: `sub`, `iss`, `aud`, `exp` in ten
+/// minutes, plus `roles` and (when not empty) `scope`.
+pub(crate) fn claims(roles: &[&str], scope: &str) -> Value {
+    let mut claims = json!({
+        "sub": "user-1",
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "iat": now(),
+        "exp": now() + 600,
+        "roles": roles,
+    });
+    if !scope.is_empty() {
+        claims["scope"] = json!(scope);
+    }
+    claims
+}
+
+/// `claims` with `key` set to `value`.
+pub(crate) fn with(mut claims: Value, key: &str, value: Value) -> Value {
+    claims[key] = value;
+    claims
+}
+
+/// `claims` without `key`.
+pub(crate) fn without(mut claims: Value, key: &str) -> Value {
+    if let Some(map) = claims.as_object_mut() {
+        map.remove(key);
+    }
+    claims
+}
+
+/// An HS256 token over `claims` with [`SECRET`], by `jsonwebtoken::encode`.
+pub(crate) fn hs256(claims: &Value) -> String {
+    hs256_with(SECRET, claims)
+}
+
+/// An HS256 token over `claims` with `secret`, by `jsonwebtoken::encode`.
+pub(crate) fn hs256_with(secret: &[u8], claims: &Value) -> String {
+    jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &EncodingKey::from_secret(secret))
+        .expect("encode an HS256 token")
+}
+
+/// A token for the default server with these roles and space-separated
+/// scopes.
+pub(crate) fn token(roles: &[&str], scope: &str) -> String {
+    hs256(&claims(roles, scope))
+}
+
+/// base64url without padding of a JSON value's compact text.
+pub(crate) fn b64_json(value: &Value) -> String {
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(value).expect("JSON serializes"))
+}
+
+/// base64url without padding.
+pub(crate) fn b64(bytes: impl AsRef<[u8]>) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// A token assembled by hand: `header` and `payload` as given (any JSON,
+/// any `alg` spelling), signed over `header.payload` by `sign`.
+pub(crate) fn raw_token(
+    header: &Value,
+    payload: &Value,
+    sign: impl Fn(&[u8]) -> Vec<u8>,
+) -> String {
+    let message = format!("{}.{}", b64_json(header), b64_json(payload));
+    let signature = sign(message.as_bytes());
+    format!("{message}.{}", b64(signature))
+}
+
+/// HMAC-SHA-256/384/512 of `message` under `secret`, by aws-lc-rs directly.
+pub(crate) fn hmac(algorithm: Algorithm, secret: &[u8]) -> impl Fn(&[u8]) -> Vec<u8> + use<> {
+    use aws_lc_rs::hmac;
+    let algorithm = match algorithm {
+        Algorithm::HS256 => hmac::HMAC_SHA256,
+        Algorithm::HS384 => hmac::HMAC_SHA384,
+        Algorithm::HS512 => hmac::HMAC_SHA512,
+        other => panic!("{other:?} is not HMAC"),
+    };
+    let key = hmac::Key::new(algorithm, secret);
+    move |message| hmac::sign(&key, message).as_ref().to_vec()
+}
+
+/// `header.payload` signed with HS256 and [`SECRET`], header as given.
+pub(crate) fn hs256_raw(header: &Value, payload: &Value) -> String {
+    raw_token(header, payload, hmac(Algorithm::HS256, SECRET))
+}
+
+/// Wraps DER in PEM armour.
+pub(crate) fn pem(label: &str, der: &[u8]) -> String {
+    let text = STANDARD.encode(der);
+    let mut out = format!("-----BEGIN {label}-----\n");
+    for line in text.as_bytes().chunks(64) {
+        out.push_str(std::str::from_utf8(line).expect("base64 is ASCII"));
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {label}-----\n"));
+    out
+}
+
+/// A claims object from a `json!` value.
+pub(crate) fn object(value: Value) -> Map<String, Value> {
+    match value {
+        Value::Object(map) => map,
+        other => panic!("not an object: {other}"),
+    }
+}
+
+// ----------------------------------------------------------------- keys ---
+
+/// A freshly generated ES256 (P-256) key pair.
+pub(crate) struct EcKey {
+    pair: aws_lc_rs::signature::EcdsaKeyPair,
+    pkcs8: Vec<u8>,
+}
+
+impl EcKey {
+    pub(crate) fn generate() -> Self {
+        use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair};
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(
+            &ECDSA_P256_SHA256_FIXED_SIGNING,
+            &aws_lc_rs::rand::SystemRandom::new(),
+        )
+        .expect("generate a P-256 key");
+        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref())
+            .expect("read back the generated key");
+        Self { pair, pkcs8: pkcs8.as_ref().to_vec() }
+    }
+
+    /// The public key as an uncompressed point (what `from_ec_der` takes).
+    pub(crate) fn public_point(&self) -> Vec<u8> {
+        use aws_lc_rs::signature::KeyPair as _;
+        self.pair.public_key().as_ref().to_vec()
+    }
+
+    /// The public key as SubjectPublicKeyInfo DER.
+    pub(crate) fn public_spki_der(&self) -> Vec<u8> {
+        use aws_lc_rs::encoding::AsDer as _;
+        use aws_lc_rs::signature::KeyPair as _;
+        self.pair.public_key().as_der().expect("SPKI DER of a P-256 key").as_ref().to_vec()
+    }
+
+    /// The public key in PEM (`PUBLIC KEY`).
+    pub(crate) fn public_pem(&self) -> String {
+        pem("PUBLIC KEY", &self.public_spki_der())
+    }
+
+    /// An ES256 token by `jsonwebtoken::encode`.
+    pub(crate) fn sign(&self, header: &Header, claims: &Value) -> String {
+        jsonwebtoken::encode(header, claims, &EncodingKey::from_ec_der(&self.pkcs8))
+            .expect("encode an ES256 token")
+    }
+
+    /// A raw signer for [`raw_token`].
+    pub(crate) fn signer(&self) -> impl Fn(&[u8]) -> Vec<u8> + '_ {
+        |message| {
+            self.pair
+                .sign(&aws_lc_rs::rand::SystemRandom::new(), message)
+                .expect("ECDSA signing")
+                .as_ref()
+                .to_vec()
+        }
+    }
+}
+
+/// A freshly generated Ed25519 key pair.
+pub(crate) struct EdKey {
+    pair: aws_lc_rs::signature::Ed25519KeyPair,
+    pkcs8: Vec<u8>,
+}
+
+impl EdKey {
+    pub(crate) fn generate() -> Self {
+        use aws_lc_rs::signature::Ed25519KeyPair;
+        let pkcs8 = Ed25519KeyPair::generate_pkcs8(&aws_lc_rs::rand::SystemRandom::new())
+            .expect("generate an Ed25519 key");
+        let pair = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).expect("read back the key");
+        Self { pair, pkcs8: pkcs8.as_ref().to_vec() }
+    }
+
+    /// The raw 32-byte public key (what `from_ed_der` takes).
+    pub(crate) fn public_raw(&self) -> Vec<u8> {
+        use aws_lc_rs::signature::KeyPair as _;
+        self.pair.public_key().as_ref().to_vec()
+    }
+
+    /// The public key in PEM (`PUBLIC KEY`).
+    pub(crate) fn public_pem(&self) -> String {
+        use aws_lc_rs::encoding::AsDer as _;
+        use aws_lc_rs::signature::KeyPair as _;
+        let der = self.pair.public_key().as_der().expect("SPKI DER of an Ed25519 key");
+        pem("PUBLIC KEY", der.as_ref())
+    }
+
+    /// An EdDSA token by `jsonwebtoken::encode`.
+    pub(crate) fn sign(&self, header: &Header, claims: &Value) -> String {
+        jsonwebtoken::encode(header, claims, &EncodingKey::from_ed_der(&self.pkcs8))
+            .expect("encode an EdDSA token")
+    }
+}
+
+/// A freshly generated RSA-2048 key pair.
+pub(crate) struct RsaKey {
+    pair: aws_lc_rs::rsa::KeyPair,
+}
+
+impl RsaKey {
+    pub(crate) fn generate() -> Self {
+        let pair = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048)
+            .expect("generate an RSA-2048 key");
+        Self { pair }
+    }
+
+    /// The public key as PKCS#1 `RSAPublicKey` DER (what `from_rsa_der`
+    /// takes).
+    pub(crate) fn public_pkcs1_der(&self) -> Vec<u8> {
+        use aws_lc_rs::signature::KeyPair as _;
+        self.pair.public_key().as_ref().to_vec()
+    }
+
+    /// The public key as SubjectPublicKeyInfo DER.
+    pub(crate) fn public_spki_der(&self) -> Vec<u8> {
+        use aws_lc_rs::encoding::AsDer as _;
+        use aws_lc_rs::signature::KeyPair as _;
+        self.pair.public_key().as_der().expect("SPKI DER of an RSA key").as_ref().to_vec()
+    }
+
+    /// The public key in PEM (`PUBLIC KEY`).
+    pub(crate) fn public_pem(&self) -> String {
+        pem("PUBLIC KEY", &self.public_spki_der())
+    }
+
+    /// An RS256 signer for [`raw_token`] (jsonwebtoken wants PKCS#1
+    /// private DER, which aws-lc-rs does not export).
+    pub(crate) fn rs256(&self) -> impl Fn(&[u8]) -> Vec<u8> + '_ {
+        |message| {
+            let mut signature = vec![0; self.pair.public_modulus_len()];
+            self.pair
+                .sign(
+                    &aws_lc_rs::signature::RSA_PKCS1_SHA256,
+                    &aws_lc_rs::rand::SystemRandom::new(),
+                    message,
+                    &mut signature,
+                )
+                .expect("RSA signing");
+            signature
+        }
+    }
+}
