@@ -4,7 +4,7 @@
 //! args  := term ("," term)* ","?
 //! term  := "role" "=" LIT | "scope" "=" LIT
 //!        | "all" "(" args? ")" | "any" "(" args? ")" | "not" "(" args? ")"
-//!        | "model" "=" PATH
+//!        | "model" "=" PATH | "crate" "=" PATH
 //! ```
 
 use proc_macro2::Span;
@@ -26,6 +26,8 @@ pub(crate) enum Term {
     /// `model = path::to::Role`: where the `roles!` declaration lives when it
     /// is not `crate::Role`.
     Model(Ident, Path),
+    /// `crate = path::to::rbac_axum`: the facade when renamed in Cargo.toml.
+    Crate(Token![crate], Path),
 }
 
 /// The whole argument list.
@@ -49,6 +51,12 @@ impl Parse for Args {
 
 impl Parse for Term {
     fn parse(input: ParseStream) -> syn::Result<Self> {
+        if input.peek(Token![crate]) && input.peek2(Token![=]) {
+            let key: Token![crate] = input.parse()?;
+            input.parse::<Token![=]>()?;
+            let path = input.call(Path::parse_mod_style)?;
+            return Ok(Term::Crate(key, path));
+        }
         if !input.peek(Ident::peek_any) {
             return Err(input.error(
                 "expected `role = \"…\"`, `scope = \"…\"`, `all(…)`, `any(…)` or `not(…)`",

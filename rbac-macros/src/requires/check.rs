@@ -23,6 +23,8 @@ pub(crate) enum Requirement {
 pub(crate) struct Checked {
     pub(crate) requirement: Requirement,
     pub(crate) model: Option<Path>,
+    /// Path of the facade crate, when renamed.
+    pub(crate) krate: Option<Path>,
 }
 
 const USAGE: &str = "e.g. `#[requires(role = \"admin\")]` or `#[requires(any(role = \"editor\", scope = \"posts:write\"))]`";
@@ -87,6 +89,7 @@ pub(crate) fn requirement(
     };
     let mut parts = Vec::new();
     let mut model: Option<(Ident, Path)> = None;
+    let mut krate: Option<Path> = None;
     for (span, tokens) in lists {
         let args: Args = match syn::parse2(tokens) {
             Ok(args) => args,
@@ -100,6 +103,14 @@ pub(crate) fn requirement(
             continue;
         }
         for term in args.terms {
+            if let Term::Crate(key, path) = term {
+                if krate.is_some() {
+                    push(syn::Error::new(key.span, "`crate` is given twice"));
+                } else {
+                    krate = Some(path);
+                }
+                continue;
+            }
             if let Term::Model(key, path) = term {
                 if model.is_some() {
                     push(syn::Error::new(key.span(), "`model` is given twice"));
@@ -123,7 +134,7 @@ pub(crate) fn requirement(
     } else {
         Requirement::All(parts)
     };
-    Ok((function, Checked { requirement, model: model.map(|(_, path)| path) }))
+    Ok((function, Checked { requirement, model: model.map(|(_, path)| path), krate }))
 }
 
 fn lower(term: Term) -> syn::Result<Option<Requirement>> {
@@ -156,6 +167,12 @@ fn lower(term: Term) -> syn::Result<Option<Requirement>> {
             return Err(syn::Error::new(
                 key.span(),
                 "`model = …` belongs at the top level of `#[requires(...)]`",
+            ));
+        }
+        Term::Crate(key, _) => {
+            return Err(syn::Error::new(
+                key.span,
+                "`crate = …` belongs at the top level of `#[requires(...)]`",
             ));
         }
     }))

@@ -21,12 +21,16 @@ pub(crate) fn expand(mut function: ItemFn, checked: Checked) -> TokenStream {
         None => quote!(crate::Role),
     };
     let handler_name = name.unraw_text();
+    let krate = match &checked.krate {
+        Some(path) => quote!(#path),
+        None => quote!(::rbac_axum),
+    };
 
     let mut checks = Vec::new();
-    let expr = expr_tokens(&checked.requirement, &marker, &mut checks);
+    let expr = expr_tokens(&checked.requirement, &marker, &krate, &mut checks);
 
     let guard: FnArg = syn::parse_quote_spanned! { Span::mixed_site() =>
-        _: ::rbac_axum::__private::Guard<#marker>
+        _: #krate::__private::Guard<#marker>
     };
     function.sig.inputs.insert(0, guard);
 
@@ -35,10 +39,10 @@ pub(crate) fn expand(mut function: ItemFn, checked: Checked) -> TokenStream {
         #[allow(non_camel_case_types)]
         #vis struct #marker {}
 
-        impl ::rbac_axum::__private::Requirement for #marker {
+        impl #krate::__private::Requirement for #marker {
             type Model = #model;
             const HANDLER: &'static str = #handler_name;
-            const EXPR: ::rbac_axum::__private::Expr = #expr;
+            const EXPR: #krate::__private::Expr = #expr;
         }
 
         #(#checks)*
@@ -50,43 +54,44 @@ pub(crate) fn expand(mut function: ItemFn, checked: Checked) -> TokenStream {
 fn expr_tokens(
     requirement: &Requirement,
     marker: &syn::Ident,
+    krate: &TokenStream,
     checks: &mut Vec<TokenStream>,
 ) -> TokenStream {
     match requirement {
         Requirement::Role(lit) => {
-            checks.push(check(lit, marker, quote!(unknown_role)));
-            quote!(::rbac_axum::__private::Expr::Role(
-                ::rbac_axum::__private::role_index::<Self::Model>(#lit)
+            checks.push(check(lit, marker, krate, quote!(unknown_role)));
+            quote!(#krate::__private::Expr::Role(
+                #krate::__private::role_index::<Self::Model>(#lit)
             ))
         }
         Requirement::Scope(lit) => {
-            checks.push(check(lit, marker, quote!(unknown_scope)));
-            quote!(::rbac_axum::__private::Expr::Scope(
-                ::rbac_axum::__private::scope_index::<Self::Model>(#lit)
+            checks.push(check(lit, marker, krate, quote!(unknown_scope)));
+            quote!(#krate::__private::Expr::Scope(
+                #krate::__private::scope_index::<Self::Model>(#lit)
             ))
         }
         Requirement::All(parts) => {
-            let parts = parts.iter().map(|p| expr_tokens(p, marker, checks));
-            quote!(::rbac_axum::__private::Expr::All(&[#(#parts),*]))
+            let parts = parts.iter().map(|p| expr_tokens(p, marker, krate, checks));
+            quote!(#krate::__private::Expr::All(&[#(#parts),*]))
         }
         Requirement::Any(parts) => {
-            let parts = parts.iter().map(|p| expr_tokens(p, marker, checks));
-            quote!(::rbac_axum::__private::Expr::Any(&[#(#parts),*]))
+            let parts = parts.iter().map(|p| expr_tokens(p, marker, krate, checks));
+            quote!(#krate::__private::Expr::Any(&[#(#parts),*]))
         }
         Requirement::Not(inner) => {
-            let inner = expr_tokens(inner, marker, checks);
-            quote!(::rbac_axum::__private::Expr::Not(&#inner))
+            let inner = expr_tokens(inner, marker, krate, checks);
+            quote!(#krate::__private::Expr::Not(&#inner))
         }
     }
 }
 
 /// A free `const` evaluated by `cargo check`, failing on the literal itself
 /// when the name is not declared.
-fn check(lit: &LitStr, marker: &syn::Ident, function: TokenStream) -> TokenStream {
+fn check(lit: &LitStr, marker: &syn::Ident, krate: &TokenStream, function: TokenStream) -> TokenStream {
     quote_spanned! { lit.span() =>
         const _: () = if let ::core::option::Option::Some(__rbac_message) =
-            ::rbac_axum::__private::#function::<
-                <#marker as ::rbac_axum::__private::Requirement>::Model
+            #krate::__private::#function::<
+                <#marker as #krate::__private::Requirement>::Model
             >(#lit)
         {
             ::core::panic!("{}", __rbac_message.as_str())

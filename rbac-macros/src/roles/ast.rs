@@ -7,6 +7,7 @@
 //!     editor: viewer => ["posts:write"],
 //!     viewer => ["posts:read"],
 //!     scopes: ["users:read", "users:write", "posts:read", "posts:write"],
+//!     crate = ::renamed_rbac_axum, // optional, when the facade is renamed
 //! }
 //! ```
 
@@ -22,6 +23,8 @@ pub(crate) struct RolesDecl {
     pub(crate) roles: Vec<RoleDecl>,
     /// Each `scopes: [...]` entry (more than one is an error found later).
     pub(crate) scopes: Vec<ScopesDecl>,
+    /// `crate = path`: the facade's path when renamed in Cargo.toml.
+    pub(crate) krate: Vec<(Token![crate], syn::Path)>,
 }
 
 pub(crate) struct RoleDecl {
@@ -40,9 +43,14 @@ impl Parse for RolesDecl {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let mut roles = Vec::new();
         let mut scope_decls = Vec::new();
+        let mut krate = Vec::new();
         while !input.is_empty() {
             let attrs = input.call(Attribute::parse_outer)?;
-            if input.peek(scopes) && input.peek2(Token![:]) {
+            if input.peek(Token![crate]) && input.peek2(Token![=]) {
+                let key: Token![crate] = input.parse()?;
+                input.parse::<Token![=]>()?;
+                krate.push((key, input.call(syn::Path::parse_mod_style)?));
+            } else if input.peek(scopes) && input.peek2(Token![:]) {
                 let keyword: scopes = input.parse()?;
                 input.parse::<Token![:]>()?;
                 let names = string_list(input)?;
@@ -73,7 +81,7 @@ impl Parse for RolesDecl {
             }
             input.parse::<Token![,]>()?;
         }
-        Ok(RolesDecl { roles, scopes: scope_decls })
+        Ok(RolesDecl { roles, scopes: scope_decls, krate })
     }
 }
 

@@ -13,6 +13,7 @@ use crate::name::{Name, did_you_mean};
 pub(crate) struct Model {
     pub(crate) roles: Vec<Role>,
     pub(crate) scopes: Vec<String>,
+    pub(crate) krate: Option<syn::Path>,
 }
 
 pub(crate) struct Role {
@@ -79,6 +80,15 @@ pub(crate) fn validate(decl: RolesDecl) -> syn::Result<Model> {
             Span::call_site(),
             format!("at most {} scopes can be declared", rbac_core::MAX_NAMES),
         );
+    }
+
+    let mut krate = None;
+    for (i, (key, path)) in decl.krate.iter().enumerate() {
+        if i > 0 {
+            errors.push(key.span, "`crate` is given twice");
+        } else {
+            krate = Some(path.clone());
+        }
     }
 
     // Roles: unique names, unique variant identifiers.
@@ -178,7 +188,7 @@ pub(crate) fn validate(decl: RolesDecl) -> syn::Result<Model> {
             grantable: grantable[index].clone(),
         })
         .collect();
-    Ok(Model { roles, scopes })
+    Ok(Model { roles, scopes, krate })
 }
 
 #[derive(Clone, Copy, PartialEq)]

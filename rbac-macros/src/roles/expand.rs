@@ -32,6 +32,18 @@ pub(crate) fn expand(model: &Model) -> TokenStream {
     let grantable = model.roles.iter().map(|r| bits(&r.grantable));
     let scopes = &model.scopes;
     let count = model.roles.len();
+    let krate = match &model.krate {
+        Some(path) => quote!(#path),
+        None => quote!(::rbac_axum),
+    };
+    // Built outside the repetitions below: inside one, `quote` would
+    // iterate over the tokens of `krate`.
+    let implies: Vec<TokenStream> = implies
+        .map(|bits| quote!(#krate::RoleSet::from_bits(#bits)))
+        .collect();
+    let grantable: Vec<TokenStream> = grantable
+        .map(|bits| quote!(#krate::ScopeSet::from_bits(#bits)))
+        .collect();
 
     quote! {
         /// The roles declared with `roles!`.
@@ -75,7 +87,7 @@ pub(crate) fn expand(model: &Model) -> TokenStream {
             /// Whether holding `self` gives the rights of `other`
             /// (inheritance is transitive; every role implies itself).
             pub fn implies(self, other: Role) -> bool {
-                <Role as ::rbac_axum::RoleModel>::SCHEMA
+                <Role as #krate::RoleModel>::SCHEMA
                     .implied(self as usize)
                     .contains(other as usize)
             }
@@ -87,12 +99,12 @@ pub(crate) fn expand(model: &Model) -> TokenStream {
             }
         }
 
-        impl ::rbac_axum::RoleModel for Role {
-            const SCHEMA: &'static ::rbac_axum::Schema = &::rbac_axum::Schema::new(
+        impl #krate::RoleModel for Role {
+            const SCHEMA: &'static #krate::Schema = &#krate::Schema::new(
                 &[#(#names),*],
-                &[#(::rbac_axum::RoleSet::from_bits(#implies)),*],
+                &[#(#implies),*],
                 &[#(#scopes),*],
-                &[#(::rbac_axum::ScopeSet::from_bits(#grantable)),*],
+                &[#(#grantable),*],
             );
 
             fn index(self) -> usize {
