@@ -87,7 +87,12 @@ fn expr_tokens(
 
 /// A free `const` evaluated by `cargo check`, failing on the literal itself
 /// when the name is not declared.
-fn check(lit: &LitStr, marker: &syn::Ident, krate: &TokenStream, function: TokenStream) -> TokenStream {
+fn check(
+    lit: &LitStr,
+    marker: &syn::Ident,
+    krate: &TokenStream,
+    function: TokenStream,
+) -> TokenStream {
     quote_spanned! { lit.span() =>
         const _: () = if let ::core::option::Option::Some(__rbac_message) =
             #krate::__private::#function::<

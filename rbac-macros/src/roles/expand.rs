@@ -38,12 +38,10 @@ pub(crate) fn expand(model: &Model) -> TokenStream {
     };
     // Built outside the repetitions below: inside one, `quote` would
     // iterate over the tokens of `krate`.
-    let implies: Vec<TokenStream> = implies
-        .map(|bits| quote!(#krate::RoleSet::from_bits(#bits)))
-        .collect();
-    let grantable: Vec<TokenStream> = grantable
-        .map(|bits| quote!(#krate::ScopeSet::from_bits(#bits)))
-        .collect();
+    let implies: Vec<TokenStream> =
+        implies.map(|bits| quote!(#krate::RoleSet::from_bits(#bits))).collect();
+    let grantable: Vec<TokenStream> =
+        grantable.map(|bits| quote!(#krate::ScopeSet::from_bits(#bits))).collect();
 
     quote! {
         /// The roles declared with `roles!`.
