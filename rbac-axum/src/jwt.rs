@@ -65,6 +65,9 @@ pub enum ConfigError {
         /// What is wrong with it.
         reason: String,
     },
+    /// A JWK Set could not be read or holds an unusable key.
+    #[error("JWK Set: {0}")]
+    JwkSet(String),
     /// Two keys share one `kid`.
     #[error("two keys have the kid `{0}`")]
     DuplicateKid(String),
@@ -255,6 +258,42 @@ impl AuthenticatorBuilder {
         };
         self.keys.push((kid.map(str::to_owned), algorithm, key));
         self
+    }
+
+    /// Adds every signature key of a JWK Set document (RFC 7517), each under
+    /// its `kid`, with the algorithm the key declares or its type implies.
+    ///
+    /// ```
+    /// use rbac_axum::Authenticator;
+    /// rbac_axum::roles! { viewer }
+    ///
+    /// let jwks = r#"{"keys":[{"kty":"OKP","crv":"Ed25519","kid":"k1",
+    ///     "x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]}"#;
+    /// let authenticator = Authenticator::builder::<Role>().jwk_set(jwks).build()?;
+    /// # Ok::<(), rbac_axum::ConfigError>(())
+    /// ```
+    pub fn jwk_set(mut self, json: &str) -> Self {
+        match crate::jwks::keys_from_jwk_set(json) {
+            Ok(keys) => {
+                self.keys.extend(keys.into_iter().map(|(kid, alg, key)| (kid, alg, Ok(key))))
+            }
+            Err(error) => self.keys.push((None, Algorithm::RS256, Err(error))),
+        }
+        self
+    }
+
+    /// Reads a JWK Set document from a file; see [`jwk_set`](Self::jwk_set).
+    pub fn jwk_set_file(self, path: impl AsRef<std::path::Path>) -> Self {
+        let path = path.as_ref();
+        match std::fs::read_to_string(path) {
+            Ok(json) => self.jwk_set(&json),
+            Err(error) => {
+                let mut this = self;
+                let reason = format!("cannot read {}: {error}", path.display());
+                this.keys.push((None, Algorithm::RS256, Err(ConfigError::JwkSet(reason))));
+                this
+            }
+        }
     }
 
     /// Requires `iss` to equal `issuer`.

@@ -47,6 +47,7 @@ pub mod bearer;
 mod claims;
 mod error;
 mod guard;
+mod jwks;
 mod jwt;
 mod principal;
 
