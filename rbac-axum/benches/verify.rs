@@ -1,0 +1,347 @@
+//! The in-process cost of authorization (issue 5): bearer header parsing,
+//! claim mapping and the decision, full token verification for HS256, RS256,
+//! ES256 and EdDSA, and two floors for the same tokens:
+//! `jsonwebtoken::decode` into a typed struct, and the signature check
+//! alone with aws-lc-rs.
+//!
+//! Run with short settings on a small machine, e.g.
+//! `cargo bench -p rbac-axum --bench verify -- --warm-up-time 1 --measurement-time 3`.
+
+use std::hint::black_box;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use aws_lc_rs::encoding::AsDer as _;
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{
+    self as sig, EcdsaKeyPair, Ed25519KeyPair, KeyPair as _, UnparsedPublicKey,
+};
+use aws_lc_rs::{hmac, rsa};
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use criterion::{Criterion, criterion_group, criterion_main};
+use http::header::AUTHORIZATION;
+use http::{HeaderMap, HeaderValue};
+use rbac_axum::jsonwebtoken::{self, Algorithm, DecodingKey, Validation};
+use rbac_axum::{Authenticator, Expr, RoleModel as _};
+use serde::Deserialize;
+use serde_json::json;
+
+rbac_axum::roles! {
+    admin: editor => ["users:read", "users:write"],
+    editor: viewer => ["posts:write"],
+    viewer => ["posts:read"],
+    scopes: ["users:read", "users:write", "posts:read", "posts:write"],
+}
+
+const ISSUER: &str = "https://issuer.example";
+const AUDIENCE: &str = "orders-api";
+const SECRET: &[u8] = b"a benchmark HS256 secret of 32+ bytes";
+
+/// The typical requirement: 3 roles, 4 scopes, nested `any`/`all`, as
+/// `#[requires(any(role = "admin", all(role = "editor", scope = "posts:write")),
+/// scope = "posts:read")]` compiles it.
+const REQUIREMENT: Expr = Expr::All(&[
+    Expr::Any(&[Expr::Role(0), Expr::All(&[Expr::Role(1), Expr::Scope(3)])]),
+    Expr::Scope(2),
+]);
+
+/// The token's rights as the verifier reads them.
+const TOKEN_ROLES: [&str; 1] = ["editor"];
+const TOKEN_SCOPE: &str = "openid posts:read posts:write profile";
+
+/// What a minimal hand-written `jsonwebtoken` extractor would deserialize.
+#[derive(Deserialize)]
+#[allow(dead_code)] // deserialized to be measured, not read
+struct FloorClaims {
+    sub: String,
+    exp: u64,
+    #[serde(default)]
+    roles: Vec<String>,
+    #[serde(default)]
+    scope: String,
+}
+
+/// One algorithm's keys and token.
+struct Case {
+    name: &'static str,
+    token: String,
+    authenticator: Authenticator,
+    decoding_key: DecodingKey,
+    /// The signature check alone, the signature already base64-decoded.
+    signature_only: Box<dyn Fn() -> bool>,
+    /// The same with the public key parsed beforehand (asymmetric only).
+    signature_preparsed: Option<Box<dyn Fn() -> bool>>,
+}
+
+fn claims() -> serde_json::Value {
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).expect("clock after 1970").as_secs();
+    // A typical access token of 12 claims.
+    json!({
+        "iss": ISSUER,
+        "sub": "user-4711",
+        "aud": AUDIENCE,
+        "exp": now + 365 * 24 * 3600,
+        "nbf": now - 60,
+        "iat": now - 60,
+        "jti": "6f1c2a9e-54b1-4f4a-9d0e-2f0b9a7c3d11",
+        "client_id": "web-frontend",
+        "name": "Ada Lovelace",
+        "email": "ada@example.com",
+        "roles": TOKEN_ROLES,
+        "scope": TOKEN_SCOPE,
+    })
+}
+
+fn sign_token(alg: &str, sign: impl Fn(&[u8]) -> Vec<u8>) -> (String, Vec<u8>) {
+    let header = URL_SAFE_NO_PAD.encode(format!(r#"{{"alg":"{alg}","typ":"JWT"}}"#));
+    let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims()).expect("claims serialize"));
+    let message = format!("{header}.{payload}");
+    let signature = sign(message.as_bytes());
+    (format!("{message}.{}", URL_SAFE_NO_PAD.encode(&signature)), signature)
+}
+
+fn pem(der: &[u8]) -> String {
+    let mut out = String::from("-----BEGIN PUBLIC KEY-----\n");
+    for line in STANDARD.encode(der).as_bytes().chunks(64) {
+        out.push_str(std::str::from_utf8(line).expect("base64 is ASCII"));
+        out.push('\n');
+    }
+    out.push_str("-----END PUBLIC KEY-----\n");
+    out
+}
+
+fn message_of(token: &str) -> Vec<u8> {
+    let end = token.rfind('.').expect("a JWT has dots");
+    token.as_bytes()[..end].to_vec()
+}
+
+fn hs256() -> Case {
+    let key = hmac::Key::new(hmac::HMAC_SHA256, SECRET);
+    let (token, signature) = sign_token("HS256", |m| hmac::sign(&key, m).as_ref().to_vec());
+    let authenticator = Authenticator::builder::<Role>()
+        .hmac(Algorithm::HS256, SECRET)
+        .issuer(ISSUER)
+        .audience(AUDIENCE)
+        .build()
+        .expect("HS256 authenticator");
+    let message = message_of(&token);
+    Case {
+        name: "HS256",
+        token,
+        authenticator,
+        decoding_key: DecodingKey::from_secret(SECRET),
+        signature_only: Box::new(move || {
+            hmac::verify(&key, black_box(&message), black_box(&signature)).is_ok()
+        }),
+        signature_preparsed: None,
+    }
+}
+
+fn rs256() -> Case {
+    let pair = rsa::KeyPair::generate(rsa::KeySize::Rsa2048).expect("generate RSA-2048");
+    let rng = SystemRandom::new();
+    let (token, signature) = sign_token("RS256", |m| {
+        let mut signature = vec![0; pair.public_modulus_len()];
+        pair.sign(&sig::RSA_PKCS1_SHA256, &rng, m, &mut signature).expect("RSA signing");
+        signature
+    });
+    let spki = pair.public_key().as_der().expect("SPKI DER").as_ref().to_vec();
+    // PKCS#1 RSAPublicKey DER: what jsonwebtoken keeps and verifies with.
+    let pkcs1 = pair.public_key().as_ref().to_vec();
+    let authenticator = Authenticator::builder::<Role>()
+        .rsa_pem(Algorithm::RS256, pem(&spki))
+        .issuer(ISSUER)
+        .audience(AUDIENCE)
+        .build()
+        .expect("RS256 authenticator");
+    asymmetric(
+        "RS256",
+        token,
+        signature,
+        authenticator,
+        DecodingKey::from_rsa_der(&pkcs1),
+        &sig::RSA_PKCS1_2048_8192_SHA256,
+        pkcs1,
+    )
+}
+
+fn es256() -> Case {
+    let rng = SystemRandom::new();
+    let pkcs8 =
+        EcdsaKeyPair::generate_pkcs8(&sig::ECDSA_P256_SHA256_FIXED_SIGNING, &rng).expect("P-256");
+    let pair = EcdsaKeyPair::from_pkcs8(&sig::ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref())
+        .expect("read back the P-256 key");
+    let (token, signature) =
+        sign_token("ES256", |m| pair.sign(&rng, m).expect("ECDSA signing").as_ref().to_vec());
+    let spki = pair.public_key().as_der().expect("SPKI DER").as_ref().to_vec();
+    let point = pair.public_key().as_ref().to_vec();
+    let authenticator = Authenticator::builder::<Role>()
+        .ec_pem(Algorithm::ES256, pem(&spki))
+        .issuer(ISSUER)
+        .audience(AUDIENCE)
+        .build()
+        .expect("ES256 authenticator");
+    asymmetric(
+        "ES256",
+        token,
+        signature,
+        authenticator,
+        DecodingKey::from_ec_der(&point),
+        &sig::ECDSA_P256_SHA256_FIXED,
+        point,
+    )
+}
+
+fn eddsa() -> Case {
+    let pkcs8 = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new()).expect("Ed25519");
+    let pair = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).expect("read back the Ed25519 key");
+    let (token, signature) = sign_token("EdDSA", |m| pair.sign(m).as_ref().to_vec());
+    let spki = pair.public_key().as_der().expect("SPKI DER").as_ref().to_vec();
+    let raw = pair.public_key().as_ref().to_vec();
+    let authenticator = Authenticator::builder::<Role>()
+        .ed_pem(pem(&spki))
+        .issuer(ISSUER)
+        .audience(AUDIENCE)
+        .build()
+        .expect("EdDSA authenticator");
+    asymmetric(
+        "EdDSA",
+        token,
+        signature,
+        authenticator,
+        DecodingKey::from_ed_der(&raw),
+        &sig::ED25519,
+        raw,
+    )
+}
+
+fn asymmetric(
+    name: &'static str,
+    token: String,
+    signature: Vec<u8>,
+    authenticator: Authenticator,
+    decoding_key: DecodingKey,
+    algorithm: &'static dyn sig::VerificationAlgorithm,
+    public_key: Vec<u8>,
+) -> Case {
+    let message = message_of(&token);
+    let parsed = UnparsedPublicKey::new(algorithm, public_key.clone())
+        .parse()
+        .expect("parse the public key");
+    let (message2, signature2) = (message.clone(), signature.clone());
+    Case {
+        name,
+        token,
+        authenticator,
+        decoding_key,
+        // What jsonwebtoken's aws-lc-rs verifier does: parse, then verify.
+        signature_only: Box::new(move || {
+            UnparsedPublicKey::new(algorithm, &public_key)
+                .verify(black_box(&message), black_box(&signature))
+                .is_ok()
+        }),
+        signature_preparsed: Some(Box::new(move || {
+            parsed.verify_sig(black_box(&message2), black_box(&signature2)).is_ok()
+        })),
+    }
+}
+
+fn cases() -> Vec<Case> {
+    vec![hs256(), rs256(), es256(), eddsa()]
+}
+
+fn bearer(c: &mut Criterion) {
+    let token = hs256().token;
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        AUTHORIZATION,
+        HeaderValue::from_str(&format!("Bearer {token}")).expect("a valid header value"),
+    );
+    c.bench_function("bearer/bearer_token", |b| {
+        b.iter(|| rbac_axum::bearer::bearer_token(black_box(&headers), black_box(None)))
+    });
+}
+
+fn decision(c: &mut Criterion) {
+    let schema = Role::SCHEMA;
+    let granted = schema.grant(TOKEN_ROLES, TOKEN_SCOPE.split(' '));
+    assert!(REQUIREMENT.allows(&granted), "the benchmark token must be allowed");
+    let viewer = schema.grant(["viewer"], ["posts:read"]);
+    assert!(!REQUIREMENT.allows(&viewer), "the viewer must be refused");
+
+    let mut group = c.benchmark_group("decision");
+    group.bench_function("evaluate/allowed", |b| {
+        b.iter(|| black_box(&REQUIREMENT).evaluate(black_box(&granted)))
+    });
+    group.bench_function("evaluate/denied", |b| {
+        b.iter(|| black_box(&REQUIREMENT).evaluate(black_box(&viewer)))
+    });
+    // Claim mapping: the token's role and scope names to bitsets, roles
+    // closed under inheritance (the lookups the verifier makes while it
+    // reads the claims), then the decision.
+    group.bench_function("mapping", |b| {
+        b.iter(|| schema.grant(black_box(TOKEN_ROLES), black_box(TOKEN_SCOPE).split(' ')))
+    });
+    group.bench_function("mapping+evaluate", |b| {
+        b.iter(|| {
+            let granted = schema.grant(black_box(TOKEN_ROLES), black_box(TOKEN_SCOPE).split(' '));
+            REQUIREMENT.evaluate(&granted)
+        })
+    });
+    group.finish();
+}
+
+fn verification(c: &mut Criterion) {
+    for case in cases() {
+        let principal = case.authenticator.verify(&case.token).expect("the token verifies");
+        assert!(REQUIREMENT.allows(principal.granted()), "{}: the token is allowed", case.name);
+
+        let mut validation = Validation::new(match case.name {
+            "HS256" => Algorithm::HS256,
+            "RS256" => Algorithm::RS256,
+            "ES256" => Algorithm::ES256,
+            _ => Algorithm::EdDSA,
+        });
+        validation.set_issuer(&[ISSUER]);
+        validation.set_audience(&[AUDIENCE]);
+        jsonwebtoken::decode::<FloorClaims>(&case.token, &case.decoding_key, &validation)
+            .expect("jsonwebtoken::decode accepts the token");
+        assert!((case.signature_only)(), "{}: the signature verifies", case.name);
+
+        let mut group = c.benchmark_group(format!("jwt/{}", case.name));
+        group.bench_function("Authenticator::verify", |b| {
+            b.iter(|| case.authenticator.verify(black_box(&case.token)))
+        });
+        group.bench_function("Authenticator::verify+evaluate", |b| {
+            b.iter(|| {
+                let principal = case.authenticator.verify(black_box(&case.token));
+                principal.map(|p| REQUIREMENT.evaluate(p.granted()))
+            })
+        });
+        group.bench_function("jsonwebtoken::decode", |b| {
+            b.iter(|| {
+                jsonwebtoken::decode::<FloorClaims>(
+                    black_box(&case.token),
+                    &case.decoding_key,
+                    &validation,
+                )
+            })
+        });
+        group.bench_function("signature", |b| b.iter(|| (case.signature_only)()));
+        if let Some(preparsed) = &case.signature_preparsed {
+            group.bench_function("signature/preparsed-key", |b| b.iter(preparsed));
+        }
+        group.finish();
+    }
+}
+
+criterion_group! {
+    name = benches;
+    // Short by default: a 2-core machine shared with builds. Command-line
+    // flags (`--warm-up-time`, `--measurement-time`) override these.
+    config = Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
+    targets = bearer, decision, verification
+}
+criterion_main!(benches);
