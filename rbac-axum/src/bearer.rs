@@ -48,14 +48,15 @@ pub fn bearer_token<'h>(
         }
         (Some(value), None) => value,
     };
-    let Ok(value) = value.to_str() else {
-        return Err(BearerError::InvalidRequest("the Authorization header is not visible ASCII"));
+    // Read as bytes: a value that is not visible ASCII is still another
+    // scheme's credentials (no credentials) or a bearer token with
+    // characters outside the alphabet (`invalid_token`).
+    let value = value.as_bytes();
+    let (scheme, rest) = match value.iter().position(|&b| b == b' ') {
+        Some(space) => (&value[..space], &value[space + 1..]),
+        None => (value, &[][..]),
     };
-    let (scheme, rest) = match value.split_once(' ') {
-        Some((scheme, rest)) => (scheme, rest),
-        None => (value, ""),
-    };
-    if !scheme.eq_ignore_ascii_case("bearer") {
+    if !scheme.eq_ignore_ascii_case(b"bearer") {
         return Err(BearerError::Missing);
     }
     if query.is_some_and(has_access_token) {
@@ -63,16 +64,18 @@ pub fn bearer_token<'h>(
             "a token is sent both in the Authorization header and in the query string",
         ));
     }
-    let token = rest.trim_matches(' ');
+    let start = rest.iter().position(|&b| b != b' ').unwrap_or(rest.len());
+    let end = rest.iter().rposition(|&b| b != b' ').map_or(start, |last| last + 1);
+    let token = &rest[start..end];
     if token.is_empty() {
         return Err(BearerError::InvalidRequest("the bearer token is empty"));
     }
-    if !is_b64token(token) {
-        return Err(BearerError::InvalidToken(
+    match std::str::from_utf8(token) {
+        Ok(token) if is_b64token(token) => Ok(token),
+        _ => Err(BearerError::InvalidToken(
             "the bearer token has characters outside the RFC 6750 b64token alphabet",
-        ));
+        )),
     }
-    Ok(token)
 }
 
 /// `b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`

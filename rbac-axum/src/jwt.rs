@@ -202,16 +202,7 @@ impl AuthenticatorBuilder {
         let secret = secret.as_ref();
         let key = match algorithm {
             Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512 => {
-                let min = match algorithm {
-                    Algorithm::HS256 => 32,
-                    Algorithm::HS384 => 48,
-                    _ => 64,
-                };
-                if secret.len() < min {
-                    Err(ConfigError::WeakSecret { algorithm, len: secret.len(), min })
-                } else {
-                    Ok(DecodingKey::from_secret(secret))
-                }
+                check_secret(algorithm, secret).map(|()| DecodingKey::from_secret(secret))
             }
             _ => Err(bad_key(algorithm, "not an HMAC algorithm; use rsa_pem, ec_pem or ed_pem")),
         };
@@ -251,10 +242,16 @@ impl AuthenticatorBuilder {
     /// Adds a key for one algorithm, optionally under a `kid`. With any
     /// `kid` configured, a token's `kid` must match one.
     pub fn key(mut self, kid: Option<&str>, algorithm: Algorithm, key: DecodingKey) -> Self {
-        let key = if key.family() == algorithm.family() {
-            Ok(key)
-        } else {
+        let key = if key.family() != algorithm.family() {
             Err(bad_key(algorithm, "the key is of another family than the algorithm"))
+        } else if algorithm.family() == AlgorithmFamily::Hmac {
+            // The minimum `hmac` enforces, which this would otherwise bypass.
+            match key.try_get_as_bytes() {
+                Ok(secret) => check_secret(algorithm, secret).map(|()| key),
+                Err(e) => Err(bad_key(algorithm, e)),
+            }
+        } else {
+            Ok(key)
         };
         self.keys.push((kid.map(str::to_owned), algorithm, key));
         self
@@ -393,6 +390,20 @@ impl AuthenticatorBuilder {
     }
 }
 
+/// An HMAC secret must be at least as long as the hash output (RFC 7518 §3.2).
+fn check_secret(algorithm: Algorithm, secret: &[u8]) -> Result<(), ConfigError> {
+    let min = match algorithm {
+        Algorithm::HS256 => 32,
+        Algorithm::HS384 => 48,
+        _ => 64,
+    };
+    if secret.len() < min {
+        Err(ConfigError::WeakSecret { algorithm, len: secret.len(), min })
+    } else {
+        Ok(())
+    }
+}
+
 fn bad_key(algorithm: Algorithm, reason: impl fmt::Display) -> ConfigError {
     ConfigError::BadKey { algorithm, reason: reason.to_string() }
 }
@@ -464,7 +475,13 @@ impl Inner {
         let header_bytes = URL_SAFE_NO_PAD
             .decode(header_b64)
             .map_err(|_| TokenError::new("the token header is not base64url"))?;
-        let header: Header<'_> = serde_json::from_slice(&header_bytes).map_err(|_| {
+        // serde reads a struct from a JSON array too (`["HS256"]`); the
+        // JOSE header must be an object (RFC 7515 §4).
+        let header: Header<'_> = match header_bytes.trim_ascii_start().first() {
+            Some(b'{') => serde_json::from_slice(&header_bytes).ok(),
+            _ => None,
+        }
+        .ok_or_else(|| {
             TokenError::new("the token header is not a JSON object with a string `alg`")
         })?;
         if header.crit.is_some() {

@@ -680,3 +680,93 @@ impl RsaKey {
         }
     }
 }
+
+// ----------------------------------------------------------------- trap ---
+
+/// A listener that only counts connections: point a token's `jku`, `x5u`
+/// or `kid` at it to prove nothing is fetched.
+pub(crate) struct Trap {
+    pub(crate) addr: SocketAddr,
+    hits: Arc<AtomicUsize>,
+}
+
+impl Trap {
+    pub(crate) async fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind the trap listener");
+        let addr = listener.local_addr().expect("a bound listener has an address");
+        let hits = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&hits);
+        tokio::spawn(async move {
+            while listener.accept().await.is_ok() {
+                counter.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+        Self { addr, hits }
+    }
+
+    /// `http://127.0.0.1:<port><path>`.
+    pub(crate) fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// Connections accepted so far, after giving any stray fetch a moment.
+    pub(crate) async fn hits(&self) -> usize {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        self.hits.load(Ordering::SeqCst)
+    }
+}
+
+// ----------------------------------------------------------------- logs ---
+
+/// Every `tracing` event of this test process, one line each, from the
+/// first call on (a process-wide subscriber, so requests served on any
+/// thread are seen).
+pub(crate) fn captured_logs() -> String {
+    static INSTALL: std::sync::Once = std::sync::Once::new();
+    INSTALL.call_once(|| {
+        tracing::subscriber::set_global_default(Capture)
+            .expect("no other global subscriber in the test process");
+    });
+    LOGS.lock().expect("log buffer lock").clone()
+}
+
+static LOGS: std::sync::Mutex<String> = std::sync::Mutex::new(String::new());
+
+/// A minimal subscriber writing events and their fields into [`LOGS`]
+/// (no new dependency for `tracing-subscriber`).
+struct Capture;
+
+impl tracing::Subscriber for Capture {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+
+    fn event(&self, event: &tracing::Event<'_>) {
+        let metadata = event.metadata();
+        let mut line = format!("{} {}:", metadata.level(), metadata.target());
+        event.record(&mut FieldWriter(&mut line));
+        line.push('\n');
+        LOGS.lock().expect("log buffer lock").push_str(&line);
+    }
+
+    fn enter(&self, _: &tracing::span::Id) {}
+
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+struct FieldWriter<'a>(&'a mut String);
+
+impl tracing::field::Visit for FieldWriter<'_> {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        use std::fmt::Write as _;
+        let _ = write!(self.0, " {}={value:?}", field.name());
+    }
+}
