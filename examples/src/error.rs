@@ -1,0 +1,115 @@
+//! Errors the API handlers answer with, as JSON shaped like the guard's own
+//! refusals (`{"error": …, "error_description": …}`), so a client reads
+//! every refusal the same way. Internal failures are logged in full and
+//! answered with a bare 500.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use rbac_axum::{AuthError, Rejection};
+use serde_json::json;
+
+use crate::db::DbError;
+use crate::password::PasswordError;
+
+/// A handler's refusal or failure.
+#[derive(Debug)]
+pub(crate) enum ApiError {
+    /// A refusal with a status, a machine-readable code and a description.
+    Refused {
+        /// The HTTP status.
+        status: StatusCode,
+        /// A stable code clients can match on.
+        code: &'static str,
+        /// What went wrong, for the client developer.
+        description: Cow<'static, str>,
+    },
+    /// The token was valid but is no longer usable here (its user has been
+    /// deleted): 401 with an RFC 6750 challenge, as the guard would answer.
+    Unauthenticated(Rejection),
+    /// Something failed on the server; the message is logged, not sent.
+    Internal(String),
+}
+
+impl ApiError {
+    /// 400 `invalid_request`.
+    pub(crate) fn bad_request(description: impl Into<Cow<'static, str>>) -> Self {
+        Self::refused(StatusCode::BAD_REQUEST, "invalid_request", description)
+    }
+
+    /// 404 `not_found`.
+    pub(crate) fn not_found(description: impl Into<Cow<'static, str>>) -> Self {
+        Self::refused(StatusCode::NOT_FOUND, "not_found", description)
+    }
+
+    /// 403 with `code`: the token's rights pass the guard, but this
+    /// resource or this change is not allowed to its holder.
+    pub(crate) fn forbidden(code: &'static str, description: impl Into<Cow<'static, str>>) -> Self {
+        Self::refused(StatusCode::FORBIDDEN, code, description)
+    }
+
+    /// 409 with `code`: the change would break an invariant of the data.
+    pub(crate) fn conflict(code: &'static str, description: impl Into<Cow<'static, str>>) -> Self {
+        Self::refused(StatusCode::CONFLICT, code, description)
+    }
+
+    /// 401 `invalid_token` for `realm`, with the guard's challenge.
+    pub(crate) fn invalid_token(realm: &str, description: &'static str) -> Self {
+        Self::Unauthenticated(Rejection {
+            error: AuthError::InvalidToken(Cow::Borrowed(description)),
+            realm: Arc::from(realm),
+        })
+    }
+
+    fn refused(
+        status: StatusCode,
+        code: &'static str,
+        description: impl Into<Cow<'static, str>>,
+    ) -> Self {
+        Self::Refused { status, code, description: description.into() }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match self {
+            ApiError::Refused { status, code, description } => {
+                (status, Json(json!({ "error": code, "error_description": description })))
+                    .into_response()
+            }
+            ApiError::Unauthenticated(rejection) => rejection.into_response(),
+            ApiError::Internal(message) => {
+                tracing::error!(error = %message, "request failed");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    Json(json!({
+                        "error": "server_error",
+                        "error_description": "the server failed to handle the request",
+                    })),
+                )
+                    .into_response()
+            }
+        }
+    }
+}
+
+impl From<DbError> for ApiError {
+    fn from(error: DbError) -> Self {
+        ApiError::Internal(error.to_string())
+    }
+}
+
+impl From<rusqlite::Error> for ApiError {
+    fn from(error: rusqlite::Error) -> Self {
+        ApiError::Internal(format!("database: {error}"))
+    }
+}
+
+impl From<PasswordError> for ApiError {
+    fn from(error: PasswordError) -> Self {
+        ApiError::Internal(error.to_string())
+    }
+}

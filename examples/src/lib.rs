@@ -1,0 +1,129 @@
+//! A complete service built on `rbac-axum`: users and posts, every endpoint
+//! guarded by `#[requires]`, access tokens issued by an OAuth 2.0 password
+//! grant (RFC 6749 §4.3), everything stored in one SQLite file.
+//!
+//! Run it with `cargo run -p rbac-example`: on first start it creates its
+//! data directory (`./rbac-example-data`), the database with one demo user
+//! per role, and a random token-signing key, then prints a ready token and a
+//! `curl` line for each demo user. `rbac-example --help` lists the
+//! environment variables it reads.
+//!
+//! | endpoint | requirement |
+//! |---|---|
+//! | `POST /token` | none: password grant, answers RFC 6749 §5 |
+//! | `GET /users/me` | `role = "viewer"` (every role has it) |
+//! | `GET /users` | `any(role = "admin", scope = "users:read")` |
+//! | `POST /users` | `role = "admin", scope = "users:write"` |
+//! | `DELETE /users/{id}` | `role = "admin", scope = "users:write"` |
+//! | `PUT /users/{id}/roles` | `role = "admin", scope = "users:write"` |
+//! | `GET /posts`, `GET /posts/{id}` | `role = "viewer", scope = "posts:read"` |
+//! | `POST /posts` | `role = "editor", scope = "posts:write"` |
+//! | `DELETE /posts/{id}` | `role = "editor", scope = "posts:write"`, and the author or an admin |
+//!
+//! User management never lets anyone gain rights: nobody grants a role
+//! they do not hold, nobody changes their own roles, and the last admin
+//! cannot be removed or demoted (see `users/rules.rs`).
+//!
+//! The library half exists so that tests start the very same service:
+//! [`Server::bind`] on `127.0.0.1:0`, then [`Server::run`]. [`app`] is the
+//! bare router for callers that serve it themselves.
+
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::HeaderValue;
+use axum::http::header::{CACHE_CONTROL, X_CONTENT_TYPE_OPTIONS};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, post, put};
+
+mod config;
+mod db;
+mod demo;
+mod error;
+mod extract;
+mod password;
+mod posts;
+mod private_file;
+mod server;
+mod signing_key;
+mod state;
+mod token;
+mod users;
+
+pub use config::{Config, ConfigError};
+pub use server::{Server, StartError, run};
+pub use state::AppState;
+
+rbac_axum::roles! {
+    /// Manages users; has every right of an editor.
+    admin: editor => ["users:write"],
+    /// Writes posts and may look users up; has every right of a viewer.
+    editor: viewer => ["posts:write", "users:read"],
+    /// Reads posts.
+    viewer => ["posts:read"],
+    scopes: ["users:read", "users:write", "posts:read", "posts:write"],
+}
+
+/// Largest token request accepted: a form with a user name, a password and
+/// a few scopes never comes near it.
+const TOKEN_REQUEST_LIMIT: usize = 4 * 1024;
+
+/// Largest JSON body accepted by the API (a post with its text).
+const JSON_BODY_LIMIT: usize = 64 * 1024;
+
+/// The service's router, with every route, its guard and the response
+/// headers every answer carries. Serve it with [`axum::serve`], or use
+/// [`Server`], which does that and more.
+pub fn app(state: AppState) -> Router {
+    let mut router = Router::new()
+        .route("/users/me", get(users::me))
+        .route("/posts", get(posts::list).post(posts::create))
+        .route("/posts/{id}", get(posts::get).delete(posts::delete));
+    if state.issues_tokens() {
+        // Users and their passwords live here only when this service is
+        // the token issuer; in resource-server mode an external issuer
+        // owns identities.
+        router = router
+            .route(
+                "/token",
+                post(token::password_grant).layer(DefaultBodyLimit::max(TOKEN_REQUEST_LIMIT)),
+            )
+            .route("/users", get(users::list).post(users::create))
+            .route("/users/{id}", axum::routing::delete(users::delete))
+            .route("/users/{id}/roles", put(users::set_roles));
+    }
+    router
+        .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
+        .layer(middleware::from_fn(log_request))
+        .layer(middleware::from_fn(security_headers))
+        .with_state(state)
+}
+
+/// One log line per request: method, path (never the query string, which
+/// could hold credentials), status and duration.
+async fn log_request(request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    tracing::info!(
+        %method,
+        path,
+        status = response.status().as_u16(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "request"
+    );
+    response
+}
+
+/// Headers every response carries: answers are per-user and must not be
+/// cached by shared caches, nor sniffed into another content type.
+async fn security_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.entry(CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
+    response
+}

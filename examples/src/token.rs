@@ -1,0 +1,382 @@
+//! `POST /token`: the OAuth 2.0 resource owner password credentials grant
+//! (RFC 6749 §4.3), and the HS256 access tokens it issues.
+//!
+//! * The request is a form (`application/x-www-form-urlencoded`) with
+//!   `grant_type=password`, `username`, `password` and optionally `scope`;
+//!   a parameter given twice, or a missing one, is `invalid_request`
+//!   (§3.1, §3.2), another grant type `unsupported_grant_type`.
+//! * Granted scopes are the requested ones that the user's roles allow
+//!   (`roles!`'s `=> [...]`, inherited), or all that they allow when none
+//!   is requested; the answer's `scope` says what was granted (§3.3). A
+//!   scope that is not declared, or a request of which nothing can be
+//!   granted, is `invalid_scope`.
+//! * An unknown user and a wrong password get the same `invalid_grant`,
+//!   after the same amount of work (see `password.rs`).
+//! * Every answer carries `Cache-Control: no-store` and `Pragma: no-cache`
+//!   (§5.1); errors are 400 with `{"error", "error_description"}` (§5.2).
+//!
+//! The password grant suits first-party clients such as this demo's `curl`
+//! lines; OAuth 2.0 Security BCP (RFC 9700) advises the authorization code
+//! flow for anything else.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::time::Duration;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, PRAGMA};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use rbac_axum::jsonwebtoken::{self, Algorithm, EncodingKey, Header};
+use rbac_axum::{RoleModel, RoleSet, ScopeSet};
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::signing_key::SigningKey;
+use crate::state::AppState;
+use crate::users::store;
+use crate::{Role, db};
+
+/// Signs access tokens for this service's users.
+pub(crate) struct TokenIssuer {
+    key: EncodingKey,
+    issuer: String,
+    audience: String,
+    ttl: Duration,
+}
+
+impl fmt::Debug for TokenIssuer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never print key material.
+        f.debug_struct("TokenIssuer")
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .field("ttl", &self.ttl)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A signed token and what the client is told about it.
+#[derive(Debug, Serialize)]
+pub(crate) struct IssuedToken {
+    /// The JWT.
+    pub(crate) access_token: String,
+    /// Always `bearer` (RFC 6750).
+    pub(crate) token_type: &'static str,
+    /// Seconds until it expires.
+    pub(crate) expires_in: u64,
+    /// The granted scopes, space-separated.
+    pub(crate) scope: String,
+}
+
+#[derive(Serialize)]
+struct Claims<'a> {
+    sub: String,
+    roles: Vec<&'static str>,
+    scope: String,
+    iat: i64,
+    exp: i64,
+    iss: &'a str,
+    aud: &'a str,
+    jti: String,
+}
+
+impl TokenIssuer {
+    /// An issuer signing with `key`, naming `config`'s issuer and audience.
+    pub(crate) fn new(key: &SigningKey, config: &Config) -> TokenIssuer {
+        TokenIssuer {
+            key: EncodingKey::from_secret(key.bytes()),
+            issuer: config.issuer.clone(),
+            audience: config.audience.clone(),
+            ttl: config.token_ttl,
+        }
+    }
+
+    /// Lifetime of the tokens issued, in seconds.
+    pub(crate) fn ttl_secs(&self) -> u64 {
+        self.ttl.as_secs()
+    }
+
+    /// A token for user `user_id` holding `roles`, granted `scopes`.
+    pub(crate) fn issue(
+        &self,
+        user_id: i64,
+        roles: &[Role],
+        scopes: ScopeSet,
+    ) -> Result<IssuedToken, IssueError> {
+        let mut jti = [0u8; 16];
+        aws_lc_rs::rand::fill(&mut jti).map_err(|_| IssueError::Random)?;
+        let now = db::unix_now();
+        let ttl = self.ttl.as_secs();
+        let scope = schema().scope_names(scopes).collect::<Vec<_>>().join(" ");
+        let claims = Claims {
+            sub: user_id.to_string(),
+            roles: roles.iter().map(|role| role.name()).collect(),
+            scope: scope.clone(),
+            iat: now,
+            exp: now.saturating_add(i64::try_from(ttl).unwrap_or(i64::MAX)),
+            iss: &self.issuer,
+            aud: &self.audience,
+            jti: hex(&jti),
+        };
+        let access_token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.key)
+            .map_err(|error| IssueError::Sign(error.to_string()))?;
+        Ok(IssuedToken { access_token, token_type: "bearer", expires_in: ttl, scope })
+    }
+}
+
+/// Signing a token failed.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum IssueError {
+    /// The system's random number generator failed.
+    #[error("the system random number generator failed")]
+    Random,
+    /// `jsonwebtoken` could not sign.
+    #[error("signing the token failed: {0}")]
+    Sign(String),
+}
+
+fn schema() -> &'static rbac_axum::Schema {
+    <Role as RoleModel>::SCHEMA
+}
+
+/// The set of `roles`, by declaration index.
+pub(crate) fn role_set(roles: &[Role]) -> RoleSet {
+    roles.iter().fold(RoleSet::EMPTY, |set, role| set.with(role.index()))
+}
+
+/// Every scope holders of `roles` may be granted.
+pub(crate) fn grantable(roles: &[Role]) -> ScopeSet {
+    schema().grantable(role_set(roles))
+}
+
+/// An RFC 6749 §5.2 error response.
+#[derive(Debug)]
+struct OAuthError {
+    status: StatusCode,
+    code: &'static str,
+    description: Cow<'static, str>,
+}
+
+impl OAuthError {
+    fn new(code: &'static str, description: impl Into<Cow<'static, str>>) -> Self {
+        Self { status: StatusCode::BAD_REQUEST, code, description: description.into() }
+    }
+
+    fn server_error(message: impl fmt::Display) -> Self {
+        tracing::error!(error = %message, "token request failed");
+        Self {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            code: "server_error",
+            description: "the server failed to handle the request".into(),
+        }
+    }
+}
+
+impl IntoResponse for OAuthError {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({ "error": self.code, "error_description": self.description });
+        no_store((self.status, Json(body)).into_response())
+    }
+}
+
+fn no_store(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(PRAGMA, HeaderValue::from_static("no-cache"));
+    response
+}
+
+/// The parameters of a password grant request.
+struct PasswordRequest {
+    username: String,
+    password: String,
+    scope: Option<ScopeSet>,
+}
+
+/// `POST /token`.
+pub(crate) async fn password_grant(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    match grant(&state, &headers, body).await {
+        Ok(token) => no_store(Json(token).into_response()),
+        Err(error) => error.into_response(),
+    }
+}
+
+async fn grant(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<IssuedToken, OAuthError> {
+    let Some(issuer) = state.issuer.clone() else {
+        return Err(OAuthError::new("unsupported_grant_type", "this server issues no tokens"));
+    };
+    let request = parse_request(headers, body)?;
+
+    let username = request.username;
+    let account = state
+        .db
+        .call(move |conn| store::credentials(conn, &username).map_err(db::DbError::from))
+        .await
+        .map_err(OAuthError::server_error)?;
+    let (user, stored_hash) = match account {
+        Some((user, hash)) => (Some(user), Some(hash)),
+        None => (None, None),
+    };
+    let matches = state
+        .passwords
+        .verify(request.password, stored_hash)
+        .await
+        .map_err(OAuthError::server_error)?;
+    let user = match (user, matches) {
+        (Some(user), true) => user,
+        // One answer for both: which user names exist is nobody's business.
+        _ => {
+            tracing::info!("token refused: invalid credentials");
+            return Err(OAuthError::new("invalid_grant", "the username or password is incorrect"));
+        }
+    };
+
+    let allowed = grantable(&user.roles);
+    let granted = match request.scope {
+        None => allowed,
+        Some(requested) => {
+            let granted = requested.intersection(allowed);
+            if granted.is_empty() {
+                return Err(OAuthError::new(
+                    "invalid_scope",
+                    "none of the requested scopes can be granted to this user",
+                ));
+            }
+            granted
+        }
+    };
+    let token = issuer.issue(user.id, &user.roles, granted).map_err(OAuthError::server_error)?;
+    tracing::info!(user = user.id, scope = token.scope, "token issued");
+    Ok(token)
+}
+
+fn parse_request(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<PasswordRequest, OAuthError> {
+    let form_type = headers
+        .get(CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|essence| {
+            essence.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        });
+    if !form_type {
+        return Err(OAuthError::new(
+            "invalid_request",
+            "the request body must be application/x-www-form-urlencoded",
+        ));
+    }
+    let body = body.map_err(|rejection| {
+        OAuthError::new("invalid_request", format!("the request body is unusable: {rejection}"))
+    })?;
+
+    let mut grant_type = None;
+    let mut username = None;
+    let mut password = None;
+    let mut scope = None;
+    for (name, value) in form_urlencoded::parse(&body) {
+        let slot = match name.as_ref() {
+            "grant_type" => &mut grant_type,
+            "username" => &mut username,
+            "password" => &mut password,
+            "scope" => &mut scope,
+            _ => continue, // unknown parameters are ignored (§3.2)
+        };
+        if slot.is_some() {
+            return Err(OAuthError::new(
+                "invalid_request",
+                format!("the parameter `{name}` is given more than once"),
+            ));
+        }
+        *slot = Some(value.into_owned());
+    }
+    // §3.1: a parameter without a value is as if omitted.
+    let present = |value: Option<String>| value.filter(|v| !v.is_empty());
+
+    match present(grant_type).as_deref() {
+        Some("password") => {}
+        Some(_) => {
+            return Err(OAuthError::new(
+                "unsupported_grant_type",
+                "this server supports grant_type=password only",
+            ));
+        }
+        None => return Err(OAuthError::new("invalid_request", "the grant_type is missing")),
+    }
+    let (Some(username), Some(password)) = (present(username), present(password)) else {
+        return Err(OAuthError::new("invalid_request", "username and password are required"));
+    };
+    let scope = present(scope).map(|scope| parse_scope(&scope)).transpose()?;
+    Ok(PasswordRequest { username, password, scope })
+}
+
+/// A `scope` parameter: declared scope names separated by spaces (§3.3).
+fn parse_scope(text: &str) -> Result<ScopeSet, OAuthError> {
+    let mut set = ScopeSet::EMPTY;
+    for name in text.split(' ').filter(|name| !name.is_empty()) {
+        match schema().scope_index(name) {
+            Some(index) => set = set.with(index),
+            None => {
+                let shown: String = name.chars().take(64).filter(|c| !c.is_control()).collect();
+                return Err(OAuthError::new(
+                    "invalid_scope",
+                    format!(
+                        "unknown scope `{shown}`; this server knows {}",
+                        schema().scopes().join(", ")
+                    ),
+                ));
+            }
+        }
+    }
+    if set.is_empty() {
+        return Err(OAuthError::new("invalid_scope", "the scope parameter names no scope"));
+    }
+    Ok(set)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(set: ScopeSet) -> Vec<&'static str> {
+        schema().scope_names(set).collect()
+    }
+
+    #[test]
+    fn each_role_may_be_granted_its_own_and_inherited_scopes() {
+        assert_eq!(names(grantable(&[Role::Viewer])), ["posts:read"]);
+        assert_eq!(names(grantable(&[Role::Editor])), ["users:read", "posts:read", "posts:write"]);
+        assert_eq!(
+            names(grantable(&[Role::Admin])),
+            ["users:read", "users:write", "posts:read", "posts:write"]
+        );
+        assert!(grantable(&[]).is_empty());
+    }
+
+    #[test]
+    fn scope_parsing_accepts_declared_names_only() {
+        let set = parse_scope("posts:read  posts:write").expect("declared scopes");
+        assert_eq!(names(set), ["posts:read", "posts:write"]);
+        for bad in ["posts:admin", "posts:read POSTS:WRITE", " "] {
+            let error = parse_scope(bad).expect_err(bad);
+            assert_eq!(error.code, "invalid_scope", "{bad}");
+        }
+    }
+}
