@@ -1,7 +1,23 @@
 //! Reading roles and scopes out of a token's claims. Only exact, declared
 //! names count; a claim of the wrong JSON type grants nothing.
+//!
+//! Verification reads the payload once with [`read_claims`]: a streaming
+//! pass that keeps only what the checks and the decision need (borrowed
+//! strings, numbers, bitsets) and builds no JSON tree. It gives the same
+//! answers as looking the claims up in a `serde_json` map (the reference
+//! below, [`ClaimMapping::granted`] and [`token_scopes`]): the last of
+//! duplicate keys wins, values of the wrong type count as absent, and it
+//! accepts exactly the documents `serde_json::Value` accepts (every value is
+//! parsed, none skipped unread), so the map [`Principal::claims`] builds
+//! later from the same bytes cannot fail.
+//!
+//! [`Principal::claims`]: crate::Principal::claims
+
+use std::borrow::Cow;
+use std::fmt;
 
 use rbac_core::{Granted, RoleSet, Schema, ScopeSet};
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 /// Where a claim lives in the token's JSON payload: a sequence of object
@@ -65,6 +81,8 @@ impl Default for ClaimMapping {
 
 impl ClaimMapping {
     /// The declared rights the claims carry, roles closed under inheritance.
+    /// The reference for [`read_claims`], which verification uses.
+    #[cfg(test)]
     pub(crate) fn granted(&self, schema: &Schema, claims: &Map<String, Value>) -> Granted {
         let roles = match self.roles.lookup(claims) {
             // Only an array of strings names roles; non-strings are skipped.
@@ -102,6 +120,427 @@ pub(crate) fn token_scopes(claims: &Map<String, Value>) -> impl Iterator<Item = 
 
 fn split_scopes(text: &str) -> impl Iterator<Item = &str> {
     text.split(' ').filter(|part| !part.is_empty())
+}
+
+/// A numeric date claim (`exp`, `nbf`) as found in the payload.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum NumericDate {
+    /// A JSON number, in seconds.
+    Seconds(f64),
+    /// Present, but not a number.
+    NotANumber,
+}
+
+/// What verification needs from a payload; see [`read_claims`].
+#[derive(Debug, Default)]
+pub(crate) struct Claims<'a> {
+    /// `exp`, if present.
+    pub(crate) exp: Option<NumericDate>,
+    /// `nbf`, if present.
+    pub(crate) nbf: Option<NumericDate>,
+    /// `iss`, if it is a string.
+    pub(crate) iss: Option<Cow<'a, str>>,
+    /// `sub`, if it is a string.
+    pub(crate) sub: Option<Cow<'a, str>>,
+    /// Whether `aud` (a string, or an array of which string elements count)
+    /// names an accepted audience.
+    pub(crate) aud_accepted: bool,
+    /// Declared roles named at the roles path (not yet closed).
+    pub(crate) roles: RoleSet,
+    scope: ScopeSet,
+    scp: ScopeSet,
+}
+
+impl Claims<'_> {
+    /// The declared rights, roles closed under inheritance.
+    pub(crate) fn granted(&self, schema: &Schema) -> Granted {
+        Granted::new(schema.close(self.roles), self.scope.union(self.scp))
+    }
+}
+
+/// Reads `payload`, a JSON object, in one pass; see the module notes.
+pub(crate) fn read_claims<'a>(
+    payload: &'a str,
+    mapping: &ClaimMapping,
+    schema: &'static Schema,
+    audiences: &[String],
+) -> Result<Claims<'a>, serde_json::Error> {
+    let context = Context { schema, audiences };
+    let mut deserializer = serde_json::Deserializer::from_str(payload);
+    let claims =
+        (&mut deserializer).deserialize_map(ClaimsVisitor { context, roles: &mapping.roles.0 })?;
+    deserializer.end()?;
+    Ok(claims)
+}
+
+#[derive(Clone, Copy)]
+struct Context<'c> {
+    schema: &'static Schema,
+    audiences: &'c [String],
+}
+
+/// The registered claims verification reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Registered {
+    Exp,
+    Nbf,
+    Iss,
+    Sub,
+    Aud,
+    Scope,
+    Scp,
+    Other,
+}
+
+impl Registered {
+    fn of(key: &str) -> Self {
+        match key {
+            "exp" => Self::Exp,
+            "nbf" => Self::Nbf,
+            "iss" => Self::Iss,
+            "sub" => Self::Sub,
+            "aud" => Self::Aud,
+            "scope" => Self::Scope,
+            "scp" => Self::Scp,
+            _ => Self::Other,
+        }
+    }
+}
+
+struct ClaimsVisitor<'c> {
+    context: Context<'c>,
+    roles: &'c [String],
+}
+
+impl<'de> Visitor<'de> for ClaimsVisitor<'_> {
+    type Value = Claims<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object of claims")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Claims<'de>, A::Error> {
+        let mut claims = Claims::default();
+        let (roles_key, roles_rest) = match self.roles.split_first() {
+            Some((first, rest)) => (Some(first.as_str()), rest),
+            None => (None, &[][..]),
+        };
+        while let Some(key) = map.next_key_seed(KeySeed { roles_key })? {
+            let on_roles_path = key.roles.then_some(roles_rest);
+            let seed = ValueSeed { context: self.context, claim: key.claim, roles: on_roles_path };
+            let read = map.next_value_seed(seed)?;
+            // Every occurrence replaces the last: duplicate keys read as a
+            // map would (the last one wins).
+            let date = || read.number.map_or(NumericDate::NotANumber, NumericDate::Seconds);
+            match key.claim {
+                Registered::Exp => claims.exp = Some(date()),
+                Registered::Nbf => claims.nbf = Some(date()),
+                Registered::Iss => claims.iss = read.text,
+                Registered::Sub => claims.sub = read.text,
+                Registered::Aud => claims.aud_accepted = read.aud_accepted,
+                Registered::Scope => claims.scope = read.scopes,
+                Registered::Scp => claims.scp = read.scopes,
+                Registered::Other => {}
+            }
+            if key.roles {
+                claims.roles = read.roles;
+            }
+        }
+        Ok(claims)
+    }
+}
+
+/// A key: which registered claim it names and whether it is the next step
+/// of the roles path. Keys are never copied.
+struct Key {
+    claim: Registered,
+    roles: bool,
+}
+
+struct KeySeed<'c> {
+    roles_key: Option<&'c str>,
+}
+
+impl<'de> DeserializeSeed<'de> for KeySeed<'_> {
+    type Value = Key;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Key, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl Visitor<'_> for KeySeed<'_> {
+    type Value = Key;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a claim name")
+    }
+
+    fn visit_str<E: de::Error>(self, key: &str) -> Result<Key, E> {
+        Ok(Key { claim: Registered::of(key), roles: self.roles_key == Some(key) })
+    }
+}
+
+/// What one value gave for the readings its key asked for.
+#[derive(Default)]
+struct Read<'a> {
+    text: Option<Cow<'a, str>>,
+    number: Option<f64>,
+    aud_accepted: bool,
+    scopes: ScopeSet,
+    roles: RoleSet,
+}
+
+/// Reads one value as `claim` and, when `roles` is `Some(rest)`, as the
+/// roles path with `rest` still to follow (`Some(&[])`: this value is the
+/// roles array).
+#[derive(Clone, Copy)]
+struct ValueSeed<'c> {
+    context: Context<'c>,
+    claim: Registered,
+    roles: Option<&'c [String]>,
+}
+
+impl ValueSeed<'_> {
+    fn wants_text(&self) -> bool {
+        matches!(self.claim, Registered::Iss | Registered::Sub)
+    }
+
+    fn read_str<'a>(&self, text: &str, read: &mut Read<'a>) {
+        let Context { schema, audiences } = self.context;
+        match self.claim {
+            Registered::Aud => read.aud_accepted = audiences.iter().any(|a| a == text),
+            Registered::Scope | Registered::Scp => {
+                read.scopes = split_scopes(text)
+                    .filter_map(|name| schema.scope_index(name))
+                    .fold(ScopeSet::EMPTY, ScopeSet::with);
+            }
+            _ => {}
+        }
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for ValueSeed<'_> {
+    type Value = Read<'de>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Read<'de>, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ValueSeed<'_> {
+    type Value = Read<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Read<'de>, E> {
+        Ok(Read::default())
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Read<'de>, E> {
+        Ok(Read::default())
+    }
+
+    fn visit_i64<E: de::Error>(self, n: i64) -> Result<Read<'de>, E> {
+        Ok(Read { number: Some(n as f64), ..Read::default() })
+    }
+
+    fn visit_u64<E: de::Error>(self, n: u64) -> Result<Read<'de>, E> {
+        Ok(Read { number: Some(n as f64), ..Read::default() })
+    }
+
+    fn visit_f64<E: de::Error>(self, n: f64) -> Result<Read<'de>, E> {
+        Ok(Read { number: Some(n), ..Read::default() })
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, text: &'de str) -> Result<Read<'de>, E> {
+        let mut read = Read::default();
+        if self.wants_text() {
+            read.text = Some(Cow::Borrowed(text));
+        }
+        self.read_str(text, &mut read);
+        Ok(read)
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<Read<'de>, E> {
+        // A string with escapes: copied only when it is kept.
+        let mut read = Read::default();
+        if self.wants_text() {
+            read.text = Some(Cow::Owned(text.to_owned()));
+        }
+        self.read_str(text, &mut read);
+        Ok(read)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Read<'de>, A::Error> {
+        let mut read = Read::default();
+        let is_roles = self.roles.is_some_and(<[String]>::is_empty);
+        while seq
+            .next_element_seed(ElementSeed { value: self, is_roles, read: &mut read })?
+            .is_some()
+        {}
+        Ok(read)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Read<'de>, A::Error> {
+        let mut read = Read::default();
+        match self.roles.and_then(<[String]>::split_first) {
+            Some((first, rest)) => {
+                let key_seed = || KeySeed { roles_key: Some(first.as_str()) };
+                while let Some(key) = map.next_key_seed(key_seed())? {
+                    if key.roles {
+                        let seed =
+                            ValueSeed { roles: Some(rest), claim: Registered::Other, ..self };
+                        read.roles = map.next_value_seed(seed)?.roles;
+                    } else {
+                        map.next_value::<Skip>()?;
+                    }
+                }
+            }
+            None => while map.next_entry::<Skip, Skip>()?.is_some() {},
+        }
+        Ok(read)
+    }
+}
+
+/// One element of an array value: a string counts as an audience (`aud`),
+/// a scope (`scp`) or a role (the roles array); anything else is skipped.
+struct ElementSeed<'c, 'r, 'a> {
+    value: ValueSeed<'c>,
+    is_roles: bool,
+    read: &'r mut Read<'a>,
+}
+
+impl<'de> DeserializeSeed<'de> for ElementSeed<'_, '_, '_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ElementSeed<'_, '_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<(), E> {
+        let Context { schema, audiences } = self.value.context;
+        match self.value.claim {
+            Registered::Aud => {
+                self.read.aud_accepted |= audiences.iter().any(|a| a == text);
+            }
+            Registered::Scp if !text.trim().is_empty() => {
+                if let Some(index) = schema.scope_index(text) {
+                    self.read.scopes = self.read.scopes.with(index);
+                }
+            }
+            _ => {}
+        }
+        if self.is_roles
+            && let Some(index) = schema.role_index(text)
+        {
+            self.read.roles = self.read.roles.with(index);
+        }
+        Ok(())
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
+        Skip::drain_seq(seq)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+        Skip::drain_map(map)
+    }
+}
+
+/// A value read and thrown away. Unlike `serde::de::IgnoredAny` it goes
+/// through `deserialize_any`, so numbers and strings are checked exactly as
+/// `serde_json::Value` checks them (range, UTF-8, escapes).
+struct Skip;
+
+impl Skip {
+    fn drain_seq<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element::<Skip>()?.is_some() {}
+        Ok(())
+    }
+
+    fn drain_map<'de, A: MapAccess<'de>>(mut map: A) -> Result<(), A::Error> {
+        while map.next_entry::<Skip, Skip>()?.is_some() {}
+        Ok(())
+    }
+}
+
+impl<'de> de::Deserialize<'de> for Skip {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Skip, D::Error> {
+        deserializer.deserialize_any(SkipVisitor)
+    }
+}
+
+struct SkipVisitor;
+
+impl<'de> Visitor<'de> for SkipVisitor {
+    type Value = Skip;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Skip, A::Error> {
+        Skip::drain_seq(seq).map(|()| Skip)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Skip, A::Error> {
+        Skip::drain_map(map).map(|()| Skip)
+    }
 }
 
 #[cfg(test)]
@@ -169,5 +608,186 @@ mod tests {
         };
         let path = ClaimPath::from("https://example.com/roles");
         assert_eq!(path.lookup(&map), Some(&json!(["admin"])));
+    }
+
+    // ------------------------------------------------ read_claims vs map ---
+
+    const AUDIENCES: &[&str] = &["api", "other-api"];
+
+    /// What the checks see, by the reference: lookups in a `serde_json` map.
+    fn by_map(payload: &[u8], mapping: &ClaimMapping) -> Option<String> {
+        let map: Map<String, Value> = serde_json::from_slice(payload).ok()?;
+        let date = |name: &str| {
+            map.get(name).map(|v| v.as_f64().map_or(NumericDate::NotANumber, NumericDate::Seconds))
+        };
+        let text = |name: &str| map.get(name).and_then(Value::as_str).map(str::to_owned);
+        let accepted = |aud: &str| AUDIENCES.contains(&aud);
+        let aud = match map.get("aud") {
+            Some(Value::String(aud)) => accepted(aud),
+            Some(Value::Array(auds)) => auds.iter().filter_map(Value::as_str).any(accepted),
+            _ => false,
+        };
+        let granted = mapping.granted(&SCHEMA, &map);
+        Some(format!(
+            "{:?} {:?} {:?} {:?} {aud} {:?}",
+            date("exp"),
+            date("nbf"),
+            text("iss"),
+            text("sub"),
+            granted
+        ))
+    }
+
+    /// The same, by the streaming reader.
+    fn by_reader(payload: &[u8], mapping: &ClaimMapping) -> Option<String> {
+        let audiences: Vec<String> = AUDIENCES.iter().map(|a| (*a).to_owned()).collect();
+        // As verification does: the payload as UTF-8 first.
+        let payload = std::str::from_utf8(payload).ok()?;
+        let claims = read_claims(payload, mapping, &SCHEMA, &audiences).ok()?;
+        Some(format!(
+            "{:?} {:?} {:?} {:?} {} {:?}",
+            claims.exp,
+            claims.nbf,
+            claims.iss.as_deref(),
+            claims.sub.as_deref(),
+            claims.aud_accepted,
+            claims.granted(&SCHEMA)
+        ))
+    }
+
+    fn mappings() -> [ClaimMapping; 3] {
+        [
+            ClaimMapping::default(),
+            ClaimMapping { roles: ClaimPath::nested(["realm_access", "roles"]) },
+            // A roles path through a registered claim reads both at once.
+            ClaimMapping { roles: ClaimPath::from("scp") },
+        ]
+    }
+
+    fn assert_same(payload: &str) {
+        for mapping in mappings() {
+            assert_eq!(
+                by_reader(payload.as_bytes(), &mapping),
+                by_map(payload.as_bytes(), &mapping),
+                "{payload} with {:?}",
+                mapping.roles
+            );
+        }
+    }
+
+    #[test]
+    fn reader_agrees_with_the_map_on_chosen_payloads() {
+        for payload in [
+            r#"{"exp":1,"nbf":2.5,"iss":"i","sub":"s","aud":"api","roles":["admin"],"scope":"users:read"}"#,
+            r#"{"exp":"1","nbf":null,"iss":1,"sub":["s"],"aud":["x",1,"other-api"],"roles":"admin"}"#,
+            r#"{"roles":["viewer"],"roles":["admin"],"exp":1,"exp":null,"aud":"api","aud":"x"}"#,
+            r#"{"scope":"users:read users:write","scope":7,"scp":["users:write"," ",""],"scp":"users:read"}"#,
+            r#"{"realm_access":{"roles":["admin"],"roles":["viewer"]},"realm_access":{"x":1}}"#,
+            r#"{"realm_access":{"roles":["editor"]},"roles":["admin"]}"#,
+            r#"{"realm_access":["roles"],"scp":["admin","users:read"]}"#,
+            r#"{"\u0065xp":-1e300,"s\u0075b":"\u00e9\n","iss":"a\"b","r\u006fles":["\u0061dmin"]}"#,
+            r#"{"exp":18446744073709551615,"nbf":-9223372036854775808,"x":{"y":[{"z":[]}]}}"#,
+            r#"{"aud":[],"roles":[],"scope":"","scp":[]}"#,
+            r#"  {}  "#,
+        ] {
+            assert_same(payload);
+        }
+    }
+
+    #[test]
+    fn reader_refuses_what_the_map_refuses() {
+        let deep = format!("{{\"x\":{}1{}}}", "[".repeat(200), "]".repeat(200));
+        for payload in [
+            "[]",
+            r#"["exp",1]"#,
+            "1",
+            "null",
+            r#"{"exp":1}x"#,
+            r#"{"exp":1,}"#,
+            r#"{"x":1e400}"#,
+            r#"{"x":"\ud800"}"#,
+            r#"{"x":"\q"}"#,
+            "{\"x\":\"\u{1}\"}",
+            &deep,
+        ] {
+            assert_same(payload);
+            for mapping in mappings() {
+                assert!(by_reader(payload.as_bytes(), &mapping).is_none(), "{payload}");
+            }
+        }
+        // Invalid UTF-8 inside a claim nobody reads.
+        let mut bytes = br#"{"exp":1,"x":"ab"}"#.to_vec();
+        bytes[14] = 0xff;
+        assert!(by_map(&bytes, &ClaimMapping::default()).is_none());
+        assert!(by_reader(&bytes, &ClaimMapping::default()).is_none());
+    }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn leaf() -> impl Strategy<Value = Value> {
+            prop_oneof![
+                Just(Value::Null),
+                any::<bool>().prop_map(Value::from),
+                any::<i64>().prop_map(Value::from),
+                any::<u64>().prop_map(Value::from),
+                (-1e300f64..1e300).prop_map(Value::from),
+                prop::sample::select(vec![
+                    "admin",
+                    "editor",
+                    "viewer",
+                    "Admin",
+                    "users:read",
+                    "users:write",
+                    "users:read users:write",
+                    " users:read  admin ",
+                    "api",
+                    "other-api",
+                    "",
+                    " ",
+                    "é\"\\",
+                ])
+                .prop_map(Value::from),
+            ]
+        }
+
+        fn value() -> impl Strategy<Value = Value> {
+            leaf().prop_recursive(3, 24, 4, |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                    prop::collection::vec((key(), inner), 0..4)
+                        .prop_map(|entries| { Value::Object(entries.into_iter().collect()) }),
+                ]
+            })
+        }
+
+        fn key() -> impl Strategy<Value = String> {
+            prop::sample::select(vec![
+                "exp",
+                "nbf",
+                "iss",
+                "sub",
+                "aud",
+                "scope",
+                "scp",
+                "roles",
+                "realm_access",
+                "x",
+            ])
+            .prop_map(str::to_owned)
+        }
+
+        proptest! {
+            /// Objects written by hand, so that keys repeat.
+            #[test]
+            fn reader_agrees_with_the_map(entries in prop::collection::vec((key(), value()), 0..10)) {
+                let body: Vec<String> = entries
+                    .iter()
+                    .map(|(k, v)| format!("{}:{v}", Value::from(k.as_str())))
+                    .collect();
+                assert_same(&format!("{{{}}}", body.join(",")));
+            }
+        }
     }
 }

@@ -14,19 +14,21 @@
 
 use std::any::TypeId;
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::crypto::JwtVerifier;
 use jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER;
 use jsonwebtoken::{Algorithm, AlgorithmFamily, DecodingKey};
 use rbac_core::{RoleModel, Schema};
 use serde::Deserialize;
-use serde_json::{Map, Value};
 
-use crate::claims::{ClaimMapping, ClaimPath, token_scopes};
+use crate::claims::{ClaimMapping, ClaimPath, Claims, NumericDate, read_claims};
 use crate::principal::Principal;
 
 /// Default cap on a token's length, checked before any decoding.
@@ -74,9 +76,75 @@ pub enum ConfigError {
 }
 
 struct Key {
+    /// Unique in the process: names this key's verifier in [`VERIFIERS`].
+    id: u64,
+    /// Dropped with the key: a cached verifier outliving it is evicted.
+    alive: Arc<()>,
     kid: Option<String>,
     algorithm: Algorithm,
     key: DecodingKey,
+}
+
+/// Hands out [`Key::id`]s; never reused (a `u64` does not wrap).
+static NEXT_KEY_ID: AtomicU64 = AtomicU64::new(0);
+
+/// Verifiers built per thread, at most this many, most recently used first.
+const VERIFIERS_PER_THREAD: usize = 16;
+
+struct CachedVerifier {
+    id: u64,
+    alive: Weak<()>,
+    verifier: Box<dyn JwtVerifier>,
+}
+
+thread_local! {
+    /// `jsonwebtoken`'s verifiers are neither `Send` nor `Sync`, so they
+    /// cannot live in the shared authenticator; building one per token
+    /// (for HMAC, the key schedule) is most of a verification's cost beside
+    /// the crypto itself. Each thread keeps the ones it has built instead,
+    /// keyed by the key's unique id: a verifier is only ever used for the
+    /// key (algorithm and material) it was built from.
+    static VERIFIERS: RefCell<Vec<CachedVerifier>> = const { RefCell::new(Vec::new()) };
+}
+
+impl Key {
+    fn new(kid: Option<String>, algorithm: Algorithm, key: DecodingKey) -> Self {
+        let id = NEXT_KEY_ID.fetch_add(1, Ordering::Relaxed);
+        Self { id, alive: Arc::new(()), kid, algorithm, key }
+    }
+
+    fn build_verifier(&self) -> Option<Box<dyn JwtVerifier>> {
+        (DEFAULT_PROVIDER.verifier_factory)(&self.algorithm, &self.key).ok()
+    }
+
+    /// Whether `signature` is this key's over `message`, with the calling
+    /// thread's verifier for the key (built on first use).
+    fn verifies(&self, message: &[u8], signature: &Vec<u8>) -> bool {
+        let cached = VERIFIERS.try_with(|cache| {
+            let mut cache = cache.try_borrow_mut().ok()?;
+            let hit = match cache.iter().position(|c| c.id == self.id) {
+                Some(index) => {
+                    cache[..=index].rotate_right(1);
+                    true
+                }
+                None => false,
+            };
+            if !hit {
+                let verifier = self.build_verifier()?;
+                // Verifiers of dropped keys hold key material: drop them first.
+                cache.retain(|c| c.alive.strong_count() > 0);
+                cache.truncate(VERIFIERS_PER_THREAD - 1);
+                let alive = Arc::downgrade(&self.alive);
+                cache.insert(0, CachedVerifier { id: self.id, alive, verifier });
+            }
+            Some(cache[0].verifier.verify(message, signature).is_ok())
+        });
+        match cached {
+            Ok(Some(verified)) => verified,
+            // The thread is exiting or the cache is in use: build one.
+            _ => self.build_verifier().is_some_and(|v| v.verify(message, signature).is_ok()),
+        }
+    }
 }
 
 impl fmt::Debug for Key {
@@ -362,7 +430,7 @@ impl AuthenticatorBuilder {
             // Building a verifier now surfaces unusable keys at start-up.
             (DEFAULT_PROVIDER.verifier_factory)(&algorithm, &key)
                 .map_err(|e| bad_key(algorithm, e))?;
-            keys.push(Key { kid, algorithm, key });
+            keys.push(Key::new(kid, algorithm, key));
         }
         if keys.is_empty() {
             return Err(ConfigError::NoKeys);
@@ -459,6 +527,9 @@ fn algorithm_named(name: &str) -> Option<Algorithm> {
     })
 }
 
+/// Headers up to this size (decoded) are decoded on the stack.
+const HEADER_ON_STACK: usize = 256;
+
 impl Inner {
     pub(crate) fn verify(&self, token: &str, now: u64) -> Result<Principal, TokenError> {
         if token.len() > self.max_token_bytes {
@@ -472,13 +543,22 @@ impl Inner {
                 "the token is not a JWT: expected three base64url segments separated by dots",
             ));
         };
-        let header_bytes = URL_SAFE_NO_PAD
-            .decode(header_b64)
-            .map_err(|_| TokenError::new("the token header is not base64url"))?;
+        // A header is short: decode it on the stack unless it is not.
+        let mut stack = [0u8; HEADER_ON_STACK];
+        let heap;
+        let header_bytes: &[u8] = if base64::decoded_len_estimate(header_b64.len()) <= stack.len() {
+            let len = URL_SAFE_NO_PAD.decode_slice(header_b64, &mut stack);
+            &stack[..len.map_err(|_| TokenError::new("the token header is not base64url"))?]
+        } else {
+            heap = URL_SAFE_NO_PAD
+                .decode(header_b64)
+                .map_err(|_| TokenError::new("the token header is not base64url"))?;
+            &heap
+        };
         // serde reads a struct from a JSON array too (`["HS256"]`); the
         // JOSE header must be an object (RFC 7515 §4).
         let header: Header<'_> = match header_bytes.trim_ascii_start().first() {
-            Some(b'{') => serde_json::from_slice(&header_bytes).ok(),
+            Some(b'{') => serde_json::from_slice(header_bytes).ok(),
             _ => None,
         }
         .ok_or_else(|| {
@@ -520,10 +600,8 @@ impl Inner {
             .decode(signature_b64)
             .map_err(|_| TokenError::new("the token signature is not base64url"))?;
         let message = &token.as_bytes()[..header_b64.len() + 1 + payload_b64.len()];
-        let verified = std::iter::once(first).chain(candidates).any(|key| {
-            (DEFAULT_PROVIDER.verifier_factory)(&key.algorithm, &key.key)
-                .is_ok_and(|verifier| verifier.verify(message, &signature).is_ok())
-        });
+        let verified =
+            std::iter::once(first).chain(candidates).any(|key| key.verifies(message, &signature));
         if !verified {
             return Err(TokenError::new("the token signature is invalid"));
         }
@@ -531,42 +609,48 @@ impl Inner {
         let payload = URL_SAFE_NO_PAD
             .decode(payload_b64)
             .map_err(|_| TokenError::new("the token payload is not base64url"))?;
-        let Ok(Value::Object(claims)) = serde_json::from_slice::<Value>(&payload) else {
+        // One pass over the payload for what the checks and the decision
+        // need; the full claims are built later, only if asked for.
+        // UTF-8 is checked once here rather than string by string.
+        let Ok(payload) = String::from_utf8(payload) else {
+            return Err(TokenError::new("the token payload is not a JSON object"));
+        };
+        let Ok(claims) = read_claims(&payload, &self.mapping, self.schema, &self.audiences) else {
             return Err(TokenError::new("the token payload is not a JSON object"));
         };
         self.check_claims(&claims, now)?;
 
-        let granted = self.mapping.granted(self.schema, &claims);
-        let subject = claims.get("sub").and_then(Value::as_str).map(str::to_owned);
-        let scopes = token_scopes(&claims).map(str::to_owned).collect();
-        Ok(Principal::new(subject, granted, scopes, claims, self.schema))
+        let granted = claims.granted(self.schema);
+        let subject = claims.sub.map(Cow::into_owned);
+        Ok(Principal::new(subject, granted, payload, self.schema))
     }
 
-    fn check_claims(&self, claims: &Map<String, Value>, now: u64) -> Result<(), TokenError> {
+    fn check_claims(&self, claims: &Claims<'_>, now: u64) -> Result<(), TokenError> {
         let now = now as f64;
         let leeway = self.leeway as f64;
-        match claims.get("exp") {
+        match claims.exp {
             None => return Err(TokenError::new("the token has no `exp` claim")),
-            Some(exp) => {
-                let Some(exp) = exp.as_f64() else {
-                    return Err(TokenError::new("the token's `exp` is not a number of seconds"));
-                };
-                // RFC 7519 §4.1.4: not accepted "on or after" the expiry.
-                if now >= exp + leeway {
-                    return Err(TokenError::new("the token has expired"));
-                }
+            Some(NumericDate::NotANumber) => {
+                return Err(TokenError::new("the token's `exp` is not a number of seconds"));
             }
+            // RFC 7519 §4.1.4: not accepted "on or after" the expiry.
+            Some(NumericDate::Seconds(exp)) if now >= exp + leeway => {
+                return Err(TokenError::new("the token has expired"));
+            }
+            Some(NumericDate::Seconds(_)) => {}
         }
-        if let Some(nbf) = claims.get("nbf") {
-            let Some(nbf) = nbf.as_f64() else {
+        match claims.nbf {
+            None => {}
+            Some(NumericDate::NotANumber) => {
                 return Err(TokenError::new("the token's `nbf` is not a number of seconds"));
-            };
-            if now + leeway < nbf {
+            }
+            Some(NumericDate::Seconds(nbf)) if now + leeway < nbf => {
                 return Err(TokenError::new("the token is not valid yet (`nbf`)"));
             }
+            Some(NumericDate::Seconds(_)) => {}
         }
         if let Some(issuer) = &self.issuer {
-            match claims.get("iss").and_then(Value::as_str) {
+            match claims.iss.as_deref() {
                 Some(iss) if iss == issuer => {}
                 Some(_) => {
                     return Err(TokenError::new("the token's issuer (`iss`) is not accepted"));
@@ -574,22 +658,113 @@ impl Inner {
                 None => return Err(TokenError::new("the token has no `iss` claim")),
             }
         }
-        if !self.audiences.is_empty() {
-            let accepted = |aud: &str| self.audiences.iter().any(|a| a == aud);
-            let ok = match claims.get("aud") {
-                Some(Value::String(aud)) => accepted(aud),
-                Some(Value::Array(auds)) => auds.iter().filter_map(Value::as_str).any(accepted),
-                _ => false,
-            };
-            if !ok {
-                return Err(TokenError::new("the token's audience (`aud`) is not accepted"));
-            }
+        if !self.audiences.is_empty() && !claims.aud_accepted {
+            return Err(TokenError::new("the token's audience (`aud`) is not accepted"));
         }
-        if self.require_subject
-            && claims.get("sub").and_then(Value::as_str).is_none_or(str::is_empty)
-        {
+        if self.require_subject && claims.sub.as_deref().is_none_or(str::is_empty) {
             return Err(TokenError::new("the token has no `sub` claim"));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jsonwebtoken::{EncodingKey, Header as JwtHeader, encode};
+    use rbac_core::{RoleSet, ScopeSet};
+    use serde_json::json;
+
+    static SCHEMA: Schema = Schema::new(
+        &["admin", "viewer"],
+        &[RoleSet::from_bits(0b11), RoleSet::from_bits(0b10)],
+        &["posts:read"],
+        &[ScopeSet::from_bits(0b1), ScopeSet::from_bits(0b1)],
+    );
+
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    struct Model;
+
+    impl RoleModel for Model {
+        const SCHEMA: &'static Schema = &SCHEMA;
+
+        fn index(self) -> usize {
+            0
+        }
+
+        fn from_index(_: usize) -> Option<Self> {
+            None
+        }
+    }
+
+    fn secret(n: u8) -> [u8; 32] {
+        [n; 32]
+    }
+
+    fn authenticator(secret: &[u8]) -> Authenticator {
+        Authenticator::builder::<Model>()
+            .hmac(Algorithm::HS256, secret)
+            .build()
+            .expect("a valid configuration")
+    }
+
+    fn token(secret: &[u8], claims: &serde_json::Value) -> String {
+        encode(&JwtHeader::new(Algorithm::HS256), claims, &EncodingKey::from_secret(secret))
+            .expect("encode a test token")
+    }
+
+    fn claims() -> serde_json::Value {
+        json!({ "exp": now() + 600, "sub": "u\"1", "roles": ["viewer"] })
+    }
+
+    #[test]
+    fn a_cached_verifier_serves_only_its_own_key() {
+        let (a, b) = (authenticator(&secret(1)), authenticator(&secret(2)));
+        let (for_a, for_b) = (token(&secret(1), &claims()), token(&secret(2), &claims()));
+        for _ in 0..3 {
+            assert!(a.verify(&for_a).is_ok());
+            assert!(b.verify(&for_b).is_ok());
+            assert!(a.verify(&for_b).is_err(), "b's token must not verify with a's key");
+            assert!(b.verify(&for_a).is_err(), "a's token must not verify with b's key");
+        }
+    }
+
+    #[test]
+    fn verification_outlives_the_per_thread_cache() {
+        // More keys than a thread caches, used round-robin: every lookup
+        // after the first round rebuilds an evicted verifier.
+        let keys: Vec<_> = (0..VERIFIERS_PER_THREAD as u8 + 4)
+            .map(|n| (authenticator(&secret(n + 10)), token(&secret(n + 10), &claims())))
+            .collect();
+        for _ in 0..2 {
+            for (authenticator, token) in &keys {
+                assert!(authenticator.verify(token).is_ok());
+            }
+        }
+        VERIFIERS.with(|cache| assert!(cache.borrow().len() <= VERIFIERS_PER_THREAD));
+        drop(keys);
+        // The next build purges verifiers whose keys are gone.
+        let last = authenticator(&secret(99));
+        assert!(last.verify(&token(&secret(99), &claims())).is_ok());
+        VERIFIERS.with(|cache| {
+            let cache = cache.borrow();
+            assert!(cache.iter().all(|c| c.alive.strong_count() > 0), "{}", cache.len());
+        });
+    }
+
+    #[test]
+    fn the_principal_still_has_every_claim_and_scope() {
+        let mut claims = claims();
+        claims["scope"] = json!("posts:read undeclared");
+        claims["scp"] = json!(["other"]);
+        claims["extra"] = json!({ "nested": [1, 2.5, null] });
+        let key = secret(3);
+        let principal = authenticator(&key).verify(&token(&key, &claims)).expect("valid");
+        assert_eq!(principal.subject(), Some("u\"1"));
+        assert_eq!(principal.role_names(), ["viewer"]);
+        assert_eq!(principal.scopes(), ["posts:read", "undeclared", "other"]);
+        assert!(principal.has_scope("undeclared") && !principal.has_scope("posts"));
+        assert_eq!(serde_json::Value::Object(principal.claims().clone()), claims);
+        assert!(format!("{principal:?}").contains("nested"));
     }
 }

@@ -2,37 +2,56 @@
 //! [`Auth`] extractor that hands it to handlers.
 
 use std::any::TypeId;
+use std::fmt;
 use std::ops::Deref;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use axum::extract::{FromRef, FromRequestParts};
 use http::request::Parts;
 use rbac_core::{Granted, RoleModel, Schema};
 use serde_json::{Map, Value};
 
+use crate::claims::token_scopes;
 use crate::error::Rejection;
 use crate::guard::authenticate;
 use crate::jwt::Authenticator;
 
 /// A verified token's subject, rights and claims.
-#[derive(Debug)]
+///
+/// Verification reads only what the checks and the decision need; the
+/// full claims (and the list of every scope) are built from the verified
+/// payload the first time they are asked for.
 pub struct Principal {
     subject: Option<String>,
     granted: Granted,
-    scopes: Vec<String>,
-    claims: Map<String, Value>,
+    /// The verified payload: a JSON object that `serde_json::Value` reads.
+    payload: String,
+    claims: OnceLock<Map<String, Value>>,
+    scopes: OnceLock<Vec<String>>,
     schema: &'static Schema,
 }
 
+impl fmt::Debug for Principal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Principal")
+            .field("subject", &self.subject)
+            .field("granted", &self.granted)
+            .field("scopes", &self.scopes())
+            .field("claims", self.claims())
+            .field("schema", &self.schema)
+            .finish()
+    }
+}
+
 impl Principal {
+    /// `payload` must be the verified payload the claims were read from.
     pub(crate) fn new(
         subject: Option<String>,
         granted: Granted,
-        scopes: Vec<String>,
-        claims: Map<String, Value>,
+        payload: String,
         schema: &'static Schema,
     ) -> Self {
-        Self { subject, granted, scopes, claims, schema }
+        Self { subject, granted, payload, claims: OnceLock::new(), scopes: OnceLock::new(), schema }
     }
 
     /// The `sub` claim, if the token has one.
@@ -65,17 +84,20 @@ impl Principal {
 
     /// Every scope the token carries, declared or not.
     pub fn scopes(&self) -> &[String] {
-        &self.scopes
+        self.scopes.get_or_init(|| token_scopes(self.claims()).map(str::to_owned).collect())
     }
 
     /// Whether the token carries `scope`.
     pub fn has_scope(&self, scope: &str) -> bool {
-        self.scopes.iter().any(|s| s == scope)
+        self.scopes().iter().any(|s| s == scope)
     }
 
     /// All claims of the token.
     pub fn claims(&self) -> &Map<String, Value> {
-        &self.claims
+        // Verification has read the same bytes with the same parser and the
+        // same acceptance (see `claims::read_claims`): this cannot fail, and
+        // would give an empty map rather than panic if it did.
+        self.claims.get_or_init(|| serde_json::from_str(&self.payload).unwrap_or_default())
     }
 
     fn is_model<R: RoleModel>(&self) -> bool {
