@@ -24,6 +24,13 @@
 //! they do not hold, nobody changes their own roles, and the last admin
 //! cannot be removed or demoted (see `users/rules.rs`).
 //!
+//! `RBAC_EXAMPLE_TLS=on` serves HTTPS with a generated self-signed
+//! certificate (or the PEM files in `RBAC_EXAMPLE_TLS_CERT` and
+//! `RBAC_EXAMPLE_TLS_KEY`), with `Strict-Transport-Security` on every
+//! response. `RBAC_EXAMPLE_TRUST_PUBLIC_KEY` switches to resource-server
+//! mode: tokens come from an external issuer, and `/token` and user
+//! management do not exist.
+//!
 //! The library half exists so that tests start the very same service:
 //! [`Server::bind`] on `127.0.0.1:0`, then [`Server::run`]. [`app`] is the
 //! bare router for callers that serve it themselves.
@@ -31,9 +38,9 @@
 use std::time::Instant;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Request};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::HeaderValue;
-use axum::http::header::{CACHE_CONTROL, X_CONTENT_TYPE_OPTIONS};
+use axum::http::header::{CACHE_CONTROL, STRICT_TRANSPORT_SECURITY, X_CONTENT_TYPE_OPTIONS};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post, put};
@@ -49,10 +56,11 @@ mod private_file;
 mod server;
 mod signing_key;
 mod state;
+mod tls;
 mod token;
 mod users;
 
-pub use config::{Config, ConfigError};
+pub use config::{Config, ConfigError, Tls, TrustedIssuer};
 pub use server::{Server, StartError, run};
 pub use state::AppState;
 
@@ -97,7 +105,7 @@ pub fn app(state: AppState) -> Router {
     router
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .layer(middleware::from_fn(log_request))
-        .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn_with_state(state.clone(), security_headers))
         .with_state(state)
 }
 
@@ -119,11 +127,15 @@ async fn log_request(request: Request, next: Next) -> Response {
 }
 
 /// Headers every response carries: answers are per-user and must not be
-/// cached by shared caches, nor sniffed into another content type.
-async fn security_headers(request: Request, next: Next) -> Response {
+/// cached by shared caches, nor sniffed into another content type; over
+/// TLS, browsers are told to use nothing else (HSTS).
+async fn security_headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.entry(CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
+    if let Some(hsts) = &state.hsts {
+        headers.insert(STRICT_TRANSPORT_SECURITY, hsts.clone());
+    }
     response
 }

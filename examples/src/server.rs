@@ -16,6 +16,7 @@ use crate::db::DbError;
 use crate::password::PasswordError;
 use crate::signing_key::KeyError;
 use crate::state::AppState;
+use crate::tls::{self, TlsListener, TlsSetup};
 use crate::token::IssueError;
 use crate::{app, demo};
 
@@ -45,6 +46,14 @@ pub enum StartError {
     /// A key could not be loaded or created, or a token not signed.
     #[error("keys: {0}")]
     Keys(Box<dyn Error + Send + Sync>),
+    /// The TLS certificate or key is unusable.
+    #[error("TLS: {}: {message}", path.display())]
+    Tls {
+        /// The certificate or key file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
     /// Accepting connections failed.
     #[error("serving failed: {0}")]
     Serve(io::Error),
@@ -91,18 +100,25 @@ impl From<IssueError> for StartError {
 pub struct Server {
     listener: TcpListener,
     state: AppState,
+    tls: Option<TlsSetup>,
     demo_tokens: bool,
 }
 
 impl Server {
-    /// Opens the state (see [`AppState::open`]) and binds `config.addr`;
-    /// port 0 picks a free port, which [`Server::local_addr`] tells.
+    /// Opens the state (see [`AppState::open`]), loads or generates the
+    /// TLS certificate when TLS is on, and binds `config.addr`; port 0
+    /// picks a free port, which [`Server::local_addr`] tells.
     pub async fn bind(config: &Config) -> Result<Server, StartError> {
         let state = AppState::open(config).await?;
+        let (tls_config, data_dir, addr) =
+            (config.tls.clone(), config.data_dir.clone(), config.addr);
+        let tls = tokio::task::spawn_blocking(move || tls::load(&tls_config, &data_dir, addr))
+            .await
+            .map_err(|error| StartError::Task(error.to_string()))??;
         let listener = TcpListener::bind(config.addr)
             .await
             .map_err(|source| StartError::Bind { addr: config.addr, source })?;
-        Ok(Server { listener, state, demo_tokens: config.demo_tokens })
+        Ok(Server { listener, state, tls, demo_tokens: config.demo_tokens })
     }
 
     /// The address actually bound.
@@ -120,7 +136,13 @@ impl Server {
                 SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
             });
         }
-        Ok(format!("http://{addr}"))
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        Ok(format!("{scheme}://{addr}"))
+    }
+
+    /// The SHA-256 fingerprint of the served certificate, when TLS is on.
+    pub fn tls_fingerprint(&self) -> Option<&str> {
+        self.tls.as_ref().map(|tls| tls.fingerprint.as_str())
     }
 
     /// The router's state.
@@ -132,12 +154,33 @@ impl Server {
     /// tokens with `curl` lines unless `RBAC_EXAMPLE_DEMO_TOKENS` is off.
     pub async fn banner(&self) -> Result<String, StartError> {
         let base_url = self.base_url().map_err(StartError::Serve)?;
-        demo::banner(&self.state, &base_url, "curl -s", self.demo_tokens).await
+        let mut curl = "curl -s".to_owned();
+        let mut text = String::new();
+        if let Some(tls) = &self.tls {
+            text.push_str(&format!(
+                "\nTLS certificate {}\n  SHA-256 fingerprint {}\n",
+                tls.cert_path.display(),
+                tls.fingerprint
+            ));
+            if tls.self_signed {
+                // Trust exactly this certificate, never `curl -k`.
+                curl.push_str(&format!(" --cacert '{}'", tls.cert_path.display()));
+            }
+        }
+        text.push_str(&demo::banner(&self.state, &base_url, &curl, self.demo_tokens).await?);
+        Ok(text)
     }
 
     /// Serves until `shutdown` completes, then waits for requests in flight.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> io::Result<()> {
-        axum::serve(self.listener, app(self.state)).with_graceful_shutdown(shutdown).await
+        let router = app(self.state);
+        match self.tls {
+            None => axum::serve(self.listener, router).with_graceful_shutdown(shutdown).await,
+            Some(tls) => {
+                let listener = TlsListener::new(self.listener, tls.acceptor)?;
+                axum::serve(listener, router).with_graceful_shutdown(shutdown).await
+            }
+        }
     }
 }
 
@@ -147,7 +190,8 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     let server = Server::bind(&config).await?;
     println!("{}", server.banner().await?);
     let addr = server.local_addr().map_err(StartError::Serve)?;
-    tracing::info!(%addr, data_dir = %config.data_dir.display(), "listening");
+    let tls = server.tls_fingerprint().unwrap_or("off");
+    tracing::info!(%addr, tls, data_dir = %config.data_dir.display(), "listening");
     server.run(shutdown_signal()).await.map_err(StartError::Serve)?;
     tracing::info!("stopped");
     Ok(())

@@ -5,10 +5,11 @@
 use std::sync::Arc;
 
 use axum::extract::FromRef;
+use axum::http::HeaderValue;
 use rbac_axum::Authenticator;
-use rbac_axum::jsonwebtoken::Algorithm;
+use rbac_axum::jsonwebtoken::{Algorithm, AlgorithmFamily};
 
-use crate::config::Config;
+use crate::config::{Config, Tls};
 use crate::db::{self, Db};
 use crate::password::Passwords;
 use crate::server::StartError;
@@ -26,6 +27,8 @@ pub struct AppState {
     pub(crate) passwords: Passwords,
     /// Present when this service issues tokens (the password grant).
     pub(crate) issuer: Option<Arc<TokenIssuer>>,
+    /// The `Strict-Transport-Security` value, when serving over TLS.
+    pub(crate) hsts: Option<HeaderValue>,
 }
 
 // `#[requires]` and `Auth` find the authenticator through this.
@@ -36,9 +39,11 @@ impl FromRef<AppState> for Authenticator {
 }
 
 impl AppState {
-    /// Creates the data directory, opens and migrates the database, seeds
-    /// the demo users on first start and loads (or generates) the signing
-    /// key. The file work runs on the blocking pool.
+    /// Creates the data directory, opens and migrates the database, and
+    /// either (issuing tokens) seeds the demo users on first start and
+    /// loads or generates the signing key, or (resource-server mode) reads
+    /// the trusted issuer's public key. The file work runs on the blocking
+    /// pool.
     pub async fn open(config: &Config) -> Result<AppState, StartError> {
         let config = config.clone();
         tokio::task::spawn_blocking(move || open_blocking(&config))
@@ -69,16 +74,46 @@ fn open_blocking(config: &Config) -> Result<AppState, StartError> {
     }
     let db = Db::open(&dir.join(db::FILE_NAME))?;
     let passwords = Passwords::new()?;
-    let key = signing_key::load_or_create(dir)?;
-    demo::seed(&db)?;
-
-    let authenticator = Authenticator::builder::<Role>()
-        .hmac(Algorithm::HS256, key.bytes())
+    let builder = Authenticator::builder::<Role>()
         .issuer(config.issuer.clone())
         .audience(config.audience.clone())
         .require_subject(true)
-        .realm(REALM)
-        .build()?;
-    let issuer = TokenIssuer::new(&key, config);
-    Ok(AppState { authenticator, db, passwords, issuer: Some(Arc::new(issuer)) })
+        .realm(REALM);
+
+    let (authenticator, issuer) = match &config.trust {
+        // Resource-server mode: verify the external issuer's tokens; no
+        // signing key, no users, no demo.
+        Some(trusted) => {
+            let pem = std::fs::read(&trusted.public_key)
+                .map_err(|source| StartError::Io { path: trusted.public_key.clone(), source })?;
+            let builder = match trusted.algorithm.family() {
+                AlgorithmFamily::Rsa => builder.rsa_pem(trusted.algorithm, pem),
+                AlgorithmFamily::Ec => builder.ec_pem(trusted.algorithm, pem),
+                _ => builder.ed_pem(pem),
+            };
+            let authenticator = builder.roles_claim(trusted.roles_claim.as_str()).build()?;
+            tracing::info!(
+                issuer = config.issuer,
+                audience = config.audience,
+                key = %trusted.public_key.display(),
+                "resource-server mode: trusting an external issuer"
+            );
+            (authenticator, None)
+        }
+        None => {
+            let key = signing_key::load_or_create(dir)?;
+            demo::seed(&db)?;
+            let authenticator = builder.hmac(Algorithm::HS256, key.bytes()).build()?;
+            (authenticator, Some(Arc::new(TokenIssuer::new(&key, config))))
+        }
+    };
+
+    let hsts = match config.tls {
+        Tls::Off => None,
+        Tls::Files { .. } => Some(HeaderValue::from_static("max-age=31536000")),
+        // HSTS pins a host name, every port of it: a year on `localhost`
+        // would force HTTPS on every other local development server.
+        Tls::SelfSigned => Some(HeaderValue::from_static("max-age=3600")),
+    };
+    Ok(AppState { authenticator, db, passwords, issuer, hsts })
 }

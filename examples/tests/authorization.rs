@@ -204,6 +204,7 @@ async fn every_response_forbids_caching_and_sniffing() {
     for response in [server.get("/posts", Some(&carol)).await, server.get("/posts", None).await] {
         assert_eq!(response.header("x-content-type-options"), Some("nosniff"));
         assert_eq!(response.header("cache-control"), Some("no-store"));
+        assert_eq!(response.header("strict-transport-security"), None, "HSTS over plain HTTP");
     }
     server.stop().await;
 }

@@ -7,6 +7,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use rbac_example::{Config, Server};
@@ -15,6 +16,10 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+use tokio_rustls::TlsConnector;
+use tokio_rustls::rustls::pki_types::pem::PemObject as _;
+use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
+use tokio_rustls::rustls::{ClientConfig, RootCertStore};
 
 /// Longest a request may take before a test fails instead of hanging.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -28,6 +33,10 @@ pub const CAROL: (&str, &str) = ("carol", "carol-demo");
 pub struct TestServer {
     pub addr: SocketAddr,
     pub data_dir: PathBuf,
+    /// The served certificate's fingerprint, when TLS is on.
+    pub fingerprint: Option<String>,
+    /// Set by [`TestServer::trust`]: requests go over TLS.
+    tls: Option<TlsConnector>,
     // Dropped last: the directory outlives the server.
     _dir: Option<tempfile::TempDir>,
     stop: Option<oneshot::Sender<()>>,
@@ -59,6 +68,7 @@ impl TestServer {
         .expect("test configuration is valid");
         let server = Server::bind(&config).await.expect("the service starts");
         let addr = server.local_addr().expect("bound address");
+        let fingerprint = server.tls_fingerprint().map(str::to_owned);
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(server.run(async {
             let _ = stopped.await;
@@ -66,6 +76,8 @@ impl TestServer {
         TestServer {
             addr,
             data_dir: data_dir.to_owned(),
+            fingerprint,
+            tls: None,
             _dir: None,
             stop: Some(stop),
             task: Some(task),
@@ -82,10 +94,23 @@ impl TestServer {
         }
     }
 
+    /// From now on, speaks TLS to the server, trusting only the PEM
+    /// certificate at `cert`, and naming the server `localhost`.
+    pub fn trust(&mut self, cert: &Path) {
+        self.tls = Some(tls_connector(cert));
+    }
+
     /// Sends one request.
     pub async fn send(&self, request: Request<'_>) -> Response {
         let stream = TcpStream::connect(self.addr).await.expect("connect");
-        exchange(stream, &self.addr.to_string(), request).await
+        match &self.tls {
+            None => exchange(stream, &self.addr.to_string(), request).await,
+            Some(connector) => {
+                let name = ServerName::try_from("localhost").expect("a DNS name");
+                let stream = connector.connect(name, stream).await.expect("TLS handshake");
+                exchange(stream, &format!("localhost:{}", self.addr.port()), request).await
+            }
+        }
     }
 
     /// `GET path` with an optional bearer token.
@@ -305,6 +330,21 @@ pub fn forge(key: &[u8], claims: &Value) -> String {
     use rbac_axum::jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
     encode(&Header::new(Algorithm::HS256), claims, &EncodingKey::from_secret(key))
         .expect("signing a test token")
+}
+
+/// A TLS client trusting only the PEM certificate(s) at `cert`.
+pub fn tls_connector(cert: &Path) -> TlsConnector {
+    let mut roots = RootCertStore::empty();
+    for cert in CertificateDer::pem_file_iter(cert).expect("a PEM file") {
+        roots.add(cert.expect("a PEM certificate")).expect("a usable certificate");
+    }
+    let provider = Arc::new(tokio_rustls::rustls::crypto::aws_lc_rs::default_provider());
+    let config = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("TLS versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    TlsConnector::from(Arc::new(config))
 }
 
 /// Seconds since the Unix epoch.
