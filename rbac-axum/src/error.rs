@@ -33,6 +33,10 @@ pub enum AuthError {
         /// Roles or scopes held that a `not(...)` excludes.
         forbidden: Vec<&'static str>,
     },
+    /// The server cannot verify tokens now (no keys fetched from the
+    /// identity provider yet, or a claims mapper failed): 500. Refused.
+    #[error("{0}")]
+    Unavailable(Cow<'static, str>),
     /// The server is misconfigured (for example no keys, or a handler's
     /// roles are not the authenticator's): 500. The request is refused.
     #[error("authorization is not configured correctly on the server")]
@@ -65,7 +69,9 @@ impl AuthError {
             AuthError::MissingCredentials | AuthError::InvalidToken(_) => StatusCode::UNAUTHORIZED,
             AuthError::InvalidRequest(_) => StatusCode::BAD_REQUEST,
             AuthError::InsufficientScope { .. } => StatusCode::FORBIDDEN,
-            AuthError::Misconfigured => StatusCode::INTERNAL_SERVER_ERROR,
+            AuthError::Misconfigured | AuthError::Unavailable(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
         }
     }
 
@@ -76,7 +82,7 @@ impl AuthError {
             AuthError::InvalidRequest(_) => Some("invalid_request"),
             AuthError::InvalidToken(_) => Some("invalid_token"),
             AuthError::InsufficientScope { .. } => Some("insufficient_scope"),
-            AuthError::Misconfigured => Some("server_error"),
+            AuthError::Misconfigured | AuthError::Unavailable(_) => Some("server_error"),
         }
     }
 
@@ -117,7 +123,10 @@ impl IntoResponse for Rejection {
         let error = &self.error;
         let description = error.to_string();
         let mut challenge = format!("Bearer realm=\"{}\"", quoted(&self.realm));
-        if let Some(code) = error.code().filter(|_| !matches!(error, AuthError::Misconfigured)) {
+        if let Some(code) = error
+            .code()
+            .filter(|_| !matches!(error, AuthError::Misconfigured | AuthError::Unavailable(_)))
+        {
             challenge.push_str(&format!(
                 ", error=\"{code}\", error_description=\"{}\"",
                 quoted(&description)
@@ -140,9 +149,10 @@ impl IntoResponse for Rejection {
             missing_scopes,
         };
         let mut response = (error.status(), Json(body)).into_response();
-        if let (false, Ok(value)) =
-            (matches!(error, AuthError::Misconfigured), HeaderValue::from_str(&challenge))
-        {
+        if let (false, Ok(value)) = (
+            matches!(error, AuthError::Misconfigured | AuthError::Unavailable(_)),
+            HeaderValue::from_str(&challenge),
+        ) {
             response.headers_mut().insert(WWW_AUTHENTICATE, value);
         }
         response

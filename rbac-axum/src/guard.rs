@@ -11,7 +11,7 @@ use rbac_core::{Expr, RoleModel};
 
 use crate::bearer::{BearerError, bearer_token};
 use crate::error::{AuthError, Rejection};
-use crate::jwt::Authenticator;
+use crate::jwt::{Authenticator, TokenErrorKind};
 use crate::principal::{Auth, model_id};
 
 /// A handler's requirement, implemented by `#[requires]` on a hidden marker
@@ -57,7 +57,7 @@ where
         }
         let auth = match parts.extensions.get::<Auth>() {
             Some(auth) => auth.clone(),
-            None => authenticate(parts, &authenticator, R::HANDLER)?,
+            None => authenticate(parts, &authenticator, R::HANDLER).await?,
         };
         match R::EXPR.evaluate(auth.granted()) {
             Ok(()) => {
@@ -91,7 +91,7 @@ where
 }
 
 /// Reads and verifies the request's bearer token; logs why when it refuses.
-pub(crate) fn authenticate(
+pub(crate) async fn authenticate(
     parts: &Parts,
     authenticator: &Authenticator,
     handler: &'static str,
@@ -106,11 +106,15 @@ pub(crate) fn authenticate(
         tracing::info!(handler, reason = %error, "refused: no usable bearer token");
         Rejection::new(error, realm)
     })?;
-    match authenticator.verify(token) {
+    match authenticator.verify_fresh(token).await {
         Ok(principal) => Ok(Auth(Arc::new(principal))),
+        Err(error) if error.kind() == TokenErrorKind::Server => {
+            tracing::error!(handler, reason = %error, "refused: cannot verify tokens now");
+            Err(Rejection::new(AuthError::Unavailable(error.into_message()), realm))
+        }
         Err(error) => {
             tracing::info!(handler, reason = %error, "refused: invalid token");
-            Err(Rejection::new(AuthError::InvalidToken(error.0), realm))
+            Err(Rejection::new(AuthError::InvalidToken(error.into_message()), realm))
         }
     }
 }

@@ -1,158 +1,35 @@
-//! JWT access-token validation: configuration checked at start-up, then a
-//! verification path that reads each part of the token once and uses
-//! `jsonwebtoken`'s crypto (aws-lc-rs) for the signature.
+//! JWT access-token validation: a verification path that reads each part of
+//! the token once and uses `jsonwebtoken`'s crypto (aws-lc-rs) for the
+//! signature. Configuration lives in [`crate::config`].
 //!
 //! What is enforced, and where the RFCs or `jsonwebtoken`'s defaults differ:
 //! * the algorithm comes from the configured key, never from the token; the
 //!   header's `alg` must name it exactly (`"hs256"`, `"none"` are refused);
 //! * keys named inside a token (`jwk`, `jku`, `x5u`, `x5c`) are ignored, and
-//!   `kid` is only a lookup key among configured keys;
+//!   `kid` is only a lookup key among configured (or fetched) keys;
 //! * a `crit` header is refused (no extension is understood);
 //! * `exp` is required, must be a number and is refused on or after expiry
 //!   (RFC 7519 §4.1.4), `nbf` is checked when present, `iss` and `aud` are
-//!   required when configured; all with the configured leeway.
+//!   required when configured; all with the configured leeway;
+//! * with several issuers, the unverified `iss` only chooses whose keys to
+//!   verify with; the verified `iss` must then be that issuer.
 
 use std::any::TypeId;
 use std::borrow::Cow;
-use std::cell::RefCell;
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Weak};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::crypto::JwtVerifier;
-use jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER;
-use jsonwebtoken::{Algorithm, AlgorithmFamily, DecodingKey};
+use jsonwebtoken::Algorithm;
 use rbac_core::{RoleModel, Schema};
 use serde::Deserialize;
 
-use crate::claims::{ClaimMapping, ClaimPath, Claims, NumericDate, read_claims};
+use crate::claims::{Claims, NumericDate, read_claims};
+use crate::config::{AuthenticatorBuilder, IssuerConfig, Keys};
+use crate::keys::{KeySet, Selection};
 use crate::principal::Principal;
-
-/// Default cap on a token's length, checked before any decoding.
-pub const DEFAULT_MAX_TOKEN_BYTES: usize = 8 * 1024;
-
-/// A configuration mistake found when building an [`Authenticator`].
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum ConfigError {
-    /// No key was configured: every token would be refused.
-    #[error(
-        "no verification key is configured; add one with `hmac`, `rsa_pem`, `ec_pem`, `ed_pem` or `key`"
-    )]
-    NoKeys,
-    /// An HMAC secret is shorter than the hash output (RFC 7518 §3.2).
-    #[error(
-        "the {algorithm:?} secret is {len} bytes; it must be at least {min} bytes (RFC 7518 §3.2)"
-    )]
-    WeakSecret {
-        /// The HMAC algorithm.
-        algorithm: Algorithm,
-        /// The secret's length.
-        len: usize,
-        /// The minimum length.
-        min: usize,
-    },
-    /// HMAC secrets and public keys were both configured: a token could pick
-    /// the family, which is how algorithm confusion attacks start.
-    #[error("HMAC secrets and public keys cannot be configured together for one issuer")]
-    MixedKeyFamilies,
-    /// The key does not suit the algorithm, or could not be read.
-    #[error("the key for {algorithm:?} is not usable: {reason}")]
-    BadKey {
-        /// The algorithm the key was given for.
-        algorithm: Algorithm,
-        /// What is wrong with it.
-        reason: String,
-    },
-    /// A JWK Set could not be read or holds an unusable key.
-    #[error("JWK Set: {0}")]
-    JwkSet(String),
-    /// Two keys share one `kid`.
-    #[error("two keys have the kid `{0}`")]
-    DuplicateKid(String),
-}
-
-struct Key {
-    /// Unique in the process: names this key's verifier in [`VERIFIERS`].
-    id: u64,
-    /// Dropped with the key: a cached verifier outliving it is evicted.
-    alive: Arc<()>,
-    kid: Option<String>,
-    algorithm: Algorithm,
-    key: DecodingKey,
-}
-
-/// Hands out [`Key::id`]s; never reused (a `u64` does not wrap).
-static NEXT_KEY_ID: AtomicU64 = AtomicU64::new(0);
-
-/// Verifiers built per thread, at most this many, most recently used first.
-const VERIFIERS_PER_THREAD: usize = 16;
-
-struct CachedVerifier {
-    id: u64,
-    alive: Weak<()>,
-    verifier: Box<dyn JwtVerifier>,
-}
-
-thread_local! {
-    /// `jsonwebtoken`'s verifiers are neither `Send` nor `Sync`, so they
-    /// cannot live in the shared authenticator; building one per token
-    /// (for HMAC, the key schedule) is most of a verification's cost beside
-    /// the crypto itself. Each thread keeps the ones it has built instead,
-    /// keyed by the key's unique id: a verifier is only ever used for the
-    /// key (algorithm and material) it was built from.
-    static VERIFIERS: RefCell<Vec<CachedVerifier>> = const { RefCell::new(Vec::new()) };
-}
-
-impl Key {
-    fn new(kid: Option<String>, algorithm: Algorithm, key: DecodingKey) -> Self {
-        let id = NEXT_KEY_ID.fetch_add(1, Ordering::Relaxed);
-        Self { id, alive: Arc::new(()), kid, algorithm, key }
-    }
-
-    fn build_verifier(&self) -> Option<Box<dyn JwtVerifier>> {
-        (DEFAULT_PROVIDER.verifier_factory)(&self.algorithm, &self.key).ok()
-    }
-
-    /// Whether `signature` is this key's over `message`, with the calling
-    /// thread's verifier for the key (built on first use).
-    fn verifies(&self, message: &[u8], signature: &Vec<u8>) -> bool {
-        let cached = VERIFIERS.try_with(|cache| {
-            let mut cache = cache.try_borrow_mut().ok()?;
-            let hit = match cache.iter().position(|c| c.id == self.id) {
-                Some(index) => {
-                    cache[..=index].rotate_right(1);
-                    true
-                }
-                None => false,
-            };
-            if !hit {
-                let verifier = self.build_verifier()?;
-                // Verifiers of dropped keys hold key material: drop them first.
-                cache.retain(|c| c.alive.strong_count() > 0);
-                cache.truncate(VERIFIERS_PER_THREAD - 1);
-                let alive = Arc::downgrade(&self.alive);
-                cache.insert(0, CachedVerifier { id: self.id, alive, verifier });
-            }
-            Some(cache[0].verifier.verify(message, signature).is_ok())
-        });
-        match cached {
-            Ok(Some(verified)) => verified,
-            // The thread is exiting or the cache is in use: build one.
-            _ => self.build_verifier().is_some_and(|v| v.verify(message, signature).is_ok()),
-        }
-    }
-}
-
-impl fmt::Debug for Key {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Never print key material.
-        f.debug_struct("Key").field("kid", &self.kid).field("algorithm", &self.algorithm).finish()
-    }
-}
 
 /// Validates bearer JWTs and maps them to a [`Principal`] for one role model.
 /// Cheap to clone (an `Arc`); put it in the router state and implement
@@ -180,14 +57,8 @@ pub(crate) struct Inner {
     pub(crate) model_name: &'static str,
     pub(crate) schema: &'static Schema,
     pub(crate) realm: Arc<str>,
-    keys: Vec<Key>,
-    issuer: Option<String>,
-    audiences: Vec<String>,
-    leeway: u64,
-    max_token_bytes: usize,
-    require_subject: bool,
-    require_at_jwt_typ: bool,
-    mapping: ClaimMapping,
+    pub(crate) max_token_bytes: usize,
+    pub(crate) issuers: Vec<IssuerConfig>,
 }
 
 impl fmt::Debug for Authenticator {
@@ -196,29 +67,9 @@ impl fmt::Debug for Authenticator {
         f.debug_struct("Authenticator")
             .field("model", &inner.model_name)
             .field("realm", &inner.realm)
-            .field("keys", &inner.keys)
-            .field("issuer", &inner.issuer)
-            .field("audiences", &inner.audiences)
-            .field("leeway", &inner.leeway)
+            .field("issuers", &inner.issuers)
             .finish_non_exhaustive()
     }
-}
-
-/// Builds an [`Authenticator`]; see [`Authenticator::builder`].
-#[must_use]
-pub struct AuthenticatorBuilder {
-    model: TypeId,
-    model_name: &'static str,
-    schema: &'static Schema,
-    realm: String,
-    keys: Vec<(Option<String>, Algorithm, Result<DecodingKey, ConfigError>)>,
-    issuer: Option<String>,
-    audiences: Vec<String>,
-    leeway: Duration,
-    max_token_bytes: usize,
-    require_subject: bool,
-    require_at_jwt_typ: bool,
-    mapping: ClaimMapping,
 }
 
 impl Authenticator {
@@ -226,20 +77,7 @@ impl Authenticator {
     /// generated `Role` type). Defaults: realm `api`, no leeway, tokens up to
     /// 8 KiB, roles from the `roles` claim, `sub` optional, any `typ`.
     pub fn builder<R: RoleModel>() -> AuthenticatorBuilder {
-        AuthenticatorBuilder {
-            model: TypeId::of::<R>(),
-            model_name: std::any::type_name::<R>(),
-            schema: R::SCHEMA,
-            realm: "api".to_owned(),
-            keys: Vec::new(),
-            issuer: None,
-            audiences: Vec::new(),
-            leeway: Duration::ZERO,
-            max_token_bytes: DEFAULT_MAX_TOKEN_BYTES,
-            require_subject: false,
-            require_at_jwt_typ: false,
-            mapping: ClaimMapping::default(),
-        }
+        AuthenticatorBuilder::new::<R>()
     }
 
     /// The realm named in `WWW-Authenticate` challenges.
@@ -252,10 +90,68 @@ impl Authenticator {
         self.inner.schema
     }
 
-    /// Validates `token` (the bearer value, without the scheme) and maps it
-    /// to a principal.
+    /// Validates `token` (the bearer value, without the scheme) with the
+    /// keys known now, and maps it to a principal. Never fetches: use
+    /// [`verify_fresh`](Self::verify_fresh) where a token may name a key
+    /// the provider has just published.
     pub fn verify(&self, token: &str) -> Result<Principal, TokenError> {
-        self.inner.verify(token, now())
+        self.inner.verify_once(token, now()).map_err(Failure::into_error)
+    }
+
+    /// Validates `token` like [`verify`](Self::verify); when it names a
+    /// `kid` no fetched key has (or no keys were fetched yet), fetches the
+    /// issuer's key set once more (at most once per `min_refetch`, shared by
+    /// concurrent requests) and tries again.
+    pub async fn verify_fresh(&self, token: &str) -> Result<Principal, TokenError> {
+        let failure = match self.inner.verify_once(token, now()) {
+            Ok(principal) => return Ok(principal),
+            Err(failure) => failure,
+        };
+        let (Failure::UnknownKid { issuer, generation }
+        | Failure::NoKeysYet { issuer, generation }) = failure
+        else {
+            return Err(failure.into_error());
+        };
+        let Some(Keys::Remote(remote)) = self.inner.issuers.get(issuer).map(|i| &i.keys) else {
+            return Err(failure.into_error());
+        };
+        match remote.refresh_after_miss(generation).await {
+            Some(_) => self.inner.verify_once(token, now()).map_err(Failure::into_error),
+            None => Err(failure.into_error()),
+        }
+    }
+
+    /// Waits until every remote issuer has a key set, or `timeout` passes;
+    /// returns whether all have one. Static keys are always ready. Requests
+    /// before that are refused (500), never let through.
+    pub async fn wait_for_keys(&self, timeout: std::time::Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let ready = self.inner.issuers.iter().all(|issuer| match &issuer.keys {
+                Keys::Static(_) => true,
+                Keys::Remote(remote) => remote.snapshot().1.is_some(),
+            });
+            if ready {
+                return true;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
+    /// How many key-set fetches have been attempted, over all issuers (for
+    /// metrics and tests).
+    pub fn key_fetches(&self) -> u64 {
+        self.inner
+            .issuers
+            .iter()
+            .map(|issuer| match &issuer.keys {
+                Keys::Static(_) => 0,
+                Keys::Remote(remote) => remote.fetch_count(),
+            })
+            .sum()
     }
 
     pub(crate) fn is_for(&self, model: TypeId) -> bool {
@@ -263,232 +159,81 @@ impl Authenticator {
     }
 }
 
-impl AuthenticatorBuilder {
-    /// Adds an HMAC secret (`HS256`, `HS384` or `HS512`); it must be at least
-    /// as long as the hash output (32, 48 or 64 bytes).
-    pub fn hmac(mut self, algorithm: Algorithm, secret: impl AsRef<[u8]>) -> Self {
-        let secret = secret.as_ref();
-        let key = match algorithm {
-            Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512 => {
-                check_secret(algorithm, secret).map(|()| DecodingKey::from_secret(secret))
-            }
-            _ => Err(bad_key(algorithm, "not an HMAC algorithm; use rsa_pem, ec_pem or ed_pem")),
-        };
-        self.keys.push((None, algorithm, key));
-        self
-    }
-
-    /// Adds an RSA public key in PEM form for `RS256/384/512` or `PS256/384/512`.
-    pub fn rsa_pem(mut self, algorithm: Algorithm, pem: impl AsRef<[u8]>) -> Self {
-        let key = if algorithm.family() == AlgorithmFamily::Rsa {
-            DecodingKey::from_rsa_pem(pem.as_ref()).map_err(|e| bad_key(algorithm, e))
-        } else {
-            Err(bad_key(algorithm, "not an RSA algorithm"))
-        };
-        self.keys.push((None, algorithm, key));
-        self
-    }
-
-    /// Adds an EC public key in PEM form for `ES256` or `ES384`.
-    pub fn ec_pem(mut self, algorithm: Algorithm, pem: impl AsRef<[u8]>) -> Self {
-        let key = if algorithm.family() == AlgorithmFamily::Ec {
-            DecodingKey::from_ec_pem(pem.as_ref()).map_err(|e| bad_key(algorithm, e))
-        } else {
-            Err(bad_key(algorithm, "not an EC algorithm"))
-        };
-        self.keys.push((None, algorithm, key));
-        self
-    }
-
-    /// Adds an Ed25519 public key in PEM form (`EdDSA`).
-    pub fn ed_pem(mut self, pem: impl AsRef<[u8]>) -> Self {
-        let key = DecodingKey::from_ed_pem(pem.as_ref()).map_err(|e| bad_key(Algorithm::EdDSA, e));
-        self.keys.push((None, Algorithm::EdDSA, key));
-        self
-    }
-
-    /// Adds a key for one algorithm, optionally under a `kid`. With any
-    /// `kid` configured, a token's `kid` must match one.
-    pub fn key(mut self, kid: Option<&str>, algorithm: Algorithm, key: DecodingKey) -> Self {
-        let key = if key.family() != algorithm.family() {
-            Err(bad_key(algorithm, "the key is of another family than the algorithm"))
-        } else if algorithm.family() == AlgorithmFamily::Hmac {
-            // The minimum `hmac` enforces, which this would otherwise bypass.
-            match key.try_get_as_bytes() {
-                Ok(secret) => check_secret(algorithm, secret).map(|()| key),
-                Err(e) => Err(bad_key(algorithm, e)),
-            }
-        } else {
-            Ok(key)
-        };
-        self.keys.push((kid.map(str::to_owned), algorithm, key));
-        self
-    }
-
-    /// Adds every signature key of a JWK Set document (RFC 7517), each under
-    /// its `kid`, with the algorithm the key declares or its type implies.
-    ///
-    /// ```
-    /// use rbac_axum::Authenticator;
-    /// rbac_axum::roles! { viewer }
-    ///
-    /// let jwks = r#"{"keys":[{"kty":"OKP","crv":"Ed25519","kid":"k1",
-    ///     "x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]}"#;
-    /// let authenticator = Authenticator::builder::<Role>().jwk_set(jwks).build()?;
-    /// # Ok::<(), rbac_axum::ConfigError>(())
-    /// ```
-    pub fn jwk_set(mut self, json: &str) -> Self {
-        match crate::jwks::keys_from_jwk_set(json) {
-            Ok(keys) => {
-                self.keys.extend(keys.into_iter().map(|(kid, alg, key)| (kid, alg, Ok(key))))
-            }
-            Err(error) => self.keys.push((None, Algorithm::RS256, Err(error))),
-        }
-        self
-    }
-
-    /// Reads a JWK Set document from a file; see [`jwk_set`](Self::jwk_set).
-    pub fn jwk_set_file(self, path: impl AsRef<std::path::Path>) -> Self {
-        let path = path.as_ref();
-        match std::fs::read_to_string(path) {
-            Ok(json) => self.jwk_set(&json),
-            Err(error) => {
-                let mut this = self;
-                let reason = format!("cannot read {}: {error}", path.display());
-                this.keys.push((None, Algorithm::RS256, Err(ConfigError::JwkSet(reason))));
-                this
-            }
-        }
-    }
-
-    /// Requires `iss` to equal `issuer`.
-    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
-        self.issuer = Some(issuer.into());
-        self
-    }
-
-    /// Requires `aud` (a string or an array) to hold `audience`; calling it
-    /// again accepts either audience.
-    pub fn audience(mut self, audience: impl Into<String>) -> Self {
-        self.audiences.push(audience.into());
-        self
-    }
-
-    /// Clock skew tolerated on `exp` and `nbf` (default none).
-    pub fn leeway(mut self, leeway: Duration) -> Self {
-        self.leeway = leeway;
-        self
-    }
-
-    /// The realm named in challenges (default `api`).
-    pub fn realm(mut self, realm: impl Into<String>) -> Self {
-        self.realm = realm.into();
-        self
-    }
-
-    /// Where roles are read from (default: the top-level `roles` claim, an
-    /// array of strings).
-    pub fn roles_claim(mut self, path: impl Into<ClaimPath>) -> Self {
-        self.mapping.roles = path.into();
-        self
-    }
-
-    /// Longest token accepted, checked before decoding (default 8 KiB).
-    pub fn max_token_bytes(mut self, max: usize) -> Self {
-        self.max_token_bytes = max;
-        self
-    }
-
-    /// Refuses tokens without a `sub` claim (default: `sub` optional).
-    pub fn require_subject(mut self, required: bool) -> Self {
-        self.require_subject = required;
-        self
-    }
-
-    /// RFC 9068 profile: refuses tokens whose `typ` is not `at+jwt` or
-    /// `application/at+jwt` (default off: several providers send `JWT`).
-    pub fn require_at_jwt_typ(mut self, required: bool) -> Self {
-        self.require_at_jwt_typ = required;
-        self
-    }
-
-    /// Checks the configuration and builds the authenticator.
-    pub fn build(self) -> Result<Authenticator, ConfigError> {
-        // `jsonwebtoken::encode`/`decode` elsewhere in the process need a
-        // default provider; with both backend features merged into one
-        // build they would panic without one. Ours is used explicitly.
-        let _ = DEFAULT_PROVIDER.install_default();
-
-        let mut keys = Vec::with_capacity(self.keys.len());
-        for (kid, algorithm, key) in self.keys {
-            let key = key?;
-            if let Some(kid) = &kid
-                && keys.iter().any(|k: &Key| k.kid.as_deref() == Some(kid))
-            {
-                return Err(ConfigError::DuplicateKid(kid.clone()));
-            }
-            // Building a verifier now surfaces unusable keys at start-up.
-            (DEFAULT_PROVIDER.verifier_factory)(&algorithm, &key)
-                .map_err(|e| bad_key(algorithm, e))?;
-            keys.push(Key::new(kid, algorithm, key));
-        }
-        if keys.is_empty() {
-            return Err(ConfigError::NoKeys);
-        }
-        let hmac = keys.iter().filter(|k| k.algorithm.family() == AlgorithmFamily::Hmac).count();
-        if hmac != 0 && hmac != keys.len() {
-            return Err(ConfigError::MixedKeyFamilies);
-        }
-        Ok(Authenticator {
-            inner: Arc::new(Inner {
-                model: self.model,
-                model_name: self.model_name,
-                schema: self.schema,
-                realm: Arc::from(self.realm),
-                keys,
-                issuer: self.issuer,
-                audiences: self.audiences,
-                leeway: self.leeway.as_secs(),
-                max_token_bytes: self.max_token_bytes,
-                require_subject: self.require_subject,
-                require_at_jwt_typ: self.require_at_jwt_typ,
-                mapping: self.mapping,
-            }),
-        })
-    }
-}
-
-/// An HMAC secret must be at least as long as the hash output (RFC 7518 §3.2).
-fn check_secret(algorithm: Algorithm, secret: &[u8]) -> Result<(), ConfigError> {
-    let min = match algorithm {
-        Algorithm::HS256 => 32,
-        Algorithm::HS384 => 48,
-        _ => 64,
-    };
-    if secret.len() < min {
-        Err(ConfigError::WeakSecret { algorithm, len: secret.len(), min })
-    } else {
-        Ok(())
-    }
-}
-
-fn bad_key(algorithm: Algorithm, reason: impl fmt::Display) -> ConfigError {
-    ConfigError::BadKey { algorithm, reason: reason.to_string() }
-}
-
 /// Why a token was not accepted. The messages never include the token.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct TokenError(pub(crate) Cow<'static, str>);
+#[error("{message}")]
+pub struct TokenError {
+    message: Cow<'static, str>,
+    kind: TokenErrorKind,
+}
+
+/// Whose fault a [`TokenError`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TokenErrorKind {
+    /// The token is not acceptable (401 `invalid_token`).
+    Invalid,
+    /// The server cannot decide now: no keys were fetched yet, or a
+    /// user-provided claims mapper failed (500).
+    Server,
+}
 
 impl TokenError {
-    fn new(message: &'static str) -> Self {
-        Self(Cow::Borrowed(message))
+    pub(crate) fn new(message: &'static str) -> Self {
+        Self { message: Cow::Borrowed(message), kind: TokenErrorKind::Invalid }
+    }
+
+    pub(crate) fn server(message: impl Into<Cow<'static, str>>) -> Self {
+        Self { message: message.into(), kind: TokenErrorKind::Server }
     }
 
     /// The reason, in words a client developer can act on.
     pub fn message(&self) -> &str {
-        &self.0
+        &self.message
+    }
+
+    /// Whether the token or the server is at fault.
+    pub fn kind(&self) -> TokenErrorKind {
+        self.kind
+    }
+
+    pub(crate) fn into_message(self) -> Cow<'static, str> {
+        self.message
+    }
+}
+
+/// A failed verification, with what a fetch might cure.
+pub(crate) enum Failure {
+    Token(TokenError),
+    /// The issuer's fetched keys have the algorithm but not the `kid`.
+    UnknownKid {
+        issuer: usize,
+        generation: u64,
+    },
+    /// The issuer's keys were never fetched successfully.
+    NoKeysYet {
+        issuer: usize,
+        generation: u64,
+    },
+}
+
+impl From<TokenError> for Failure {
+    fn from(error: TokenError) -> Self {
+        Failure::Token(error)
+    }
+}
+
+impl Failure {
+    fn into_error(self) -> TokenError {
+        match self {
+            Failure::Token(error) => error,
+            Failure::UnknownKid { .. } => {
+                TokenError::new("no key of this server matches the token's `kid`")
+            }
+            Failure::NoKeysYet { .. } => TokenError::server(
+                "the server has no keys from its identity provider yet; try again later",
+            ),
+        }
     }
 }
 
@@ -504,7 +249,14 @@ struct Header<'a> {
     crit: Option<serde::de::IgnoredAny>,
 }
 
-fn now() -> u64 {
+/// Just `iss`, read before verification to choose among several issuers.
+#[derive(Deserialize)]
+struct UnverifiedIssuer<'a> {
+    #[serde(borrow, default)]
+    iss: Option<Cow<'a, str>>,
+}
+
+pub(crate) fn now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
@@ -531,9 +283,9 @@ fn algorithm_named(name: &str) -> Option<Algorithm> {
 const HEADER_ON_STACK: usize = 256;
 
 impl Inner {
-    pub(crate) fn verify(&self, token: &str, now: u64) -> Result<Principal, TokenError> {
+    pub(crate) fn verify_once(&self, token: &str, now: u64) -> Result<Principal, Failure> {
         if token.len() > self.max_token_bytes {
-            return Err(TokenError::new("the token is longer than this server accepts"));
+            return Err(TokenError::new("the token is longer than this server accepts").into());
         }
         let mut parts = token.split('.');
         let (Some(header_b64), Some(payload_b64), Some(signature_b64), None) =
@@ -541,7 +293,8 @@ impl Inner {
         else {
             return Err(TokenError::new(
                 "the token is not a JWT: expected three base64url segments separated by dots",
-            ));
+            )
+            .into());
         };
         // A header is short: decode it on the stack unless it is not.
         let mut stack = [0u8; HEADER_ON_STACK];
@@ -567,110 +320,155 @@ impl Inner {
         if header.crit.is_some() {
             return Err(TokenError::new(
                 "the token header lists `crit` extensions this server does not support",
-            ));
+            )
+            .into());
         }
         let Some(algorithm) = algorithm_named(&header.alg) else {
-            return Err(TokenError::new("the token's algorithm is not accepted by this server"));
+            return Err(
+                TokenError::new("the token's algorithm is not accepted by this server").into()
+            );
         };
-        if self.require_at_jwt_typ
+        let payload = URL_SAFE_NO_PAD
+            .decode(payload_b64)
+            .map_err(|_| TokenError::new("the token payload is not base64url"))?;
+        // UTF-8 is checked once here rather than string by string.
+        let Ok(payload) = String::from_utf8(payload) else {
+            return Err(TokenError::new("the token payload is not a JSON object").into());
+        };
+
+        let (index, issuer) = self.issuer_for(&payload)?;
+        if issuer.require_at_jwt_typ
             && !header.typ.as_deref().is_some_and(|typ| {
                 typ.eq_ignore_ascii_case("at+jwt") || typ.eq_ignore_ascii_case("application/at+jwt")
             })
         {
-            return Err(TokenError::new("the token's `typ` must be `at+jwt` (RFC 9068)"));
+            return Err(TokenError::new("the token's `typ` must be `at+jwt` (RFC 9068)").into());
         }
 
-        let any_kid = self.keys.iter().any(|k| k.kid.is_some());
-        let mut candidates = self.keys.iter().filter(|k| {
-            k.algorithm == algorithm
-                && match (&header.kid, any_kid) {
-                    (Some(kid), true) => k.kid.as_deref() == Some(kid.as_ref()),
-                    (None, true) => self.keys.len() == 1,
-                    (_, false) => true,
+        // The issuer's keys: configured, or the last fetched set.
+        let fetched: Arc<KeySet>;
+        let keys: &KeySet = match &issuer.keys {
+            Keys::Static(set) => set,
+            Keys::Remote(remote) => match remote.snapshot() {
+                (_, Some(set)) => {
+                    fetched = set;
+                    &fetched
                 }
-        });
-        let Some(first) = candidates.next() else {
-            return Err(if self.keys.iter().any(|k| k.algorithm == algorithm) {
-                TokenError::new("no key of this server matches the token's `kid`")
-            } else {
-                TokenError::new("the token's algorithm is not accepted by this server")
-            });
+                (generation, None) => return Err(Failure::NoKeysYet { issuer: index, generation }),
+            },
+        };
+        let candidates = match keys.select(algorithm, header.kid.as_deref()) {
+            Selection::Candidates(candidates) => candidates,
+            Selection::UnknownKid => {
+                return Err(match &issuer.keys {
+                    Keys::Remote(remote) => {
+                        Failure::UnknownKid { issuer: index, generation: remote.snapshot().0 }
+                    }
+                    Keys::Static(_) => {
+                        TokenError::new("no key of this server matches the token's `kid`").into()
+                    }
+                });
+            }
+            Selection::AlgorithmNotAccepted => {
+                return Err(TokenError::new(
+                    "the token's algorithm is not accepted by this server",
+                )
+                .into());
+            }
         };
         let signature = URL_SAFE_NO_PAD
             .decode(signature_b64)
             .map_err(|_| TokenError::new("the token signature is not base64url"))?;
         let message = &token.as_bytes()[..header_b64.len() + 1 + payload_b64.len()];
-        let verified =
-            std::iter::once(first).chain(candidates).any(|key| key.verifies(message, &signature));
-        if !verified {
-            return Err(TokenError::new("the token signature is invalid"));
+        if !candidates.iter().any(|key| key.verifies(message, &signature)) {
+            return Err(TokenError::new("the token signature is invalid").into());
         }
 
-        let payload = URL_SAFE_NO_PAD
-            .decode(payload_b64)
-            .map_err(|_| TokenError::new("the token payload is not base64url"))?;
         // One pass over the payload for what the checks and the decision
         // need; the full claims are built later, only if asked for.
-        // UTF-8 is checked once here rather than string by string.
-        let Ok(payload) = String::from_utf8(payload) else {
-            return Err(TokenError::new("the token payload is not a JSON object"));
+        let Ok(claims) = read_claims(&payload, &issuer.mapping, self.schema, &issuer.audiences)
+        else {
+            return Err(TokenError::new("the token payload is not a JSON object").into());
         };
-        let Ok(claims) = read_claims(&payload, &self.mapping, self.schema, &self.audiences) else {
-            return Err(TokenError::new("the token payload is not a JSON object"));
-        };
-        self.check_claims(&claims, now)?;
+        check_claims(issuer, &claims, now)?;
 
-        let granted = claims.granted(self.schema);
+        let mut granted = claims.granted(self.schema);
         let subject = claims.sub.map(Cow::into_owned);
-        Ok(Principal::new(subject, granted, payload, self.schema))
+        let extra_scopes = if issuer.mapping.needs_full_claims() {
+            let extra = issuer.mapping.extra(self.schema, &payload)?;
+            granted = rbac_core::Granted::new(
+                self.schema.close(granted.roles().union(extra.roles)),
+                granted.scopes().union(extra.scopes),
+            );
+            extra.raw_scopes
+        } else {
+            Vec::new()
+        };
+        Ok(Principal::new(subject, granted, payload, extra_scopes, self.schema))
     }
 
-    fn check_claims(&self, claims: &Claims<'_>, now: u64) -> Result<(), TokenError> {
-        let now = now as f64;
-        let leeway = self.leeway as f64;
-        match claims.exp {
-            None => return Err(TokenError::new("the token has no `exp` claim")),
-            Some(NumericDate::NotANumber) => {
-                return Err(TokenError::new("the token's `exp` is not a number of seconds"));
-            }
-            // RFC 7519 §4.1.4: not accepted "on or after" the expiry.
-            Some(NumericDate::Seconds(exp)) if now >= exp + leeway => {
-                return Err(TokenError::new("the token has expired"));
-            }
-            Some(NumericDate::Seconds(_)) => {}
+    /// The issuer whose keys verify this token: the only one, or the one
+    /// whose string equals the payload's (still unverified) `iss`.
+    fn issuer_for(&self, payload: &str) -> Result<(usize, &IssuerConfig), TokenError> {
+        if let [only] = self.issuers.as_slice() {
+            return Ok((0, only));
         }
-        match claims.nbf {
-            None => {}
-            Some(NumericDate::NotANumber) => {
-                return Err(TokenError::new("the token's `nbf` is not a number of seconds"));
-            }
-            Some(NumericDate::Seconds(nbf)) if now + leeway < nbf => {
-                return Err(TokenError::new("the token is not valid yet (`nbf`)"));
-            }
-            Some(NumericDate::Seconds(_)) => {}
-        }
-        if let Some(issuer) = &self.issuer {
-            match claims.iss.as_deref() {
-                Some(iss) if iss == issuer => {}
-                Some(_) => {
-                    return Err(TokenError::new("the token's issuer (`iss`) is not accepted"));
-                }
-                None => return Err(TokenError::new("the token has no `iss` claim")),
-            }
-        }
-        if !self.audiences.is_empty() && !claims.aud_accepted {
-            return Err(TokenError::new("the token's audience (`aud`) is not accepted"));
-        }
-        if self.require_subject && claims.sub.as_deref().is_none_or(str::is_empty) {
-            return Err(TokenError::new("the token has no `sub` claim"));
-        }
-        Ok(())
+        let iss = serde_json::from_str::<UnverifiedIssuer<'_>>(payload).ok().and_then(|u| u.iss);
+        let Some(iss) = iss else {
+            return Err(TokenError::new("the token has no `iss` claim"));
+        };
+        self.issuers
+            .iter()
+            .enumerate()
+            .find(|(_, issuer)| issuer.issuer.as_deref() == Some(iss.as_ref()))
+            .ok_or_else(|| TokenError::new("the token's issuer (`iss`) is not accepted"))
     }
+}
+
+fn check_claims(issuer: &IssuerConfig, claims: &Claims<'_>, now: u64) -> Result<(), TokenError> {
+    let now = now as f64;
+    let leeway = issuer.leeway as f64;
+    match claims.exp {
+        None => return Err(TokenError::new("the token has no `exp` claim")),
+        Some(NumericDate::NotANumber) => {
+            return Err(TokenError::new("the token's `exp` is not a number of seconds"));
+        }
+        // RFC 7519 §4.1.4: not accepted "on or after" the expiry.
+        Some(NumericDate::Seconds(exp)) if now >= exp + leeway => {
+            return Err(TokenError::new("the token has expired"));
+        }
+        Some(NumericDate::Seconds(_)) => {}
+    }
+    match claims.nbf {
+        None => {}
+        Some(NumericDate::NotANumber) => {
+            return Err(TokenError::new("the token's `nbf` is not a number of seconds"));
+        }
+        Some(NumericDate::Seconds(nbf)) if now + leeway < nbf => {
+            return Err(TokenError::new("the token is not valid yet (`nbf`)"));
+        }
+        Some(NumericDate::Seconds(_)) => {}
+    }
+    if let Some(expected) = &issuer.issuer {
+        match claims.iss.as_deref() {
+            Some(iss) if iss == expected => {}
+            Some(_) => return Err(TokenError::new("the token's issuer (`iss`) is not accepted")),
+            None => return Err(TokenError::new("the token has no `iss` claim")),
+        }
+    }
+    if !issuer.audiences.is_empty() && !claims.aud_accepted {
+        return Err(TokenError::new("the token's audience (`aud`) is not accepted"));
+    }
+    if issuer.require_subject && claims.sub.as_deref().is_none_or(str::is_empty) {
+        return Err(TokenError::new("the token has no `sub` claim"));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::keys::{VERIFIERS, VERIFIERS_PER_THREAD};
     use jsonwebtoken::{EncodingKey, Header as JwtHeader, encode};
     use rbac_core::{RoleSet, ScopeSet};
     use serde_json::json;

@@ -45,23 +45,26 @@
 
 pub mod bearer;
 mod claims;
+mod config;
 mod error;
 mod guard;
 mod jwks;
 mod jwt;
+mod keys;
 mod principal;
+mod remote;
 
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;
 
-pub use claims::ClaimPath;
+pub use claims::{ClaimMapping, ClaimPath, RoleMapper};
+pub use config::{AuthenticatorBuilder, ConfigError, DEFAULT_MAX_TOKEN_BYTES, Issuer};
 pub use error::{AuthError, Rejection};
-pub use jwt::{
-    Authenticator, AuthenticatorBuilder, ConfigError, DEFAULT_MAX_TOKEN_BYTES, TokenError,
-};
-pub use principal::{Auth, Principal};
+pub use jwt::{Authenticator, TokenError, TokenErrorKind};
+pub use principal::{Auth, Principal, TokenClaims};
 pub use rbac_core::{Denial, Expr, Granted, RoleModel, RoleSet, Schema, ScopeSet};
+pub use remote::{KeySource, RemoteSettings};
 
 /// The `jsonwebtoken` version this crate verifies with (for `Algorithm`,
 /// `DecodingKey`).

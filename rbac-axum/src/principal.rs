@@ -9,6 +9,7 @@ use std::sync::{Arc, OnceLock};
 use axum::extract::{FromRef, FromRequestParts};
 use http::request::Parts;
 use rbac_core::{Granted, RoleModel, Schema};
+use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use crate::claims::token_scopes;
@@ -26,6 +27,8 @@ pub struct Principal {
     granted: Granted,
     /// The verified payload: a JSON object that `serde_json::Value` reads.
     payload: String,
+    /// Scopes read from extra claim paths of the issuer's mapping.
+    extra_scopes: Vec<String>,
     claims: OnceLock<Map<String, Value>>,
     scopes: OnceLock<Vec<String>>,
     schema: &'static Schema,
@@ -49,9 +52,18 @@ impl Principal {
         subject: Option<String>,
         granted: Granted,
         payload: String,
+        extra_scopes: Vec<String>,
         schema: &'static Schema,
     ) -> Self {
-        Self { subject, granted, payload, claims: OnceLock::new(), scopes: OnceLock::new(), schema }
+        Self {
+            subject,
+            granted,
+            payload,
+            extra_scopes,
+            claims: OnceLock::new(),
+            scopes: OnceLock::new(),
+            schema,
+        }
     }
 
     /// The `sub` claim, if the token has one.
@@ -84,7 +96,15 @@ impl Principal {
 
     /// Every scope the token carries, declared or not.
     pub fn scopes(&self) -> &[String] {
-        self.scopes.get_or_init(|| token_scopes(self.claims()).map(str::to_owned).collect())
+        self.scopes.get_or_init(|| {
+            let mut scopes: Vec<String> = token_scopes(self.claims()).map(str::to_owned).collect();
+            for extra in &self.extra_scopes {
+                if !scopes.contains(extra) {
+                    scopes.push(extra.clone());
+                }
+            }
+            scopes
+        })
     }
 
     /// Whether the token carries `scope`.
@@ -98,6 +118,29 @@ impl Principal {
         // same acceptance (see `claims::read_claims`): this cannot fail, and
         // would give an empty map rather than panic if it did.
         self.claims.get_or_init(|| serde_json::from_str(&self.payload).unwrap_or_default())
+    }
+
+    /// The claims as your own type, for fields of your identity provider
+    /// (tenant, email): read from the verified payload, without verifying or
+    /// decoding the token again. See also the [`TokenClaims`] extractor.
+    ///
+    /// ```
+    /// # use rbac_axum::{Authenticator, jsonwebtoken::{self, Algorithm, EncodingKey, Header}};
+    /// # rbac_axum::roles! { viewer }
+    /// #[derive(serde::Deserialize)]
+    /// struct MyClaims { tenant: String }
+    ///
+    /// # let secret = [9u8; 32];
+    /// # let authenticator = Authenticator::builder::<Role>().hmac(Algorithm::HS256, secret).build()?;
+    /// # let exp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() + 60;
+    /// # let token = jsonwebtoken::encode(&Header::default(), &serde_json::json!({"exp": exp, "tenant": "acme"}), &EncodingKey::from_secret(&secret)).unwrap();
+    /// let principal = authenticator.verify(&token).expect("valid token");
+    /// let mine: MyClaims = principal.claims_as()?;
+    /// assert_eq!(mine.tenant, "acme");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn claims_as<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        serde_json::from_str(&self.payload)
     }
 
     fn is_model<R: RoleModel>(&self) -> bool {
@@ -144,9 +187,52 @@ where
             return Ok(auth.clone());
         }
         let authenticator = Authenticator::from_ref(state);
-        let auth = authenticate(parts, &authenticator, "Auth")?;
+        let auth = authenticate(parts, &authenticator, "Auth").await?;
         parts.extensions.insert(auth.clone());
         Ok(auth)
+    }
+}
+
+/// Extractor for the token's claims as your own `serde::Deserialize` type,
+/// read from the payload the guard (or [`Auth`]) already verified. A token
+/// whose claims do not fit the type is refused with 401 `invalid_token`.
+///
+/// ```
+/// use rbac_axum::{TokenClaims, requires};
+/// rbac_axum::roles! { viewer }
+///
+/// #[derive(serde::Deserialize)]
+/// struct Tenant { tenant: String }
+///
+/// #[requires(role = "viewer")]
+/// async fn handler(TokenClaims(claims): TokenClaims<Tenant>) -> String {
+///     claims.tenant
+/// }
+/// # fn main() {}
+/// ```
+#[derive(Debug, Clone)]
+pub struct TokenClaims<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for TokenClaims<T>
+where
+    Authenticator: FromRef<S>,
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = Rejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let auth = Auth::from_request_parts(parts, state).await?;
+        auth.claims_as().map(TokenClaims).map_err(|error| {
+            tracing::info!(%error, "refused: the token's claims do not fit the handler's type");
+            let realm = Authenticator::from_ref(state).inner.realm.clone();
+            Rejection {
+                error: crate::error::AuthError::InvalidToken(
+                    "the token's claims lack a field this resource needs".into(),
+                ),
+                realm,
+            }
+        })
     }
 }
 
