@@ -72,6 +72,7 @@ fn open_blocking(config: &Config) -> Result<AppState, StartError> {
         std::fs::write(dir.join(".gitignore"), "# Created by rbac-example.\n*\n")
             .map_err(io_error)?;
     }
+    warn_if_shared(dir);
     let db = Db::open(&dir.join(db::FILE_NAME))?;
     let passwords = Passwords::new()?;
     let builder = Authenticator::builder::<Role>()
@@ -116,4 +117,24 @@ fn open_blocking(config: &Config) -> Result<AppState, StartError> {
         Tls::SelfSigned => Some(HeaderValue::from_static("max-age=3600")),
     };
     Ok(AppState { authenticator, db, passwords, issuer, hsts })
+}
+
+/// The database holds password hashes: say so when a data directory made
+/// by someone else lets other users in.
+fn warn_if_shared(dir: &std::path::Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        if let Ok(metadata) = std::fs::metadata(dir)
+            && metadata.permissions().mode() & 0o077 != 0
+        {
+            tracing::warn!(
+                path = %dir.display(),
+                mode = format!("{:o}", metadata.permissions().mode() & 0o777),
+                "the data directory is accessible to other users; consider `chmod 700`"
+            );
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
 }

@@ -193,7 +193,7 @@ impl Caller {
         Caller {
             subject: auth.subject().unwrap_or_default().to_owned(),
             // Already closed under inheritance by the authenticator.
-            token_roles: role_set(&auth.roles::<Role>()),
+            token_roles: auth.granted().roles(),
             realm: state.realm().to_owned(),
         }
     }

@@ -198,6 +198,13 @@ async fn malformed_token_requests_get_rfc6749_errors() {
         .await;
     assert_eq!(json.status, 400);
     assert_eq!(json.error_code(), "invalid_request", "a JSON body is not a form");
+
+    let padding = "x".repeat(8 * 1024);
+    let huge = server
+        .token_request(&[("grant_type", "password"), ("username", "bob"), ("password", &padding)])
+        .await;
+    assert_eq!(huge.status, 400, "{}", huge.text());
+    assert_eq!(huge.error_code(), "invalid_request", "a body over 4 KiB");
     server.stop().await;
 }
 
