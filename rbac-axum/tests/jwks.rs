@@ -1,0 +1,499 @@
+//! Keys from identity providers, over real sockets: a local provider serves
+//! a JWK Set and an OpenID Connect discovery document, and each fault of the
+//! matrix (down at start-up, down mid-run, 5xx, slow past the timeout,
+//! garbage, rotation, removal) is checked for which requests pass, which
+//! are refused and how many fetches were made.
+
+// Tests may panic on setup failures; that is a failed test, not a bug.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair};
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response as AxumResponse};
+use axum::routing::get;
+use rbac_axum::jsonwebtoken::{self, Algorithm, EncodingKey, Header};
+use rbac_axum::{
+    Authenticator, AuthenticatorBuilder, ConfigError, Issuer, RemoteSettings, requires,
+};
+use serde_json::{Value, json};
+use support::{AppState, Request, Server, assert_invalid_token, b64, now};
+use tokio::task::JoinHandle;
+
+rbac_axum::roles! {
+    admin: viewer,
+    viewer,
+    scopes: ["posts:read"],
+}
+
+#[requires(role = "viewer")]
+async fn viewer_only(State(state): State<AppState>) -> &'static str {
+    state.hit();
+    "ok"
+}
+
+fn app(state: AppState) -> Router {
+    Router::new().route("/viewer", get(viewer_only)).with_state(state)
+}
+
+// ------------------------------------------------------------ provider ---
+
+/// What the provider's JWKS endpoint does.
+#[derive(Clone)]
+enum Mode {
+    Keys { jwks: Value, max_age: Option<u64> },
+    Status(u16),
+    Slow(Duration),
+    Garbage,
+}
+
+struct ProviderState {
+    mode: Mutex<Mode>,
+    /// The `issuer` its discovery document names.
+    issuer: Mutex<String>,
+    jwks_hits: AtomicUsize,
+    discovery_hits: AtomicUsize,
+    other_hits: AtomicUsize,
+}
+
+/// A local identity provider on 127.0.0.1.
+struct Provider {
+    addr: SocketAddr,
+    state: Arc<ProviderState>,
+    task: JoinHandle<()>,
+}
+
+impl Provider {
+    async fn start(mode: Mode) -> Self {
+        let state = Arc::new(ProviderState {
+            mode: Mutex::new(mode),
+            issuer: Mutex::new(String::new()),
+            jwks_hits: AtomicUsize::new(0),
+            discovery_hits: AtomicUsize::new(0),
+            other_hits: AtomicUsize::new(0),
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        *state.issuer.lock().unwrap() = format!("http://{addr}/realms/acme");
+        let router = Router::new()
+            .route("/jwks", get(jwks))
+            .route("/realms/acme/.well-known/openid-configuration", get(discovery))
+            .fallback(other)
+            .with_state(Arc::clone(&state));
+        let task = tokio::spawn(async move {
+            axum::serve(listener, router).await.unwrap();
+        });
+        Self { addr, state, task }
+    }
+
+    fn jwks_url(&self) -> String {
+        format!("http://{}/jwks", self.addr)
+    }
+
+    fn issuer(&self) -> String {
+        self.state.issuer.lock().unwrap().clone()
+    }
+
+    fn set(&self, mode: Mode) {
+        *self.state.mode.lock().unwrap() = mode;
+    }
+
+    fn jwks_hits(&self) -> usize {
+        self.state.jwks_hits.load(Ordering::SeqCst)
+    }
+
+    /// Stops accepting connections: later fetches are refused.
+    fn shut_down(&self) {
+        self.task.abort();
+    }
+}
+
+async fn jwks(State(state): State<Arc<ProviderState>>) -> AxumResponse {
+    state.jwks_hits.fetch_add(1, Ordering::SeqCst);
+    let mode = state.mode.lock().unwrap().clone();
+    match mode {
+        Mode::Keys { jwks, max_age } => {
+            let mut response = axum::Json(jwks).into_response();
+            if let Some(age) = max_age {
+                let value = format!("public, max-age={age}").parse().unwrap();
+                response.headers_mut().insert(header::CACHE_CONTROL, value);
+            }
+            response
+        }
+        Mode::Status(code) => StatusCode::from_u16(code).unwrap().into_response(),
+        Mode::Slow(delay) => {
+            tokio::time::sleep(delay).await;
+            axum::Json(json!({ "keys": [] })).into_response()
+        }
+        Mode::Garbage => "<html>not a key set</html>".into_response(),
+    }
+}
+
+async fn discovery(State(state): State<Arc<ProviderState>>, uri: axum::http::Uri) -> AxumResponse {
+    state.discovery_hits.fetch_add(1, Ordering::SeqCst);
+    let issuer = state.issuer.lock().unwrap().clone();
+    let base = issuer.split("/realms/").next().unwrap_or_default().to_owned();
+    let _ = uri;
+    axum::Json(json!({ "issuer": issuer, "jwks_uri": format!("{base}/jwks") })).into_response()
+}
+
+async fn other(State(state): State<Arc<ProviderState>>) -> StatusCode {
+    state.other_hits.fetch_add(1, Ordering::SeqCst);
+    StatusCode::NOT_FOUND
+}
+
+// ----------------------------------------------------------------- keys ---
+
+/// An Ed25519 signing key with its `kid`.
+struct SigningKey {
+    kid: &'static str,
+    pkcs8: Vec<u8>,
+    public: Vec<u8>,
+}
+
+impl SigningKey {
+    fn generate(kid: &'static str) -> Self {
+        let pkcs8 = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new()).unwrap();
+        let pair = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).unwrap();
+        Self { kid, pkcs8: pkcs8.as_ref().to_vec(), public: pair.public_key().as_ref().to_vec() }
+    }
+
+    fn jwk(&self) -> Value {
+        json!({ "kty": "OKP", "crv": "Ed25519", "use": "sig", "alg": "EdDSA", "kid": self.kid, "x": b64(&self.public) })
+    }
+
+    fn token_with(&self, header: Header, claims: &Value) -> String {
+        jsonwebtoken::encode(&header, claims, &EncodingKey::from_ed_der(&self.pkcs8)).unwrap()
+    }
+
+    fn token(&self, claims: &Value) -> String {
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some(self.kid.to_owned());
+        self.token_with(header, claims)
+    }
+}
+
+fn key_set(keys: &[&SigningKey]) -> Mode {
+    Mode::Keys {
+        jwks: json!({ "keys": keys.iter().map(|k| k.jwk()).collect::<Vec<_>>() }),
+        max_age: None,
+    }
+}
+
+fn viewer_claims(iss: Option<&str>) -> Value {
+    let mut claims = json!({ "sub": "u1", "roles": ["viewer"], "exp": now() + 600 });
+    if let Some(iss) = iss {
+        claims["iss"] = json!(iss);
+    }
+    claims
+}
+
+/// Short timings so each fault shows within a test.
+fn fast() -> RemoteSettings {
+    let mut settings = RemoteSettings::default();
+    settings.min_refetch = Duration::from_secs(1);
+    settings.timeout = Duration::from_secs(1);
+    settings.refresh = Duration::from_secs(3600);
+    settings.retry = Duration::from_secs(3600);
+    settings.max_age_bounds = (Duration::from_millis(50), Duration::from_secs(3600));
+    settings
+}
+
+fn remote(url: &str) -> AuthenticatorBuilder {
+    Authenticator::builder::<Role>().jwks_url(url).remote_settings(fast())
+}
+
+async fn ready(auth: &Authenticator) {
+    assert!(auth.wait_for_keys(Duration::from_secs(5)).await, "the first fetch succeeds");
+}
+
+async fn get_viewer(server: &Server, token: &str) -> support::Response {
+    server.send(Request::get("/viewer").bearer(token)).await
+}
+
+/// 500 `server_error`, no challenge, handler not run.
+async fn assert_keys_unavailable(server: &Server, token: &str) {
+    let response = server.refused(Request::get("/viewer").bearer(token)).await;
+    assert_eq!(response.status, 500, "{response}");
+    assert!(response.header("WWW-Authenticate").is_none(), "{response}");
+    assert_eq!(response.json()["error"], "server_error", "{response}");
+    assert!(!response.text().contains(token));
+}
+
+// ---------------------------------------------------------------- tests ---
+
+#[tokio::test]
+async fn keys_from_a_jwks_url_verify_tokens_by_kid() {
+    let k1 = SigningKey::generate("k1");
+    let provider = Provider::start(key_set(&[&k1])).await;
+    let auth = remote(&provider.jwks_url()).build().unwrap();
+    ready(&auth).await;
+    let server = Server::start(auth.clone(), app).await;
+    server.allowed(Request::get("/viewer").bearer(&k1.token(&viewer_claims(None)))).await;
+    assert_eq!(auth.key_fetches(), 1);
+    assert_eq!(provider.jwks_hits(), 1);
+}
+
+#[tokio::test]
+async fn a_new_kid_costs_one_fetch_for_a_burst_of_requests() {
+    let (k1, k2) = (SigningKey::generate("k1"), SigningKey::generate("k2"));
+    let provider = Provider::start(key_set(&[&k1])).await;
+    let auth = remote(&provider.jwks_url()).build().unwrap();
+    ready(&auth).await;
+    let server = Arc::new(Server::start(auth.clone(), app).await);
+    provider.set(key_set(&[&k1, &k2]));
+    let token = k2.token(&viewer_claims(None));
+    let burst: Vec<_> = (0..16)
+        .map(|_| {
+            let (server, token) = (Arc::clone(&server), token.clone());
+            tokio::spawn(async move { get_viewer(&server, &token).await.status })
+        })
+        .collect();
+    for request in burst {
+        assert_eq!(request.await.unwrap(), 200);
+    }
+    assert_eq!(server.calls(), 16);
+    assert_eq!(auth.key_fetches(), 2, "one start-up fetch, one for the new kid");
+    assert_eq!(provider.jwks_hits(), 2);
+}
+
+#[tokio::test]
+async fn unknown_kids_refetch_at_most_once_per_interval() {
+    let (k1, forged) = (SigningKey::generate("k1"), SigningKey::generate("forged"));
+    let provider = Provider::start(key_set(&[&k1])).await;
+    let auth = remote(&provider.jwks_url()).build().unwrap();
+    ready(&auth).await;
+    let server = Server::start(auth.clone(), app).await;
+    for _ in 0..10 {
+        let token = forged.token(&viewer_claims(None));
+        assert_invalid_token(&server.refused(Request::get("/viewer").bearer(&token)).await, &token);
+    }
+    assert_eq!(auth.key_fetches(), 2, "ten unknown kids inside the interval: one refetch");
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let token = forged.token(&viewer_claims(None));
+    assert_invalid_token(&server.refused(Request::get("/viewer").bearer(&token)).await, &token);
+    assert_eq!(auth.key_fetches(), 3, "after the interval, one more");
+    server.allowed(Request::get("/viewer").bearer(&k1.token(&viewer_claims(None)))).await;
+}
+
+#[tokio::test]
+async fn provider_unreachable_at_start_up_refuses_with_500() {
+    let k1 = SigningKey::generate("k1");
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap()
+    };
+    let auth = remote(&format!("http://{closed}/jwks")).build().unwrap();
+    assert!(!auth.wait_for_keys(Duration::from_millis(300)).await);
+    let server = Server::start(auth.clone(), app).await;
+    assert_keys_unavailable(&server, &k1.token(&viewer_claims(None))).await;
+    assert_keys_unavailable(&server, &k1.token(&viewer_claims(None))).await;
+    assert!(auth.key_fetches() >= 1);
+}
+
+#[tokio::test]
+async fn provider_failing_at_start_up_refuses_then_recovers() {
+    let k1 = SigningKey::generate("k1");
+    let provider = Provider::start(Mode::Status(503)).await;
+    let auth = remote(&provider.jwks_url()).build().unwrap();
+    let server = Server::start(auth.clone(), app).await;
+    let token = k1.token(&viewer_claims(None));
+    // Let the start-up fetch fail, then ask: refused, never let through.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_keys_unavailable(&server, &token).await;
+    provider.set(key_set(&[&k1]));
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    server.allowed(Request::get("/viewer").bearer(&token)).await;
+}
+
+#[tokio::test]
+async fn provider_down_mid_run_keeps_known_keys_working() {
+    let (k1, k2) = (SigningKey::generate("k1"), SigningKey::generate("k2"));
+    let provider = Provider::start(key_set(&[&k1])).await;
+    let auth = remote(&provider.jwks_url()).build().unwrap();
+    ready(&auth).await;
+    let server = Server::start(auth.clone(), app).await;
+    provider.shut_down();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    server.allowed(Request::get("/viewer").bearer(&k1.token(&viewer_claims(None)))).await;
+    let unknown = k2.token(&viewer_claims(None));
+    assert_invalid_token(&server.refused(Request::get("/viewer").bearer(&unknown)).await, &unknown);
+    assert_eq!(auth.key_fetches(), 2, "the unknown kid tried one refetch, which failed");
+    server.allowed(Request::get("/viewer").bearer(&k1.token(&viewer_claims(None)))).await;
+}
+
+/// After the first fetch, the provider misbehaves as `fault`: known keys
+/// keep working, an unknown `kid` is refused after one failed refetch.
+async fn fault_keeps_known_keys(fault: Mode) -> Duration {
+    let (k1, k2) = (SigningKey::generate("k1"), SigningKey::generate("k2"));
+    let provider = Provider::start(key_set(&[&k1])).await;
+    let auth = remote(&provider.jwks_url()).build().unwrap();
+    ready(&auth).await;
+    let server = Server::start(auth.clone(), app).await;
+    provider.set(fault);
+    let unknown = k2.token(&viewer_claims(None));
+    let started = Instant::now();
+    assert_invalid_token(&server.refused(Request::get("/viewer").bearer(&unknown)).await, &unknown);
+    let took = started.elapsed();
+    server.allowed(Request::get("/viewer").bearer(&k1.token(&viewer_claims(None)))).await;
+    assert_eq!(auth.key_fetches(), 2);
+    assert_eq!(provider.jwks_hits(), 2);
+    took
+}
+
+#[tokio::test]
+async fn provider_5xx_keeps_known_keys() {
+    fault_keeps_known_keys(Mode::Status(500)).await;
+}
+
+#[tokio::test]
+async fn provider_slower_than_the_timeout_keeps_known_keys() {
+    let took = fault_keeps_known_keys(Mode::Slow(Duration::from_secs(5))).await;
+    assert!(took < Duration::from_secs(4), "the refetch gave up at the timeout: {took:?}");
+}
+
+#[tokio::test]
+async fn provider_garbage_keeps_known_keys() {
+    fault_keeps_known_keys(Mode::Garbage).await;
+}
+
+#[tokio::test]
+async fn provider_invalid_json_keeps_known_keys() {
+    fault_keeps_known_keys(Mode::Keys { jwks: json!({ "keys": "nope" }), max_age: None }).await;
+}
+
+#[tokio::test]
+async fn rotated_and_removed_keys_follow_the_refresh() {
+    let (k1, k2) = (SigningKey::generate("k1"), SigningKey::generate("k2"));
+    let provider = Provider::start(key_set(&[&k1])).await;
+    let auth = remote(&provider.jwks_url()).build().unwrap();
+    ready(&auth).await;
+    let server = Server::start(auth.clone(), app).await;
+    let old = k1.token(&viewer_claims(None));
+    server.allowed(Request::get("/viewer").bearer(&old)).await;
+    // Rotate: k2 replaces k1, and the provider asks for short caching, so
+    // the background refresh (max-age clamped to 50 ms here) picks it up.
+    provider.set(Mode::Keys { jwks: json!({ "keys": [k2.jwk()] }), max_age: Some(0) });
+    // The next background refresh is due at the old interval; a request
+    // with the new kid fetches now and sets the short interval.
+    server.allowed(Request::get("/viewer").bearer(&k2.token(&viewer_claims(None)))).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_invalid_token(&server.refused(Request::get("/viewer").bearer(&old)).await, &old);
+    server.allowed(Request::get("/viewer").bearer(&k2.token(&viewer_claims(None)))).await;
+}
+
+#[tokio::test]
+async fn discovery_finds_the_jwks_of_an_issuer_under_a_path() {
+    let k1 = SigningKey::generate("k1");
+    let provider = Provider::start(key_set(&[&k1])).await;
+    let issuer = provider.issuer();
+    let auth = Authenticator::builder::<Role>()
+        .oidc(issuer.clone())
+        .remote_settings(fast())
+        .build()
+        .unwrap();
+    ready(&auth).await;
+    let server = Server::start(auth.clone(), app).await;
+    server.allowed(Request::get("/viewer").bearer(&k1.token(&viewer_claims(Some(&issuer))))).await;
+    assert_eq!(provider.state.discovery_hits.load(Ordering::SeqCst), 1);
+    let other = k1.token(&viewer_claims(Some("http://other.test")));
+    assert_invalid_token(&server.refused(Request::get("/viewer").bearer(&other)).await, &other);
+}
+
+#[tokio::test]
+async fn discovery_naming_another_issuer_is_not_trusted() {
+    let k1 = SigningKey::generate("k1");
+    let provider = Provider::start(key_set(&[&k1])).await;
+    let issuer = provider.issuer();
+    *provider.state.issuer.lock().unwrap() = format!("{issuer}-impostor");
+    let auth = Authenticator::builder::<Role>()
+        .oidc(issuer.clone())
+        .remote_settings(fast())
+        .build()
+        .unwrap();
+    assert!(!auth.wait_for_keys(Duration::from_millis(300)).await);
+    let server = Server::start(auth.clone(), app).await;
+    assert_keys_unavailable(&server, &k1.token(&viewer_claims(Some(&issuer)))).await;
+    assert_eq!(provider.jwks_hits(), 0, "the key set of a mismatched document is never fetched");
+}
+
+#[tokio::test]
+async fn several_issuers_the_tokens_iss_selects_the_keys() {
+    let k1 = SigningKey::generate("k1");
+    let provider = Provider::start(key_set(&[&k1])).await;
+    let secret = [42u8; 32];
+    let auth = Authenticator::builder::<Role>()
+        .trust(Issuer::new("https://a.test").jwks_url(provider.jwks_url()).remote_settings(fast()))
+        .trust(Issuer::new("https://b.test").hmac(Algorithm::HS256, secret))
+        .build()
+        .unwrap();
+    ready(&auth).await;
+    let server = Server::start(auth.clone(), app).await;
+    server
+        .allowed(Request::get("/viewer").bearer(&k1.token(&viewer_claims(Some("https://a.test")))))
+        .await;
+    let hs = |claims: &Value| {
+        jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            claims,
+            &EncodingKey::from_secret(&secret),
+        )
+        .unwrap()
+    };
+    server
+        .allowed(Request::get("/viewer").bearer(&hs(&viewer_claims(Some("https://b.test")))))
+        .await;
+    // B's secret cannot speak for A, nor A's key for B.
+    for token in [
+        hs(&viewer_claims(Some("https://a.test"))),
+        k1.token(&viewer_claims(Some("https://b.test"))),
+        k1.token(&viewer_claims(Some("https://c.test"))),
+        k1.token(&viewer_claims(None)),
+    ] {
+        assert_invalid_token(&server.refused(Request::get("/viewer").bearer(&token)).await, &token);
+    }
+}
+
+#[tokio::test]
+async fn keys_named_in_a_token_are_never_fetched() {
+    let (k1, evil) = (SigningKey::generate("k1"), SigningKey::generate("evil"));
+    let provider = Provider::start(key_set(&[&k1])).await;
+    let auth = remote(&provider.jwks_url()).build().unwrap();
+    ready(&auth).await;
+    let server = Server::start(auth.clone(), app).await;
+    let mut header = Header::new(Algorithm::EdDSA);
+    header.kid = Some("evil".into());
+    header.jku = Some(format!("http://{}/evil-jwks", provider.addr));
+    header.x5u = Some(format!("http://{}/evil-cert", provider.addr));
+    let token = evil.token_with(header, &viewer_claims(None));
+    assert_invalid_token(&server.refused(Request::get("/viewer").bearer(&token)).await, &token);
+    assert_eq!(provider.state.other_hits.load(Ordering::SeqCst), 0, "jku/x5u never fetched");
+}
+
+#[tokio::test]
+async fn insecure_or_conflicting_remote_configuration_is_refused_at_start_up() {
+    let insecure = remote("http://idp.example/jwks").build();
+    assert!(matches!(insecure, Err(ConfigError::InsecureUrl(_))), "{insecure:?}");
+    let both = remote("https://idp.example/jwks").hmac(Algorithm::HS256, [1u8; 32]).build();
+    assert!(matches!(both, Err(ConfigError::StaticAndRemoteKeys(_))), "{both:?}");
+    let unnamed = Authenticator::builder::<Role>()
+        .trust(Issuer::new("https://a.test").hmac(Algorithm::HS256, [1u8; 32]))
+        .trust(Issuer::new("https://a.test").hmac(Algorithm::HS256, [2u8; 32]))
+        .build();
+    assert!(matches!(unnamed, Err(ConfigError::AmbiguousIssuers(_))), "{unnamed:?}");
+}
+
+#[test]
+fn remote_keys_need_a_runtime() {
+    let outside = remote("https://idp.example/jwks").build();
+    assert!(matches!(outside, Err(ConfigError::NoRuntime)), "{outside:?}");
+}
