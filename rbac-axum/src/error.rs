@@ -44,17 +44,18 @@ pub enum AuthError {
 }
 
 fn insufficient_message(roles: &[&str], scopes: &[&str], forbidden: &[&str]) -> String {
-    let mut parts = Vec::new();
-    if !roles.is_empty() {
-        parts.push(format!("role {}", roles.join(" or ")));
-    }
-    if !scopes.is_empty() {
-        parts.push(format!("scope {}", scopes.join(" ")));
-    }
-    let mut message = if parts.is_empty() {
+    // Neutral wording: the requirement may be `all(...)` or `any(...)`, and
+    // the lists are what would satisfy (part of) it.
+    let mut missing = Vec::new();
+    missing.extend(roles.iter().map(|role| format!("role {role}")));
+    missing.extend(scopes.iter().map(|scope| format!("scope {scope}")));
+    let mut message = if missing.is_empty() {
         "the token does not grant access to this resource".to_owned()
     } else {
-        format!("the token lacks the required {}", parts.join(" and "))
+        format!(
+            "the token does not meet this resource's requirement; missing: {}",
+            missing.join(", ")
+        )
     };
     if !forbidden.is_empty() {
         message.push_str(&format!("; access is refused to holders of {}", forbidden.join(", ")));

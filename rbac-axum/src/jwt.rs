@@ -154,6 +154,21 @@ impl Authenticator {
             .sum()
     }
 
+    /// A refusal challenging for this authenticator's realm, for handlers
+    /// that refuse after the guard (a resource check, a deleted account).
+    ///
+    /// ```
+    /// # use rbac_axum::{AuthError, Authenticator, jsonwebtoken::Algorithm};
+    /// # rbac_axum::roles! { viewer }
+    /// # let authenticator = Authenticator::builder::<Role>().hmac(Algorithm::HS256, [1u8; 32]).build()?;
+    /// let refusal = authenticator.reject(AuthError::InvalidToken("the account was deleted".into()));
+    /// assert_eq!(refusal.error.status(), 401);
+    /// # Ok::<(), rbac_axum::ConfigError>(())
+    /// ```
+    pub fn reject(&self, error: crate::AuthError) -> crate::Rejection {
+        crate::Rejection { error, realm: Arc::clone(&self.inner.realm) }
+    }
+
     pub(crate) fn is_for(&self, model: TypeId) -> bool {
         self.inner.model == model
     }

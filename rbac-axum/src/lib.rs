@@ -63,7 +63,7 @@ pub use config::{AuthenticatorBuilder, ConfigError, DEFAULT_MAX_TOKEN_BYTES, Iss
 pub use error::{AuthError, Rejection};
 pub use jwt::{Authenticator, TokenError, TokenErrorKind};
 pub use principal::{Auth, Principal, TokenClaims};
-pub use rbac_core::{Denial, Expr, Granted, RoleModel, RoleSet, Schema, ScopeSet};
+pub use rbac_core::{Denial, Expr, Granted, RoleModel, RoleSet, Schema, ScopeSet, UnknownRole};
 pub use remote::{KeySource, RemoteSettings};
 
 /// The `jsonwebtoken` version this crate verifies with (for `Algorithm`,

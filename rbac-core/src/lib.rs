@@ -41,4 +41,4 @@ pub mod suggest;
 pub use bits::{Bits, MAX_NAMES, RoleSet, RoleTag, ScopeSet, ScopeTag};
 pub use decision::{Denial, Granted};
 pub use expr::Expr;
-pub use schema::{RoleModel, Schema, is_scope_token};
+pub use schema::{RoleModel, Schema, UnknownRole, is_scope_token};

@@ -116,6 +116,18 @@ pub trait RoleModel: Copy + Eq + core::fmt::Debug + Send + Sync + 'static {
     fn from_index(index: usize) -> Option<Self>;
 }
 
+/// A role name that is not declared (from `Role::from_str`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct UnknownRole;
+
+impl core::fmt::Display for UnknownRole {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("not a declared role")
+    }
+}
+
+impl core::error::Error for UnknownRole {}
+
 /// Whether `name` is a valid OAuth 2.0 scope token (RFC 6749 §3.3): one or
 /// more of `%x21 / %x23-5B / %x5D-7E`, that is printable ASCII other than
 /// space, `"` and `\`.

@@ -41,7 +41,8 @@ pub(crate) fn expand(mut function: ItemFn, checked: Checked) -> TokenStream {
 
         impl #krate::__private::Requirement for #marker {
             type Model = #model;
-            const HANDLER: &'static str = #handler_name;
+            const HANDLER: &'static str =
+                ::core::concat!(::core::module_path!(), "::", #handler_name);
             const EXPR: #krate::__private::Expr = #expr;
         }
 

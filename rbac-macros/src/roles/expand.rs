@@ -91,6 +91,14 @@ pub(crate) fn expand(model: &Model) -> TokenStream {
             }
         }
 
+        impl ::core::str::FromStr for Role {
+            type Err = #krate::UnknownRole;
+
+            fn from_str(name: &str) -> ::core::result::Result<Role, #krate::UnknownRole> {
+                Role::from_name(name).ok_or(#krate::UnknownRole)
+            }
+        }
+
         impl ::core::fmt::Display for Role {
             fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
                 f.write_str(self.name())
