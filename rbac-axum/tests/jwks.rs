@@ -286,7 +286,7 @@ async fn unknown_kids_refetch_at_most_once_per_interval() {
 }
 
 #[tokio::test]
-async fn provider_unreachable_at_start_up_refuses_with_500() {
+async fn case_37_provider_unreachable_at_start_up_refuses_with_500() {
     let k1 = SigningKey::generate("k1");
     let closed = {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -464,7 +464,7 @@ async fn several_issuers_the_tokens_iss_selects_the_keys() {
 }
 
 #[tokio::test]
-async fn keys_named_in_a_token_are_never_fetched() {
+async fn case_17_keys_named_in_a_token_are_never_fetched_from_a_jwks_issuer() {
     let (k1, evil) = (SigningKey::generate("k1"), SigningKey::generate("evil"));
     let provider = Provider::start(key_set(&[&k1])).await;
     let auth = remote(&provider.jwks_url()).build().unwrap();

@@ -18,7 +18,7 @@ use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use rbac_axum::jsonwebtoken::{Algorithm, DecodingKey, Header};
-use rbac_axum::{Auth, Authenticator, ClaimPath, ConfigError, requires};
+use rbac_axum::{Auth, Authenticator, ClaimMapping, ClaimPath, ConfigError, requires};
 use serde_json::{Value, json};
 
 use support::{
@@ -1288,4 +1288,24 @@ async fn case_37_misconfiguration_denies_and_logs_why() {
             assert_invalid_token(&response, &token);
         }
     }
+}
+
+#[tokio::test]
+async fn case_38_a_failing_or_panicking_claims_mapper_denies() {
+    captured_logs();
+    let admin = hs256(&with(claims(&["admin"], "users:write"), "sub", json!("case-38")));
+    let failing = ClaimMapping::default().map_roles(|_| Err("directory unavailable".to_owned()));
+    let panicking = ClaimMapping::default().map_roles(|_| panic!("bug in the claims mapper"));
+    for mapping in [failing, panicking] {
+        let authenticator = hmac_builder::<Role>().claims(mapping).build().expect("valid");
+        let server = server_with(authenticator).await;
+        let response = server.refused(Request::get("/admin").bearer(&admin)).await;
+        assert_eq!(response.status, 500, "{response}");
+        assert!(response.header("WWW-Authenticate").is_none(), "{response}");
+        support::assert_json_error_body(&response, "server_error", &[admin.as_bytes(), SECRET]);
+    }
+    let logs = captured_logs();
+    assert!(logs.contains("claims mapper failed"), "the refusal says why:\n{logs}");
+    assert!(logs.contains("claims mapper panicked"), "the refusal says why:\n{logs}");
+    assert!(!logs.contains(&admin), "logs never hold the token");
 }
