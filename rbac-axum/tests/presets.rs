@@ -21,10 +21,10 @@ rbac_axum::roles! {
 
 const SECRET: [u8; 32] = [5u8; 32];
 
-fn verify(
-    mapping: ClaimMapping,
-    mut claims: Value,
-) -> Result<(Vec<&'static str>, Vec<String>, Vec<&'static str>), rbac_axum::TokenError> {
+/// Roles held, every scope the token carries, the declared scopes held.
+type Mapped = (Vec<&'static str>, Vec<String>, Vec<&'static str>);
+
+fn verify(mapping: ClaimMapping, mut claims: Value) -> Result<Mapped, rbac_axum::TokenError> {
     let exp = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() + 300;
     claims["exp"] = json!(exp);
     let token = jsonwebtoken::encode(
