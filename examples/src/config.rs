@@ -3,10 +3,12 @@
 //! table drives parsing and `--help`, so the two cannot drift apart.
 
 use std::fmt::Write as _;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
+use axum::http::Uri;
+use rbac_axum::ClaimMapping;
 use rbac_axum::jsonwebtoken::Algorithm;
 
 /// Every variable the service reads: name, default (empty for none) and
@@ -22,7 +24,8 @@ const VARS: &[(&str, &str, &str)] = &[
     (
         ISSUER,
         "rbac-example",
-        "`iss` of issued tokens, required in accepted ones (no default with a trusted issuer)",
+        "`iss` of issued tokens, required in accepted ones (no default with a trusted issuer; \
+         with RBAC_EXAMPLE_TRUST_ISSUER, unset or equal to it)",
     ),
     (
         AUDIENCE,
@@ -39,19 +42,58 @@ const VARS: &[(&str, &str, &str)] = &[
     (TLS_CERT, "", "PEM certificate chain to serve (turns TLS on; needs RBAC_EXAMPLE_TLS_KEY)"),
     (TLS_KEY, "", "PEM private key of that certificate"),
     (
+        TRUST_ISSUER,
+        "",
+        "issuer URL of an external OpenID Connect provider: resource-server mode (no /token, \
+         no /users management), keys found by discovery at <url>/.well-known/openid-configuration \
+         (https, or http on a loopback address); requires RBAC_EXAMPLE_AUDIENCE. Set at most one \
+         of RBAC_EXAMPLE_TRUST_ISSUER, RBAC_EXAMPLE_TRUST_JWKS_URL and \
+         RBAC_EXAMPLE_TRUST_PUBLIC_KEY",
+    ),
+    (
+        TRUST_JWKS_URL,
+        "",
+        "JWK Set URL of an external token issuer (https, or http on a loopback address): \
+         resource-server mode, keys fetched and refreshed from it; requires RBAC_EXAMPLE_ISSUER \
+         and RBAC_EXAMPLE_AUDIENCE",
+    ),
+    (
         TRUST_PUBLIC_KEY,
         "",
-        "PEM public key of an external token issuer: resource-server mode, no /token and no \
-         /users management; requires RBAC_EXAMPLE_ISSUER and RBAC_EXAMPLE_AUDIENCE",
+        "PEM public key file of an external token issuer: resource-server mode; requires \
+         RBAC_EXAMPLE_ISSUER and RBAC_EXAMPLE_AUDIENCE",
     ),
     (
         TRUST_ALGORITHM,
         "RS256",
-        "its signing algorithm: RS256/384/512, PS256/384/512, ES256/384 or EdDSA",
+        "with RBAC_EXAMPLE_TRUST_PUBLIC_KEY, its signing algorithm: RS256/384/512, \
+         PS256/384/512, ES256/384 or EdDSA (a JWK Set names each key's own)",
     ),
-    (TRUST_ROLES_CLAIM, "roles", "top-level claim holding the roles in its tokens"),
-    ("RUST_LOG", "info", "log filter (tracing-subscriber EnvFilter syntax)"),
+    (
+        TRUST_PRESET,
+        "default",
+        "where the trusted issuer's tokens carry roles and scopes: default (`roles`; `scope`, \
+         `scp`), keycloak:<client-id>, auth0:<roles-claim>, okta or entra-id",
+    ),
+    (TRUST_ROLES_CLAIM, "roles", "with the default preset, the top-level claim holding the roles"),
+    (
+        TRUST_WAIT_SECS,
+        "10",
+        "with RBAC_EXAMPLE_TRUST_ISSUER or RBAC_EXAMPLE_TRUST_JWKS_URL, how long start-up waits \
+         for the first keys, 0 to 300 seconds; the service starts either way, answering 500 \
+         until keys arrive",
+    ),
+    (
+        "RUST_LOG",
+        DEFAULT_LOG_FILTER,
+        "log filter (tracing-subscriber EnvFilter syntax); rbac_axum logs every refusal at info \
+         and every allowed request at debug, with subject, handler and what was missing",
+    ),
 ];
+
+/// The log filter when `RUST_LOG` is unset or empty: the service's own
+/// lines, and every access decision `rbac_axum` makes.
+pub const DEFAULT_LOG_FILTER: &str = "info,rbac_axum=debug";
 
 const ADDR: &str = "RBAC_EXAMPLE_ADDR";
 const DATA_DIR: &str = "RBAC_EXAMPLE_DATA_DIR";
@@ -62,9 +104,20 @@ const DEMO_TOKENS: &str = "RBAC_EXAMPLE_DEMO_TOKENS";
 const TLS: &str = "RBAC_EXAMPLE_TLS";
 const TLS_CERT: &str = "RBAC_EXAMPLE_TLS_CERT";
 const TLS_KEY: &str = "RBAC_EXAMPLE_TLS_KEY";
+const TRUST_ISSUER: &str = "RBAC_EXAMPLE_TRUST_ISSUER";
+const TRUST_JWKS_URL: &str = "RBAC_EXAMPLE_TRUST_JWKS_URL";
 const TRUST_PUBLIC_KEY: &str = "RBAC_EXAMPLE_TRUST_PUBLIC_KEY";
 const TRUST_ALGORITHM: &str = "RBAC_EXAMPLE_TRUST_ALGORITHM";
+const TRUST_PRESET: &str = "RBAC_EXAMPLE_TRUST_PRESET";
 const TRUST_ROLES_CLAIM: &str = "RBAC_EXAMPLE_TRUST_ROLES_CLAIM";
+const TRUST_WAIT_SECS: &str = "RBAC_EXAMPLE_TRUST_WAIT_SECS";
+
+/// The variables that say where a trusted issuer's keys come from; at most
+/// one may be set, and setting one turns resource-server mode on.
+const TRUST_SOURCES: [&str; 3] = [TRUST_ISSUER, TRUST_JWKS_URL, TRUST_PUBLIC_KEY];
+
+/// Longest start-up wait for a trusted issuer's first keys.
+const MAX_TRUST_WAIT_SECS: u64 = 300;
 
 /// Longest token lifetime accepted: a day. Access tokens cannot be revoked
 /// here, so they should live minutes, not days.
@@ -113,16 +166,114 @@ pub enum Tls {
     },
 }
 
-/// An external token issuer trusted in resource-server mode.
+/// An external token issuer trusted in resource-server mode; its `iss` and
+/// `aud` are [`Config::issuer`] and [`Config::audience`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct TrustedIssuer {
-    /// Its PEM public key file.
-    pub public_key: PathBuf,
-    /// The algorithm its tokens are signed with.
-    pub algorithm: Algorithm,
-    /// The top-level claim its tokens carry roles in.
-    pub roles_claim: String,
+    /// Where its keys come from.
+    pub keys: TrustedKeys,
+    /// Where its tokens carry roles and scopes.
+    pub claims: ClaimsPreset,
+    /// How long start-up waits for the first fetched keys (remote keys
+    /// only).
+    pub wait_for_keys: Duration,
+}
+
+/// Where a trusted issuer's keys come from: exactly one of
+/// `RBAC_EXAMPLE_TRUST_ISSUER`, `_TRUST_JWKS_URL` and `_TRUST_PUBLIC_KEY`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TrustedKeys {
+    /// OpenID Connect discovery from the issuer URL ([`Config::issuer`]):
+    /// the `jwks_uri` of `<issuer>/.well-known/openid-configuration`.
+    Discovery,
+    /// A JWK Set fetched from this URL.
+    JwksUrl(String),
+    /// A PEM public key file.
+    PublicKey {
+        /// The file.
+        path: PathBuf,
+        /// The algorithm tokens are signed with.
+        algorithm: Algorithm,
+    },
+}
+
+impl TrustedKeys {
+    /// Whether the keys are fetched over the network (and may be late).
+    pub fn is_remote(&self) -> bool {
+        !matches!(self, TrustedKeys::PublicKey { .. })
+    }
+}
+
+impl std::fmt::Display for TrustedKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TrustedKeys::Discovery => f.write_str("OpenID Connect discovery"),
+            TrustedKeys::JwksUrl(url) => write!(f, "JWK Set {url}"),
+            TrustedKeys::PublicKey { path, algorithm } => {
+                write!(f, "{algorithm:?} public key {}", path.display())
+            }
+        }
+    }
+}
+
+/// Where a trusted issuer's tokens carry roles and scopes
+/// (`RBAC_EXAMPLE_TRUST_PRESET`); each is one of `rbac_axum`'s
+/// [`ClaimMapping`] presets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ClaimsPreset {
+    /// `default`: roles from a top-level claim (`RBAC_EXAMPLE_TRUST_ROLES_CLAIM`,
+    /// `roles` by default), scopes from `scope` and `scp`.
+    Default {
+        /// The claim holding the roles.
+        roles_claim: String,
+    },
+    /// `keycloak:<client-id>`: realm roles and this client's roles.
+    Keycloak {
+        /// The client whose roles count.
+        client_id: String,
+    },
+    /// `auth0:<roles-claim>`: roles from the namespaced claim an Action
+    /// adds, RBAC permissions as scopes.
+    Auth0 {
+        /// The namespaced claim, e.g. `https://example.com/roles`.
+        roles_claim: String,
+    },
+    /// `okta`: groups as roles, `scp` as scopes.
+    Okta,
+    /// `entra-id`: app roles in `roles`, delegated scopes in `scp`.
+    EntraId,
+}
+
+impl ClaimsPreset {
+    /// The claim mapping the authenticator is built with.
+    pub fn mapping(&self) -> ClaimMapping {
+        match self {
+            ClaimsPreset::Default { roles_claim } => {
+                ClaimMapping::default().roles_at(roles_claim.as_str())
+            }
+            ClaimsPreset::Keycloak { client_id } => ClaimMapping::keycloak(client_id),
+            ClaimsPreset::Auth0 { roles_claim } => ClaimMapping::auth0(roles_claim),
+            ClaimsPreset::Okta => ClaimMapping::okta(),
+            ClaimsPreset::EntraId => ClaimMapping::entra_id(),
+        }
+    }
+}
+
+impl std::fmt::Display for ClaimsPreset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ClaimsPreset::Default { roles_claim } => {
+                write!(f, "default (roles in `{roles_claim}`)")
+            }
+            ClaimsPreset::Keycloak { client_id } => write!(f, "keycloak:{client_id}"),
+            ClaimsPreset::Auth0 { roles_claim } => write!(f, "auth0:{roles_claim}"),
+            ClaimsPreset::Okta => f.write_str("okta"),
+            ClaimsPreset::EntraId => f.write_str("entra-id"),
+        }
+    }
 }
 
 /// A variable that is set but unusable. The message names the variable and
@@ -202,24 +353,35 @@ impl Config {
             (false, _, _) => Tls::Off,
         };
 
-        let trust = match get(TRUST_PUBLIC_KEY) {
-            key if key.is_empty() => None,
-            key => {
-                // An external issuer's name and audience are facts about
-                // that issuer: a default here would be a silent mismatch.
-                for name in [ISSUER, AUDIENCE] {
-                    if lookup(name).is_none_or(|value| value.trim().is_empty()) {
+        let is_set = |name: &str| lookup(name).is_some_and(|value| !value.trim().is_empty());
+        let sources: Vec<&'static str> =
+            TRUST_SOURCES.into_iter().filter(|name| is_set(name)).collect();
+        let (trust, issuer) = match sources.as_slice() {
+            [] => {
+                for name in [TRUST_ALGORITHM, TRUST_PRESET, TRUST_ROLES_CLAIM, TRUST_WAIT_SECS] {
+                    if is_set(name) {
                         return Err(ConfigError::new(
                             name,
-                            "must be set when RBAC_EXAMPLE_TRUST_PUBLIC_KEY is",
+                            "applies to a trusted issuer only; set RBAC_EXAMPLE_TRUST_ISSUER, \
+                             RBAC_EXAMPLE_TRUST_JWKS_URL or RBAC_EXAMPLE_TRUST_PUBLIC_KEY",
                         ));
                     }
                 }
-                Some(TrustedIssuer {
-                    public_key: key.into(),
-                    algorithm: parse_algorithm(&get(TRUST_ALGORITHM))?,
-                    roles_claim: get(TRUST_ROLES_CLAIM),
-                })
+                (None, get(ISSUER))
+            }
+            &[source] => {
+                let (trust, issuer) = trusted_issuer(source, &get, &is_set)?;
+                (Some(trust), issuer)
+            }
+            &[first, second, ..] => {
+                return Err(ConfigError::new(
+                    second,
+                    format!(
+                        "{first} is set too; set only one of RBAC_EXAMPLE_TRUST_ISSUER, \
+                         RBAC_EXAMPLE_TRUST_JWKS_URL and RBAC_EXAMPLE_TRUST_PUBLIC_KEY \
+                         (where the trusted issuer's keys come from)"
+                    ),
+                ));
             }
         };
 
@@ -227,7 +389,7 @@ impl Config {
             addr,
             data_dir: PathBuf::from(get(DATA_DIR)),
             token_ttl,
-            issuer: get(ISSUER),
+            issuer,
             audience: get(AUDIENCE),
             demo_tokens,
             tls,
@@ -246,7 +408,10 @@ impl Config {
         );
         let width = VARS.iter().map(|(name, _, _)| name.len()).max().unwrap_or(0);
         for (name, default, what) in VARS {
-            let _ = writeln!(text, "  {name:<width$}  {what}");
+            for (i, line) in wrap(what, HELP_TEXT_WIDTH).into_iter().enumerate() {
+                let name = if i == 0 { name } else { "" };
+                let _ = writeln!(text, "  {name:<width$}  {line}");
+            }
             if !default.is_empty() {
                 let _ = writeln!(text, "  {:<width$}  [default: {default}]", "");
             }
@@ -265,8 +430,161 @@ impl Config {
     }
 }
 
+/// Columns for a variable's description in `--help`.
+const HELP_TEXT_WIDTH: usize = 64;
+
+/// `text` in lines of at most `width` characters, broken at spaces (a
+/// longer word stands alone).
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.len() + 1 + word.len() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    lines.push(line);
+    lines
+}
+
 fn default_of(name: &str) -> &'static str {
     VARS.iter().find(|(key, _, _)| *key == name).map_or("", |(_, default, _)| default)
+}
+
+/// The trusted issuer configured by `source` (one of [`TRUST_SOURCES`]),
+/// and the `iss` its tokens must carry. `get` reads a variable or its
+/// default, `is_set` tells whether it was given.
+fn trusted_issuer(
+    source: &'static str,
+    get: &dyn Fn(&'static str) -> String,
+    is_set: &dyn Fn(&str) -> bool,
+) -> Result<(TrustedIssuer, String), ConfigError> {
+    let value = get(source);
+    // An external issuer's name and audience are facts about that issuer:
+    // a default here would be a silent mismatch.
+    let mut required = vec![AUDIENCE];
+    let issuer = if source == TRUST_ISSUER {
+        fetchable_url(TRUST_ISSUER, &value)?;
+        if is_set(ISSUER) && get(ISSUER) != value {
+            return Err(ConfigError::new(
+                ISSUER,
+                "differs from RBAC_EXAMPLE_TRUST_ISSUER, which is the issuer (its discovery \
+                 document must name it exactly); leave RBAC_EXAMPLE_ISSUER unset",
+            ));
+        }
+        value.clone()
+    } else {
+        required.insert(0, ISSUER);
+        get(ISSUER)
+    };
+    for name in required {
+        if !is_set(name) {
+            return Err(ConfigError::new(name, format!("must be set when {source} is")));
+        }
+    }
+
+    let keys = match source {
+        TRUST_ISSUER => TrustedKeys::Discovery,
+        TRUST_JWKS_URL => {
+            fetchable_url(TRUST_JWKS_URL, &value)?;
+            TrustedKeys::JwksUrl(value)
+        }
+        _ => TrustedKeys::PublicKey {
+            path: value.into(),
+            algorithm: parse_algorithm(&get(TRUST_ALGORITHM))?,
+        },
+    };
+    if keys.is_remote() && is_set(TRUST_ALGORITHM) {
+        return Err(ConfigError::new(
+            TRUST_ALGORITHM,
+            "applies to RBAC_EXAMPLE_TRUST_PUBLIC_KEY only; a JWK Set names each key's algorithm",
+        ));
+    }
+    if !keys.is_remote() && is_set(TRUST_WAIT_SECS) {
+        return Err(ConfigError::new(
+            TRUST_WAIT_SECS,
+            "applies to RBAC_EXAMPLE_TRUST_ISSUER and RBAC_EXAMPLE_TRUST_JWKS_URL only; a \
+             public key file is read before the service starts",
+        ));
+    }
+    let wait_for_keys = match get(TRUST_WAIT_SECS).parse::<u64>() {
+        Ok(secs @ 0..=MAX_TRUST_WAIT_SECS) => Duration::from_secs(secs),
+        _ => {
+            return Err(ConfigError::new(
+                TRUST_WAIT_SECS,
+                format!("expected a whole number of seconds from 0 to {MAX_TRUST_WAIT_SECS}"),
+            ));
+        }
+    };
+
+    let claims = parse_preset(&get(TRUST_PRESET), get(TRUST_ROLES_CLAIM))?;
+    if is_set(TRUST_ROLES_CLAIM) && !matches!(claims, ClaimsPreset::Default { .. }) {
+        return Err(ConfigError::new(
+            TRUST_ROLES_CLAIM,
+            "applies to the default preset only; RBAC_EXAMPLE_TRUST_PRESET says where roles are",
+        ));
+    }
+    Ok((TrustedIssuer { keys, claims, wait_for_keys }, issuer))
+}
+
+/// Checks that keys would be fetched from `url`: https, or plain http on
+/// a loopback address (`rbac_axum` refuses anything else too; this names
+/// the variable).
+fn fetchable_url(name: &'static str, url: &str) -> Result<(), ConfigError> {
+    let uri = url.parse::<Uri>().ok();
+    let host = uri.as_ref().and_then(Uri::host).unwrap_or_default();
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    match uri.as_ref().and_then(Uri::scheme_str) {
+        Some("https") if !host.is_empty() => Ok(()),
+        Some("http") if loopback => Ok(()),
+        _ => Err(ConfigError::new(
+            name,
+            "expected an https URL (plain http only on a loopback address such as 127.0.0.1), \
+             e.g. https://sso.example.com/realms/acme",
+        )),
+    }
+}
+
+/// `default`, `keycloak:<client-id>`, `auth0:<roles-claim>`, `okta` or
+/// `entra-id`; `roles_claim` is the default preset's roles claim.
+fn parse_preset(value: &str, roles_claim: String) -> Result<ClaimsPreset, ConfigError> {
+    let (name, argument) = match value.split_once(':') {
+        Some((name, argument)) => (name, Some(argument.trim())),
+        None => (value, None),
+    };
+    let missing = |example: &str| {
+        ConfigError::new(TRUST_PRESET, format!("{name} needs its argument: {example}"))
+    };
+    Ok(match (name.to_ascii_lowercase().as_str(), argument) {
+        ("default", None) => ClaimsPreset::Default { roles_claim },
+        ("okta", None) => ClaimsPreset::Okta,
+        ("entra-id", None) => ClaimsPreset::EntraId,
+        ("keycloak", Some(client_id)) if !client_id.is_empty() => {
+            ClaimsPreset::Keycloak { client_id: client_id.to_owned() }
+        }
+        ("keycloak", _) => return Err(missing("keycloak:<client-id>, e.g. keycloak:posts-api")),
+        ("auth0", Some(claim)) if !claim.is_empty() => {
+            ClaimsPreset::Auth0 { roles_claim: claim.to_owned() }
+        }
+        ("auth0", _) => {
+            return Err(missing("auth0:<roles-claim>, e.g. auth0:https://example.com/roles"));
+        }
+        _ => {
+            return Err(ConfigError::new(
+                TRUST_PRESET,
+                "expected default, keycloak:<client-id>, auth0:<roles-claim>, okta or entra-id",
+            ));
+        }
+    })
 }
 
 /// The asymmetric algorithms an external issuer may sign with; HMAC would
@@ -340,11 +658,148 @@ mod tests {
         assert_eq!(config(&[key, iss]).expect_err("no audience").name, AUDIENCE);
         let trusted = config(&[key, iss, aud, (TRUST_ALGORITHM, "ES256")]).expect("valid");
         let trust = trusted.trust.expect("resource-server mode");
-        assert_eq!(trust.algorithm, Algorithm::ES256);
-        assert_eq!(trust.roles_claim, "roles");
+        assert_eq!(
+            trust.keys,
+            TrustedKeys::PublicKey { path: "issuer.pem".into(), algorithm: Algorithm::ES256 }
+        );
+        assert_eq!(trust.claims, ClaimsPreset::Default { roles_claim: "roles".into() });
         assert_eq!(trusted.issuer, "https://id.example");
         let hmac = config(&[key, iss, aud, (TRUST_ALGORITHM, "HS256")]);
         assert_eq!(hmac.expect_err("no shared secrets").name, TRUST_ALGORITHM);
+
+        let jwks = (TRUST_JWKS_URL, "https://id.example/keys.json");
+        assert_eq!(config(&[jwks, aud]).expect_err("no issuer").name, ISSUER);
+        assert_eq!(config(&[jwks, iss]).expect_err("no audience").name, AUDIENCE);
+        let trusted = config(&[jwks, iss, aud]).expect("valid");
+        let trust = trusted.trust.expect("resource-server mode");
+        assert_eq!(trust.keys, TrustedKeys::JwksUrl("https://id.example/keys.json".into()));
+        assert_eq!(trust.wait_for_keys, Duration::from_secs(10));
+        assert_eq!(trusted.issuer, "https://id.example");
+    }
+
+    #[test]
+    fn a_trusted_issuer_url_alone_names_the_issuer_and_finds_the_keys() {
+        let url = "https://sso.example.com/realms/acme";
+        let by_url = (TRUST_ISSUER, url);
+        let aud = (AUDIENCE, "posts-api");
+        assert_eq!(config(&[by_url]).expect_err("no audience").name, AUDIENCE);
+        let trusted = config(&[by_url, aud]).expect("valid");
+        assert_eq!(trusted.issuer, url);
+        assert_eq!(trusted.audience, "posts-api");
+        assert_eq!(trusted.trust.expect("resource-server mode").keys, TrustedKeys::Discovery);
+        assert_eq!(config(&[by_url, aud, (ISSUER, url)]).expect("the same").issuer, url);
+        let other = config(&[by_url, aud, (ISSUER, "https://other.example")]);
+        assert_eq!(other.expect_err("two issuers").name, ISSUER);
+    }
+
+    #[test]
+    fn exactly_one_key_source_is_allowed() {
+        let (iss, aud) = ((ISSUER, "https://id.example"), (AUDIENCE, "posts-api"));
+        let by_url = (TRUST_ISSUER, "https://id.example");
+        let jwks = (TRUST_JWKS_URL, "https://id.example/keys.json");
+        let key = (TRUST_PUBLIC_KEY, "issuer.pem");
+        for (sources, named) in [
+            (vec![by_url, jwks], TRUST_JWKS_URL),
+            (vec![by_url, key], TRUST_PUBLIC_KEY),
+            (vec![jwks, key], TRUST_PUBLIC_KEY),
+            (vec![by_url, jwks, key], TRUST_JWKS_URL),
+        ] {
+            let mut vars = sources.clone();
+            vars.extend([iss, aud]);
+            let error = config(&vars).expect_err("two key sources");
+            assert_eq!(error.name, named, "{sources:?}");
+            assert!(error.message.contains("set only one of"), "{}", error.message);
+        }
+    }
+
+    #[test]
+    fn keys_are_fetched_over_https_or_from_loopback_only() {
+        let (iss, aud) = ((ISSUER, "https://id.example"), (AUDIENCE, "posts-api"));
+        for url in [
+            "https://id.example/keys",
+            "http://127.0.0.1:8080/keys",
+            "http://localhost:8080/keys",
+            "http://[::1]:8080/keys",
+        ] {
+            assert!(config(&[(TRUST_JWKS_URL, url), iss, aud]).is_ok(), "{url}");
+            assert!(config(&[(TRUST_ISSUER, url), aud]).is_ok(), "{url}");
+        }
+        for url in ["http://id.example/keys", "http://10.0.0.1/keys", "ftp://id.example", "keys"] {
+            let error = config(&[(TRUST_JWKS_URL, url), iss, aud]).expect_err(url);
+            assert_eq!(error.name, TRUST_JWKS_URL, "{url}");
+            let error = config(&[(TRUST_ISSUER, url), aud]).expect_err(url);
+            assert_eq!(error.name, TRUST_ISSUER, "{url}");
+        }
+    }
+
+    #[test]
+    fn presets_map_to_rbac_axum_claim_mappings() {
+        let base = [(TRUST_ISSUER, "https://id.example"), (AUDIENCE, "posts-api")];
+        let preset = |value: &str| {
+            let mut vars = base.to_vec();
+            vars.push((TRUST_PRESET, value));
+            config(&vars).map(|config| config.trust.expect("resource-server mode").claims)
+        };
+        for (value, expected, mapping) in [
+            (
+                "default",
+                ClaimsPreset::Default { roles_claim: "roles".into() },
+                ClaimMapping::default(),
+            ),
+            (
+                "keycloak:posts-api",
+                ClaimsPreset::Keycloak { client_id: "posts-api".into() },
+                ClaimMapping::keycloak("posts-api"),
+            ),
+            (
+                "auth0:https://example.com/roles",
+                ClaimsPreset::Auth0 { roles_claim: "https://example.com/roles".into() },
+                ClaimMapping::auth0("https://example.com/roles"),
+            ),
+            ("okta", ClaimsPreset::Okta, ClaimMapping::okta()),
+            ("entra-id", ClaimsPreset::EntraId, ClaimMapping::entra_id()),
+        ] {
+            let claims = preset(value).expect(value);
+            assert_eq!(claims, expected, "{value}");
+            assert_eq!(format!("{:?}", claims.mapping()), format!("{mapping:?}"), "{value}");
+        }
+        for value in ["keycloak", "keycloak:", "auth0", "okta:x", "cognito", "entra_id"] {
+            assert_eq!(preset(value).expect_err(value).name, TRUST_PRESET, "{value}");
+        }
+
+        let mut vars = base.to_vec();
+        vars.push((TRUST_ROLES_CLAIM, "groups"));
+        let custom = config(&vars).expect("valid").trust.expect("resource-server mode");
+        assert_eq!(custom.claims, ClaimsPreset::Default { roles_claim: "groups".into() });
+        let expected = ClaimMapping::default().roles_at("groups");
+        assert_eq!(format!("{:?}", custom.claims.mapping()), format!("{expected:?}"));
+        vars.push((TRUST_PRESET, "okta"));
+        assert_eq!(config(&vars).expect_err("two role claims").name, TRUST_ROLES_CLAIM);
+    }
+
+    #[test]
+    fn trust_settings_need_a_trusted_issuer_and_the_right_key_source() {
+        for name in [TRUST_ALGORITHM, TRUST_PRESET, TRUST_ROLES_CLAIM, TRUST_WAIT_SECS] {
+            let value = if name == TRUST_WAIT_SECS { "5" } else { "okta" };
+            assert_eq!(config(&[(name, value)]).expect_err(name).name, name);
+        }
+        let (iss, aud) = ((ISSUER, "https://id.example"), (AUDIENCE, "posts-api"));
+        let jwks = (TRUST_JWKS_URL, "https://id.example/keys.json");
+        let key = (TRUST_PUBLIC_KEY, "issuer.pem");
+        let algorithm = config(&[jwks, iss, aud, (TRUST_ALGORITHM, "ES256")]);
+        assert_eq!(algorithm.expect_err("JWKs name theirs").name, TRUST_ALGORITHM);
+        let wait = config(&[key, iss, aud, (TRUST_WAIT_SECS, "5")]);
+        assert_eq!(wait.expect_err("nothing to wait for").name, TRUST_WAIT_SECS);
+        for (value, secs) in [("0", Some(0)), ("300", Some(300)), ("301", None), ("5s", None)] {
+            let result = config(&[jwks, iss, aud, (TRUST_WAIT_SECS, value)]);
+            match secs {
+                Some(secs) => assert_eq!(
+                    result.expect(value).trust.expect("trusted").wait_for_keys,
+                    Duration::from_secs(secs)
+                ),
+                None => assert_eq!(result.expect_err(value).name, TRUST_WAIT_SECS),
+            }
+        }
     }
 
     #[test]
@@ -373,10 +828,12 @@ mod tests {
     fn help_lists_every_variable_and_its_default() {
         let help = Config::help();
         for (name, default, _) in VARS {
-            assert!(help.contains(name), "{name}");
+            assert!(help.contains(&format!("\n  {name} ")), "{name} starts a line");
             if !default.is_empty() {
                 assert!(help.contains(&format!("[default: {default}]")), "{name}");
             }
         }
+        assert!(help.contains("[default: info,rbac_axum=debug]"), "decisions are logged");
+        assert!(help.lines().all(|line| line.chars().count() <= 100), "{help}");
     }
 }

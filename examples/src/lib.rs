@@ -27,9 +27,15 @@
 //! `RBAC_EXAMPLE_TLS=on` serves HTTPS with a generated self-signed
 //! certificate (or the PEM files in `RBAC_EXAMPLE_TLS_CERT` and
 //! `RBAC_EXAMPLE_TLS_KEY`), with `Strict-Transport-Security` on every
-//! response. `RBAC_EXAMPLE_TRUST_PUBLIC_KEY` switches to resource-server
-//! mode: tokens come from an external issuer, and `/token` and user
-//! management do not exist.
+//! response. `RBAC_EXAMPLE_TRUST_ISSUER` (OpenID Connect discovery),
+//! `RBAC_EXAMPLE_TRUST_JWKS_URL` or `RBAC_EXAMPLE_TRUST_PUBLIC_KEY` switches
+//! to resource-server mode: tokens come from an external issuer, and
+//! `/token` and user management do not exist.
+//!
+//! Every access decision is logged: `rbac_axum` logs refusals at `info`
+//! and allowed requests at `debug` (handler, subject, what was missing),
+//! the user-management rules and the author check log their refusals at
+//! `info`; the default filter, `info,rbac_axum=debug`, shows them all.
 //!
 //! The library half exists so that tests start the very same service:
 //! [`Server::bind`] on `127.0.0.1:0`, then [`Server::run`]. [`app`] is the
@@ -60,7 +66,9 @@ mod tls;
 mod token;
 mod users;
 
-pub use config::{Config, ConfigError, Tls, TrustedIssuer};
+pub use config::{
+    ClaimsPreset, Config, ConfigError, DEFAULT_LOG_FILTER, Tls, TrustedIssuer, TrustedKeys,
+};
 pub use server::{Server, StartError, run};
 pub use state::AppState;
 

@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use rbac_example::Config;
+use rbac_example::{Config, DEFAULT_LOG_FILTER};
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
@@ -20,7 +20,19 @@ fn main() -> ExitCode {
         }
     }
 
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // Unset or empty means the default, as for every other variable; a
+    // filter that does not parse is a configuration error, not silence.
+    let filter = match std::env::var("RUST_LOG") {
+        Ok(value) if !value.trim().is_empty() => EnvFilter::try_new(value.trim()),
+        _ => EnvFilter::try_new(DEFAULT_LOG_FILTER),
+    };
+    let filter = match filter {
+        Ok(filter) => filter,
+        Err(error) => {
+            eprintln!("rbac-example: RUST_LOG: {error}; see --help");
+            return ExitCode::from(2);
+        }
+    };
     tracing_subscriber::fmt().with_env_filter(filter).init();
 
     let config = match Config::from_env() {

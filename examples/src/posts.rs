@@ -97,6 +97,13 @@ pub(crate) async fn delete(
             let post = find(conn, id)?.ok_or_else(no_such_post)?;
             // The guard cannot see whose post this is; the handler can.
             if post.author != caller && !is_admin {
+                tracing::info!(
+                    handler = concat!(module_path!(), "::delete"),
+                    subject = caller,
+                    post = id,
+                    rule = "not_author",
+                    "refused: neither the post's author nor an admin"
+                );
                 return Err(ApiError::forbidden(
                     "not_author",
                     "only the post's author or an admin may delete it",

@@ -102,12 +102,18 @@ pub struct Server {
     state: AppState,
     tls: Option<TlsSetup>,
     demo_tokens: bool,
+    /// With a trusted issuer whose keys are fetched: whether they had
+    /// arrived when [`Server::bind`] stopped waiting.
+    trusted_keys_ready: Option<bool>,
 }
 
 impl Server {
     /// Opens the state (see [`AppState::open`]), loads or generates the
     /// TLS certificate when TLS is on, and binds `config.addr`; port 0
-    /// picks a free port, which [`Server::local_addr`] tells.
+    /// picks a free port, which [`Server::local_addr`] tells. In
+    /// resource-server mode with fetched keys it then waits, at most
+    /// `RBAC_EXAMPLE_TRUST_WAIT_SECS`, for the issuer's first key set
+    /// ([`Server::trusted_keys_ready`]).
     pub async fn bind(config: &Config) -> Result<Server, StartError> {
         let state = AppState::open(config).await?;
         let (tls_config, data_dir, addr) =
@@ -118,7 +124,15 @@ impl Server {
         let listener = TcpListener::bind(config.addr)
             .await
             .map_err(|source| StartError::Bind { addr: config.addr, source })?;
-        Ok(Server { listener, state, tls, demo_tokens: config.demo_tokens })
+        let trusted_keys_ready = wait_for_trusted_keys(config, &state).await;
+        Ok(Server { listener, state, tls, demo_tokens: config.demo_tokens, trusted_keys_ready })
+    }
+
+    /// With a trusted issuer whose keys are fetched (`RBAC_EXAMPLE_TRUST_ISSUER`
+    /// or `_TRUST_JWKS_URL`): whether its keys had arrived when start-up
+    /// stopped waiting for them. `None` otherwise.
+    pub fn trusted_keys_ready(&self) -> Option<bool> {
+        self.trusted_keys_ready
     }
 
     /// The address actually bound.
@@ -168,6 +182,11 @@ impl Server {
             }
         }
         text.push_str(&demo::banner(&self.state, &base_url, &curl, self.demo_tokens).await?);
+        if self.trusted_keys_ready == Some(false) {
+            text.push_str(
+                "The trusted issuer's keys have not arrived yet: requests get 500 until they do.\n",
+            );
+        }
         Ok(text)
     }
 
@@ -182,6 +201,34 @@ impl Server {
             }
         }
     }
+}
+
+/// In resource-server mode with fetched keys, waits up to
+/// `RBAC_EXAMPLE_TRUST_WAIT_SECS` for the issuer's first key set and logs
+/// whether it arrived. The service starts either way: until keys arrive,
+/// `rbac_axum` refuses every request with 500, never lets one through, and
+/// keeps fetching (in the background, and when a request needs them).
+async fn wait_for_trusted_keys(config: &Config, state: &AppState) -> Option<bool> {
+    let trust = config.trust.as_ref().filter(|trust| trust.keys.is_remote())?;
+    let started = std::time::Instant::now();
+    let ready = state.authenticator.wait_for_keys(trust.wait_for_keys).await;
+    if ready {
+        tracing::info!(
+            issuer = config.issuer,
+            keys = %trust.keys,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "the trusted issuer's keys arrived: its tokens can be verified"
+        );
+    } else {
+        tracing::warn!(
+            issuer = config.issuer,
+            keys = %trust.keys,
+            waited_secs = trust.wait_for_keys.as_secs(),
+            "no keys from the trusted issuer yet; starting anyway: every request is refused with \
+             500 until they arrive (rbac_axum keeps fetching and logs why a fetch fails)"
+        );
+    }
+    Some(ready)
 }
 
 /// Starts the service for `config`, prints the banner, and serves until

@@ -9,7 +9,7 @@ use axum::http::HeaderValue;
 use rbac_axum::Authenticator;
 use rbac_axum::jsonwebtoken::{Algorithm, AlgorithmFamily};
 
-use crate::config::{Config, Tls};
+use crate::config::{Config, Tls, TrustedKeys};
 use crate::db::{self, Db};
 use crate::password::Passwords;
 use crate::server::StartError;
@@ -42,8 +42,8 @@ impl AppState {
     /// Creates the data directory, opens and migrates the database, and
     /// either (issuing tokens) seeds the demo users on first start and
     /// loads or generates the signing key, or (resource-server mode) reads
-    /// the trusted issuer's public key. The file work runs on the blocking
-    /// pool.
+    /// the trusted issuer's public key or starts fetching its keys. The
+    /// file work runs on the blocking pool.
     pub async fn open(config: &Config) -> Result<AppState, StartError> {
         let config = config.clone();
         tokio::task::spawn_blocking(move || open_blocking(&config))
@@ -85,18 +85,29 @@ fn open_blocking(config: &Config) -> Result<AppState, StartError> {
         // Resource-server mode: verify the external issuer's tokens; no
         // signing key, no users, no demo.
         Some(trusted) => {
-            let pem = std::fs::read(&trusted.public_key)
-                .map_err(|source| StartError::Io { path: trusted.public_key.clone(), source })?;
-            let builder = match trusted.algorithm.family() {
-                AlgorithmFamily::Rsa => builder.rsa_pem(trusted.algorithm, pem),
-                AlgorithmFamily::Ec => builder.ec_pem(trusted.algorithm, pem),
-                _ => builder.ed_pem(pem),
+            let builder = builder.claims(trusted.claims.mapping());
+            let builder = match &trusted.keys {
+                TrustedKeys::PublicKey { path, algorithm } => {
+                    let pem = std::fs::read(path)
+                        .map_err(|source| StartError::Io { path: path.clone(), source })?;
+                    match algorithm.family() {
+                        AlgorithmFamily::Rsa => builder.rsa_pem(*algorithm, pem),
+                        AlgorithmFamily::Ec => builder.ec_pem(*algorithm, pem),
+                        _ => builder.ed_pem(pem),
+                    }
+                }
+                // Fetched at once and refreshed in the background; the
+                // authenticator is built inside the runtime (the blocking
+                // pool runs in its context), where that task is spawned.
+                TrustedKeys::JwksUrl(url) => builder.jwks_url(url.clone()),
+                TrustedKeys::Discovery => builder.discovery(),
             };
-            let authenticator = builder.roles_claim(trusted.roles_claim.as_str()).build()?;
+            let authenticator = builder.build()?;
             tracing::info!(
                 issuer = config.issuer,
                 audience = config.audience,
-                key = %trusted.public_key.display(),
+                keys = %trusted.keys,
+                claims = %trusted.claims,
                 "resource-server mode: trusting an external issuer"
             );
             (authenticator, None)

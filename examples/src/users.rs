@@ -89,14 +89,17 @@ pub(crate) async fn create(
         .call(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let (actor, actor_holds) = caller.resolve(&tx)?;
-            rules::check(&RoleChange {
-                actor,
-                actor_holds,
-                target: None,
-                before: &[],
-                after: &roles,
-                admins: store::count_holding(&tx, Role::Admin)?,
-            })?;
+            rules::decide(
+                concat!(module_path!(), "::create"),
+                &RoleChange {
+                    actor,
+                    actor_holds,
+                    target: None,
+                    before: &[],
+                    after: &roles,
+                    admins: store::count_holding(&tx, Role::Admin)?,
+                },
+            )?;
             if store::find_by_name(&tx, &username)?.is_some() {
                 return Err(ApiError::conflict("username_taken", "this username is taken"));
             }
@@ -123,14 +126,17 @@ pub(crate) async fn delete(
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let (actor, actor_holds) = caller.resolve(&tx)?;
             let target = store::find(&tx, id)?.ok_or_else(no_such_user)?;
-            rules::check(&RoleChange {
-                actor,
-                actor_holds,
-                target: Some(id),
-                before: &target.roles,
-                after: &[],
-                admins: store::count_holding(&tx, Role::Admin)?,
-            })?;
+            rules::decide(
+                concat!(module_path!(), "::delete"),
+                &RoleChange {
+                    actor,
+                    actor_holds,
+                    target: Some(id),
+                    before: &target.roles,
+                    after: &[],
+                    admins: store::count_holding(&tx, Role::Admin)?,
+                },
+            )?;
             store::delete(&tx, id)?;
             tx.commit()?;
             Ok::<_, ApiError>(())
@@ -163,14 +169,17 @@ pub(crate) async fn set_roles(
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let (actor, actor_holds) = caller.resolve(&tx)?;
             let target = store::find(&tx, id)?.ok_or_else(no_such_user)?;
-            rules::check(&RoleChange {
-                actor,
-                actor_holds,
-                target: Some(id),
-                before: &target.roles,
-                after: &roles,
-                admins: store::count_holding(&tx, Role::Admin)?,
-            })?;
+            rules::decide(
+                concat!(module_path!(), "::set_roles"),
+                &RoleChange {
+                    actor,
+                    actor_holds,
+                    target: Some(id),
+                    before: &target.roles,
+                    after: &roles,
+                    admins: store::count_holding(&tx, Role::Admin)?,
+                },
+            )?;
             store::set_roles(&tx, id, &roles)?;
             tx.commit()?;
             Ok::<_, ApiError>(User { roles, ..target })

@@ -1,12 +1,28 @@
 //! Resource-server mode over a real socket: the service trusts an external
-//! issuer's public key, issues no tokens and manages no users, and guards
-//! its endpoints with that issuer's tokens alone.
+//! issuer (by a PEM public key, by a JWKS URL, or by its issuer URL through
+//! OpenID Connect discovery), issues no tokens and manages no users, and
+//! guards its endpoints with that issuer's tokens alone. The remote cases
+//! run against a local provider on 127.0.0.1:0 (plain http is fetched from
+//! loopback only).
 
 mod common;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair as _};
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use common::{Request, TestServer, now};
 use rbac_axum::jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 use serde_json::{Value, json};
+use tokio::task::JoinHandle;
 
 const ISSUER: &str = "https://id.example.test";
 const AUDIENCE: &str = "posts-api";
@@ -136,5 +152,280 @@ async fn resource_server_issues_no_tokens_and_manages_no_users() {
         assert_eq!(response.status, 404, "{method} {path}");
     }
     assert!(!server.data_dir.join("signing-key.bin").exists(), "no signing key is generated");
+    server.stop().await;
+}
+
+// ------------------------------------------------ a local OIDC provider ---
+
+/// The realm path of the local provider, as Keycloak lays out issuers.
+const REALM_PATH: &str = "/realms/demo";
+/// The audience the example is configured with against the provider.
+const API: &str = "posts-api";
+
+/// A tiny OpenID provider on `127.0.0.1:0`: one Ed25519 key, published as a
+/// JWK Set, and a discovery document naming it. While `up` is false it
+/// answers 503 to everything.
+struct Provider {
+    /// `http://127.0.0.1:<port>/realms/demo`.
+    issuer: String,
+    jwks_url: String,
+    kid: &'static str,
+    key: EncodingKey,
+    up: Arc<AtomicBool>,
+    task: JoinHandle<()>,
+}
+
+#[derive(Clone)]
+struct Published {
+    discovery: Value,
+    jwks: Value,
+    up: Arc<AtomicBool>,
+}
+
+impl Provider {
+    async fn start() -> Provider {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("bound address");
+        let issuer = format!("http://{addr}{REALM_PATH}");
+        let jwks_url = format!("{issuer}/protocol/openid-connect/certs");
+        let kid = "demo-ed25519";
+
+        let pkcs8 = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new()).expect("a key");
+        let pair = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).expect("the key just made");
+        let x = URL_SAFE_NO_PAD.encode(pair.public_key().as_ref());
+        let published = Published {
+            discovery: json!({
+                "issuer": issuer,
+                "jwks_uri": jwks_url,
+                "token_endpoint": format!("{issuer}/protocol/openid-connect/token"),
+                "id_token_signing_alg_values_supported": ["EdDSA"],
+            }),
+            jwks: json!({"keys": [
+                {"kty": "OKP", "crv": "Ed25519", "x": x, "kid": kid, "alg": "EdDSA", "use": "sig"},
+            ]}),
+            up: Arc::new(AtomicBool::new(true)),
+        };
+        let up = Arc::clone(&published.up);
+        let router = axum::Router::new()
+            .route(
+                &format!("{REALM_PATH}/.well-known/openid-configuration"),
+                get(|State(p): State<Published>| async move { p.serve(p.discovery.clone()) }),
+            )
+            .route(
+                &format!("{REALM_PATH}/protocol/openid-connect/certs"),
+                get(|State(p): State<Published>| async move { p.serve(p.jwks.clone()) }),
+            )
+            .with_state(published);
+        let task = tokio::spawn(async move {
+            axum::serve(listener, router).await.expect("the provider serves");
+        });
+        Provider { issuer, jwks_url, kid, key: EncodingKey::from_ed_der(pkcs8.as_ref()), up, task }
+    }
+
+    /// Makes the provider answer 503 (`false`) or serve its documents.
+    fn set_up(&self, up: bool) {
+        self.up.store(up, Ordering::SeqCst);
+    }
+
+    /// A token signed with the provider's key, naming `kid`.
+    fn sign_with_kid(&self, kid: &str, claims: &Value) -> String {
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some(kid.to_owned());
+        encode(&header, claims, &self.key).expect("signed")
+    }
+
+    /// A token as the provider issues it.
+    fn sign(&self, claims: &Value) -> String {
+        self.sign_with_kid(self.kid, claims)
+    }
+
+    /// Claims with the provider's `iss`, the API's `aud`, and `extra`.
+    fn claims(&self, sub: &str, extra: Value) -> Value {
+        let mut claims = json!({
+            "iss": self.issuer, "aud": API, "sub": sub, "iat": now(), "exp": now() + 300,
+        });
+        if let (Some(claims), Value::Object(extra)) = (claims.as_object_mut(), extra) {
+            claims.extend(extra);
+        }
+        claims
+    }
+}
+
+impl Published {
+    fn serve(&self, document: Value) -> Response {
+        if self.up.load(Ordering::SeqCst) {
+            Json(document).into_response()
+        } else {
+            StatusCode::SERVICE_UNAVAILABLE.into_response()
+        }
+    }
+}
+
+impl Drop for Provider {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// The example in resource-server mode against `provider`, by its issuer
+/// URL (discovery) or by its JWKS URL, with `extra` settings.
+async fn start_against(
+    provider: &Provider,
+    by_discovery: bool,
+    extra: &[(&str, &str)],
+) -> TestServer {
+    let mut vars = vec![("RBAC_EXAMPLE_AUDIENCE", API)];
+    if by_discovery {
+        vars.push(("RBAC_EXAMPLE_TRUST_ISSUER", &provider.issuer));
+    } else {
+        vars.push(("RBAC_EXAMPLE_TRUST_JWKS_URL", &provider.jwks_url));
+        vars.push(("RBAC_EXAMPLE_ISSUER", &provider.issuer));
+    }
+    vars.extend_from_slice(extra);
+    TestServer::start_with(&vars).await
+}
+
+/// What both remote key sources must give: the provider's tokens work,
+/// a wrong audience or an unknown `kid` is 401, and `/token` is absent.
+async fn check_provider_tokens(server: &TestServer, provider: &Provider) {
+    assert_eq!(server.trusted_keys_ready, Some(true), "keys fetched before serving");
+
+    let editor = provider.sign(
+        &provider.claims("kc|42", json!({"roles": ["editor"], "scope": "posts:read posts:write"})),
+    );
+    let me = server.get("/users/me", Some(&editor)).await;
+    assert_eq!(me.status, 200, "{}", me.text());
+    assert_eq!(me.json()["subject"], "kc|42");
+    assert_eq!(me.json()["roles"], json!(["editor", "viewer"]));
+    let created =
+        server.json("POST", "/posts", &editor, json!({"title": "Signed afar", "body": ""})).await;
+    assert_eq!(created.status, 201, "{}", created.text());
+    assert_eq!(created.json()["author"], "kc|42");
+
+    let mut wrong_audience =
+        provider.claims("kc|42", json!({"roles": ["editor"], "scope": "posts:read"}));
+    wrong_audience["aud"] = json!("another-api");
+    let unknown_kid = provider.sign_with_kid(
+        "rotated-away",
+        &provider.claims("kc|42", json!({"roles": ["editor"], "scope": "posts:read"})),
+    );
+    for (what, token) in
+        [("another audience", provider.sign(&wrong_audience)), ("an unknown kid", unknown_kid)]
+    {
+        let response = server.get("/posts", Some(&token)).await;
+        assert_eq!(response.status, 401, "{what}: {}", response.text());
+        assert_eq!(response.error_code(), "invalid_token", "{what}");
+        let challenge = response.header("WWW-Authenticate").unwrap_or_default();
+        assert!(challenge.starts_with("Bearer realm=\"rbac-example\""), "{what}: {challenge}");
+        assert!(challenge.contains("error=\"invalid_token\""), "{what}: {challenge}");
+    }
+
+    let token = server
+        .token_request(&[("grant_type", "password"), ("username", "bob"), ("password", "bob-demo")])
+        .await;
+    assert_eq!(token.status, 404, "no password grant in resource-server mode");
+    assert_eq!(server.get("/users", Some(&editor)).await.status, 404, "no user management");
+}
+
+#[tokio::test]
+async fn resource_server_by_discovery_accepts_the_providers_tokens_only() {
+    let provider = Provider::start().await;
+    let server = start_against(&provider, true, &[]).await;
+    check_provider_tokens(&server, &provider).await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn resource_server_by_jwks_url_accepts_the_providers_tokens_only() {
+    let provider = Provider::start().await;
+    let server = start_against(&provider, false, &[]).await;
+    check_provider_tokens(&server, &provider).await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn resource_server_reads_keycloak_roles_with_the_keycloak_preset() {
+    let provider = Provider::start().await;
+    let server =
+        start_against(&provider, true, &[("RBAC_EXAMPLE_TRUST_PRESET", "keycloak:posts-api")])
+            .await;
+    // Realm roles and this client's roles count; another client's roles
+    // and a top-level `roles` claim do not.
+    let token = provider.sign(&provider.claims(
+        "kc|7",
+        json!({
+            "realm_access": {"roles": ["viewer", "offline_access"]},
+            "resource_access": {"posts-api": {"roles": ["editor"]}, "admin-console": {"roles": ["admin"]}},
+            "roles": ["admin"],
+            "scope": "openid posts:read posts:write",
+        }),
+    ));
+    let me = server.get("/users/me", Some(&token)).await;
+    assert_eq!(me.status, 200, "{}", me.text());
+    assert_eq!(me.json()["roles"], json!(["editor", "viewer"]));
+
+    // The default layout grants nothing under this preset.
+    let flat = provider.sign(
+        &provider.claims("kc|8", json!({"roles": ["editor"], "scope": "posts:read posts:write"})),
+    );
+    let refused = server.json("POST", "/posts", &flat, json!({"title": "x", "body": ""})).await;
+    assert_eq!(refused.status, 403, "{}", refused.text());
+    assert_eq!(refused.error_code(), "insufficient_scope");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn resource_server_answers_500_while_the_provider_has_served_no_keys() {
+    let provider = Provider::start().await;
+    provider.set_up(false);
+    let server = start_against(&provider, true, &[("RBAC_EXAMPLE_TRUST_WAIT_SECS", "0")]).await;
+    assert_eq!(server.trusted_keys_ready, Some(false), "the provider is down");
+
+    let editor = provider.sign(
+        &provider.claims("kc|42", json!({"roles": ["editor"], "scope": "posts:read posts:write"})),
+    );
+    let refused = server.json("POST", "/posts", &editor, json!({"title": "x", "body": ""})).await;
+    assert_eq!(refused.status, 500, "refused, never let through: {}", refused.text());
+    assert_eq!(refused.error_code(), "server_error");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn resource_server_uses_keys_that_arrive_after_start_up() {
+    let provider = Provider::start().await;
+    provider.set_up(false);
+    let server = start_against(&provider, false, &[("RBAC_EXAMPLE_TRUST_WAIT_SECS", "0")]).await;
+    assert_eq!(server.trusted_keys_ready, Some(false), "the provider is down");
+
+    provider.set_up(true);
+    let viewer = provider
+        .sign(&provider.claims("kc|9", json!({"roles": ["viewer"], "scope": "posts:read"})));
+    let posts = server.get("/posts", Some(&viewer)).await;
+    assert_eq!(
+        posts.status,
+        200,
+        "keys fetched when the first request needs them: {}",
+        posts.text()
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn resource_server_by_issuer_url_refuses_a_provider_naming_another_issuer() {
+    // The configured issuer differs from the one the discovery document
+    // names (a trailing slash): no keys are taken from it.
+    let provider = Provider::start().await;
+    let issuer = format!("{}/", provider.issuer);
+    let server = TestServer::start_with(&[
+        ("RBAC_EXAMPLE_TRUST_ISSUER", &issuer),
+        ("RBAC_EXAMPLE_AUDIENCE", API),
+        ("RBAC_EXAMPLE_TRUST_WAIT_SECS", "1"),
+    ])
+    .await;
+    assert_eq!(server.trusted_keys_ready, Some(false), "the document names another issuer");
+    let mut claims = provider.claims("kc|1", json!({"roles": ["viewer"], "scope": "posts:read"}));
+    claims["iss"] = json!(issuer);
+    let response = server.get("/posts", Some(&provider.sign(&claims))).await;
+    assert_eq!(response.status, 500, "{}", response.text());
     server.stop().await;
 }

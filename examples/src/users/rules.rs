@@ -66,19 +66,45 @@ pub(crate) fn check(change: &RoleChange<'_>) -> Result<(), Refusal> {
     Ok(())
 }
 
+/// Decides `change` for `handler` (its path, as `rbac_axum` names handlers
+/// in its logs) and logs a refusal the way `rbac_axum` logs its own:
+/// handler, subject, and the rule that refused.
+pub(crate) fn decide(handler: &'static str, change: &RoleChange<'_>) -> Result<(), Refusal> {
+    check(change).inspect_err(|refusal| {
+        tracing::info!(
+            handler,
+            subject = change.actor,
+            target = change.target,
+            rule = refusal.code(),
+            "refused: user-management rule"
+        );
+    })
+}
+
+impl Refusal {
+    /// The `error` code of the response.
+    pub(crate) fn code(self) -> &'static str {
+        match self {
+            Refusal::OwnRoles => "own_roles",
+            Refusal::LastAdmin => "last_admin",
+            Refusal::NotHeld(_) => "role_not_held",
+        }
+    }
+}
+
 impl From<Refusal> for ApiError {
     fn from(refusal: Refusal) -> ApiError {
+        let code = refusal.code();
         match refusal {
             Refusal::OwnRoles => ApiError::forbidden(
-                "own_roles",
+                code,
                 "nobody changes their own roles or deletes themselves; ask another admin",
             ),
-            Refusal::LastAdmin => ApiError::conflict(
-                "last_admin",
-                "this is the last admin: make another user admin first",
-            ),
+            Refusal::LastAdmin => {
+                ApiError::conflict(code, "this is the last admin: make another user admin first")
+            }
             Refusal::NotHeld(role) => ApiError::forbidden(
-                "role_not_held",
+                code,
                 format!("only a holder of the role `{role}` may grant or remove it"),
             ),
         }

@@ -35,6 +35,9 @@ pub struct TestServer {
     pub data_dir: PathBuf,
     /// The served certificate's fingerprint, when TLS is on.
     pub fingerprint: Option<String>,
+    /// In resource-server mode with fetched keys: whether they had arrived
+    /// when start-up stopped waiting ([`Server::trusted_keys_ready`]).
+    pub trusted_keys_ready: Option<bool>,
     /// Set by [`TestServer::trust`]: requests go over TLS.
     tls: Option<TlsConnector>,
     // Dropped last: the directory outlives the server.
@@ -69,6 +72,7 @@ impl TestServer {
         let server = Server::bind(&config).await.expect("the service starts");
         let addr = server.local_addr().expect("bound address");
         let fingerprint = server.tls_fingerprint().map(str::to_owned);
+        let trusted_keys_ready = server.trusted_keys_ready();
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(server.run(async {
             let _ = stopped.await;
@@ -77,6 +81,7 @@ impl TestServer {
             addr,
             data_dir: data_dir.to_owned(),
             fingerprint,
+            trusted_keys_ready,
             tls: None,
             _dir: None,
             stop: Some(stop),
