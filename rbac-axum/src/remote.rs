@@ -284,8 +284,13 @@ impl<T: Send + Sync + 'static> RemoteKeys<T> {
             }
             Err(_) => true,
         };
+        let consequence = if self.snapshot().1.is_some() {
+            "keeping the keys already known"
+        } else {
+            "no keys yet: requests are refused until a fetch succeeds"
+        };
         if loud {
-            tracing::warn!(source = ?self.source, %error, "fetching keys failed; keeping the keys already known");
+            tracing::warn!(source = ?self.source, %error, "fetching keys failed; {consequence}");
         } else {
             tracing::debug!(source = ?self.source, %error, "fetching keys failed");
         }
