@@ -25,6 +25,9 @@ use serde::Deserialize;
 
 use crate::jwks::{JwkKey, keys_from_jwk_set};
 
+/// Largest discovery document or key set read from a provider.
+const MAX_BODY: usize = 1024 * 1024;
+
 /// Where remote keys come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeySource {
@@ -83,6 +86,8 @@ pub(crate) enum FetchError {
     Discovery { issuer: String, reason: String },
     #[error("{url}: {reason}")]
     JwkSet { url: String, reason: String },
+    #[error("{url} sent more than {MAX_BODY} bytes")]
+    TooLarge { url: String },
 }
 
 /// A key set fetched from a provider, converted by the authenticator into
@@ -261,11 +266,21 @@ impl<T: Send + Sync + 'static> RemoteKeys<T> {
                 .get(CACHE_CONTROL)
                 .and_then(|value| value.to_str().ok())
                 .and_then(max_age);
-            let body = response
-                .bytes()
+            // A key set is a few KiB: read at most MAX_BODY, whatever the
+            // provider (or something posing as it) sends.
+            let mut body = Vec::new();
+            let mut response = response;
+            while let Some(chunk) = response
+                .chunk()
                 .await
-                .map_err(|source| FetchError::Request { url: url.to_owned(), source })?;
-            Ok((body.to_vec(), max_age))
+                .map_err(|source| FetchError::Request { url: url.to_owned(), source })?
+            {
+                if body.len() + chunk.len() > MAX_BODY {
+                    return Err(FetchError::TooLarge { url: url.to_owned() });
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok((body, max_age))
         };
         match tokio::time::timeout(timeout, request).await {
             Ok(result) => result,

@@ -54,6 +54,8 @@ enum Mode {
     Status(u16),
     Slow(Duration),
     Garbage,
+    /// A body far larger than any key set (2 MiB).
+    Huge,
 }
 
 struct ProviderState {
@@ -135,6 +137,7 @@ async fn jwks(State(state): State<Arc<ProviderState>>) -> AxumResponse {
             axum::Json(json!({ "keys": [] })).into_response()
         }
         Mode::Garbage => "<html>not a key set</html>".into_response(),
+        Mode::Huge => " ".repeat(2 * 1024 * 1024).into_response(),
     }
 }
 
@@ -364,6 +367,11 @@ async fn provider_slower_than_the_timeout_keeps_known_keys() {
 #[tokio::test]
 async fn provider_garbage_keeps_known_keys() {
     fault_keeps_known_keys(Mode::Garbage).await;
+}
+
+#[tokio::test]
+async fn provider_sending_a_huge_body_keeps_known_keys() {
+    fault_keeps_known_keys(Mode::Huge).await;
 }
 
 #[tokio::test]
