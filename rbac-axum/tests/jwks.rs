@@ -50,7 +50,10 @@ fn app(state: AppState) -> Router {
 /// What the provider's JWKS endpoint does.
 #[derive(Clone)]
 enum Mode {
-    Keys { jwks: Value, max_age: Option<u64> },
+    Keys {
+        jwks: Value,
+        max_age: Option<u64>,
+    },
     Status(u16),
     Slow(Duration),
     Garbage,
