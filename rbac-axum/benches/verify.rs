@@ -7,7 +7,10 @@
 //! Run with short settings on a small machine, e.g.
 //! `cargo bench -p rbac-axum --bench verify -- --warm-up-time 1 --measurement-time 3`.
 
+use std::future::Future as _;
 use std::hint::black_box;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_lc_rs::encoding::AsDer as _;
@@ -16,13 +19,16 @@ use aws_lc_rs::signature::{
     self as sig, EcdsaKeyPair, Ed25519KeyPair, KeyPair as _, UnparsedPublicKey,
 };
 use aws_lc_rs::{hmac, rsa};
+use axum::extract::FromRequestParts as _;
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use criterion::{Criterion, criterion_group, criterion_main};
 use http::header::AUTHORIZATION;
+use http::request::Parts;
 use http::{HeaderMap, HeaderValue};
+use rbac_axum::__private::{Guard, Requirement};
 use rbac_axum::jsonwebtoken::{self, Algorithm, DecodingKey, Validation};
-use rbac_axum::{Authenticator, Expr, RoleModel as _};
+use rbac_axum::{Auth, Authenticator, Expr, RoleModel as _};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -36,6 +42,8 @@ rbac_axum::roles! {
 const ISSUER: &str = "https://issuer.example";
 const AUDIENCE: &str = "orders-api";
 const SECRET: &[u8] = b"a benchmark HS256 secret of 32+ bytes";
+/// Capacity of the verified-token cache in the `cache hit` benchmarks.
+const CACHED_TOKENS: usize = 1024;
 
 /// The typical requirement: 3 roles, 4 scopes, nested `any`/`all`, as
 /// `#[requires(any(role = "admin", all(role = "editor", scope = "posts:write")),
@@ -66,6 +74,8 @@ struct Case {
     name: &'static str,
     token: String,
     authenticator: Authenticator,
+    /// The same configuration with the verified-token cache.
+    cached: Authenticator,
     decoding_key: DecodingKey,
     /// The signature check alone, the signature already base64-decoded.
     signature_only: Box<dyn Fn() -> bool>,
@@ -118,17 +128,21 @@ fn message_of(token: &str) -> Vec<u8> {
 fn hs256() -> Case {
     let key = hmac::Key::new(hmac::HMAC_SHA256, SECRET);
     let (token, signature) = sign_token("HS256", |m| hmac::sign(&key, m).as_ref().to_vec());
-    let authenticator = Authenticator::builder::<Role>()
-        .hmac(Algorithm::HS256, SECRET)
-        .issuer(ISSUER)
-        .audience(AUDIENCE)
-        .build()
-        .expect("HS256 authenticator");
+    let build = |cache| {
+        Authenticator::builder::<Role>()
+            .hmac(Algorithm::HS256, SECRET)
+            .issuer(ISSUER)
+            .audience(AUDIENCE)
+            .cache_verified_tokens(cache)
+            .build()
+            .expect("HS256 authenticator")
+    };
     let message = message_of(&token);
     Case {
         name: "HS256",
         token,
-        authenticator,
+        authenticator: build(0),
+        cached: build(CACHED_TOKENS),
         decoding_key: DecodingKey::from_secret(SECRET),
         signature_only: Box::new(move || {
             hmac::verify(&key, black_box(&message), black_box(&signature)).is_ok()
@@ -148,17 +162,20 @@ fn rs256() -> Case {
     let spki = pair.public_key().as_der().expect("SPKI DER").as_ref().to_vec();
     // PKCS#1 RSAPublicKey DER: what jsonwebtoken keeps and verifies with.
     let pkcs1 = pair.public_key().as_ref().to_vec();
-    let authenticator = Authenticator::builder::<Role>()
-        .rsa_pem(Algorithm::RS256, pem(&spki))
-        .issuer(ISSUER)
-        .audience(AUDIENCE)
-        .build()
-        .expect("RS256 authenticator");
+    let build = |cache| {
+        Authenticator::builder::<Role>()
+            .rsa_pem(Algorithm::RS256, pem(&spki))
+            .issuer(ISSUER)
+            .audience(AUDIENCE)
+            .cache_verified_tokens(cache)
+            .build()
+            .expect("RS256 authenticator")
+    };
     asymmetric(
         "RS256",
         token,
         signature,
-        authenticator,
+        [build(0), build(CACHED_TOKENS)],
         DecodingKey::from_rsa_der(&pkcs1),
         &sig::RSA_PKCS1_2048_8192_SHA256,
         pkcs1,
@@ -175,17 +192,20 @@ fn es256() -> Case {
         sign_token("ES256", |m| pair.sign(&rng, m).expect("ECDSA signing").as_ref().to_vec());
     let spki = pair.public_key().as_der().expect("SPKI DER").as_ref().to_vec();
     let point = pair.public_key().as_ref().to_vec();
-    let authenticator = Authenticator::builder::<Role>()
-        .ec_pem(Algorithm::ES256, pem(&spki))
-        .issuer(ISSUER)
-        .audience(AUDIENCE)
-        .build()
-        .expect("ES256 authenticator");
+    let build = |cache| {
+        Authenticator::builder::<Role>()
+            .ec_pem(Algorithm::ES256, pem(&spki))
+            .issuer(ISSUER)
+            .audience(AUDIENCE)
+            .cache_verified_tokens(cache)
+            .build()
+            .expect("ES256 authenticator")
+    };
     asymmetric(
         "ES256",
         token,
         signature,
-        authenticator,
+        [build(0), build(CACHED_TOKENS)],
         DecodingKey::from_ec_der(&point),
         &sig::ECDSA_P256_SHA256_FIXED,
         point,
@@ -198,17 +218,20 @@ fn eddsa() -> Case {
     let (token, signature) = sign_token("EdDSA", |m| pair.sign(m).as_ref().to_vec());
     let spki = pair.public_key().as_der().expect("SPKI DER").as_ref().to_vec();
     let raw = pair.public_key().as_ref().to_vec();
-    let authenticator = Authenticator::builder::<Role>()
-        .ed_pem(pem(&spki))
-        .issuer(ISSUER)
-        .audience(AUDIENCE)
-        .build()
-        .expect("EdDSA authenticator");
+    let build = |cache| {
+        Authenticator::builder::<Role>()
+            .ed_pem(pem(&spki))
+            .issuer(ISSUER)
+            .audience(AUDIENCE)
+            .cache_verified_tokens(cache)
+            .build()
+            .expect("EdDSA authenticator")
+    };
     asymmetric(
         "EdDSA",
         token,
         signature,
-        authenticator,
+        [build(0), build(CACHED_TOKENS)],
         DecodingKey::from_ed_der(&raw),
         &sig::ED25519,
         raw,
@@ -219,7 +242,7 @@ fn asymmetric(
     name: &'static str,
     token: String,
     signature: Vec<u8>,
-    authenticator: Authenticator,
+    [authenticator, cached]: [Authenticator; 2],
     decoding_key: DecodingKey,
     algorithm: &'static dyn sig::VerificationAlgorithm,
     public_key: Vec<u8>,
@@ -233,6 +256,7 @@ fn asymmetric(
         name,
         token,
         authenticator,
+        cached,
         decoding_key,
         // What jsonwebtoken's aws-lc-rs verifier does: parse, then verify.
         signature_only: Box::new(move || {
@@ -312,6 +336,12 @@ fn verification(c: &mut Criterion) {
         group.bench_function("Authenticator::verify", |b| {
             b.iter(|| case.authenticator.verify(black_box(&case.token)))
         });
+        // The verified-token cache: the same token every time, so every
+        // call after the first is a hit (the public `verify` clones the
+        // cached principal; the guard below shares it).
+        group.bench_function("Authenticator::verify/cache-hit", |b| {
+            b.iter(|| case.cached.verify(black_box(&case.token)))
+        });
         group.bench_function("Authenticator::verify+evaluate", |b| {
             b.iter(|| {
                 let principal = case.authenticator.verify(black_box(&case.token));
@@ -332,7 +362,54 @@ fn verification(c: &mut Criterion) {
             group.bench_function("signature/preparsed-key", |b| b.iter(preparsed));
         }
         group.finish();
+
+        // The whole guard `#[requires]` inserts: bearer header, verification,
+        // decision, the principal stored in the request's extensions.
+        let mut group = c.benchmark_group(format!("guard/{}", case.name));
+        let header = HeaderValue::from_str(&format!("Bearer {}", case.token)).expect("header");
+        for (name, authenticator) in
+            [("guard", &case.authenticator), ("guard/cache-hit", &case.cached)]
+        {
+            let mut parts = request_parts(&header);
+            assert!(run_guard(&mut parts, authenticator), "{}: the guard allows", case.name);
+            group.bench_function(name, |b| {
+                b.iter(|| run_guard(black_box(&mut parts), authenticator))
+            });
+        }
+        group.finish();
     }
+}
+
+/// The requirement, as `#[requires]` implements it on its marker type.
+struct Typical;
+
+impl Requirement for Typical {
+    type Model = Role;
+    const HANDLER: &'static str = "bench::typical";
+    const EXPR: Expr = REQUIREMENT;
+}
+
+fn request_parts(authorization: &HeaderValue) -> Parts {
+    let request = http::Request::get("/posts/1")
+        .header(AUTHORIZATION, authorization.clone())
+        .body(())
+        .expect("a request");
+    request.into_parts().0
+}
+
+/// Runs the guard once on `parts` (its future is ready at once: no key is
+/// fetched) and forgets the principal it stored, so the next run verifies
+/// again.
+fn run_guard(parts: &mut Parts, authenticator: &Authenticator) -> bool {
+    let allowed = {
+        let future = pin!(Guard::<Typical>::from_request_parts(parts, authenticator));
+        match future.poll(&mut Context::from_waker(Waker::noop())) {
+            Poll::Ready(result) => result.is_ok(),
+            Poll::Pending => false,
+        }
+    };
+    parts.extensions.remove::<Auth>();
+    allowed
 }
 
 criterion_group! {

@@ -9,6 +9,7 @@ use std::time::Duration;
 use jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER;
 use jsonwebtoken::{Algorithm, AlgorithmFamily, DecodingKey};
 
+use crate::cache::TokenCache;
 use crate::claims::{ClaimMapping, ClaimPath};
 use crate::jwt::{Authenticator, Inner};
 use crate::keys::KeySet;
@@ -74,6 +75,10 @@ pub enum ConfigError {
     /// The HTTP client for remote keys could not be built.
     #[error("the HTTP client for fetching keys could not be built: {0}")]
     HttpClient(String),
+    /// The system's random generator failed to give the verified-token
+    /// cache its key.
+    #[error("the verified-token cache could not draw its random key")]
+    NoRandomness,
 }
 
 type PendingKey = (Option<String>, Algorithm, Result<DecodingKey, ConfigError>);
@@ -412,6 +417,7 @@ pub struct AuthenticatorBuilder {
     pub(crate) schema: &'static rbac_core::Schema,
     realm: String,
     max_token_bytes: usize,
+    cached_tokens: usize,
     primary: Issuer,
     others: Vec<Issuer>,
 }
@@ -437,6 +443,7 @@ impl AuthenticatorBuilder {
             schema: R::SCHEMA,
             realm: "api".to_owned(),
             max_token_bytes: DEFAULT_MAX_TOKEN_BYTES,
+            cached_tokens: 0,
             primary: Issuer::unnamed(),
             others: Vec::new(),
         }
@@ -504,6 +511,40 @@ impl AuthenticatorBuilder {
         self
     }
 
+    /// Remembers up to `max_entries` verified tokens (off by default; `0`
+    /// turns it off), so that a token seen again skips the signature check
+    /// and the claim parsing. Worth it for RSA, ECDSA and EdDSA tokens
+    /// reused across requests; for HMAC tokens the cache's own keyed hash
+    /// costs about what it saves.
+    ///
+    /// What a cached token is still checked for on each request: that it is
+    /// byte-identical to the verified one (the cache is keyed by
+    /// HMAC-SHA-256 of the whole token under a random key drawn here; the
+    /// token itself is not stored), that it is not expired or not yet valid
+    /// (`exp`, `nbf`, with the issuer's leeway, exactly as verification
+    /// compares them), and that the key that verified it is still in its
+    /// issuer's key set: a fetched key set replaced by a refresh or a
+    /// rotation drops every entry its keys verified (each such token is
+    /// verified again once). Failed verifications are never cached.
+    ///
+    /// The trade-offs:
+    /// * revocation is unchanged: a token revoked at the identity provider
+    ///   but not expired stays accepted until its `exp`, as without the
+    ///   cache (a JWT is checked locally either way);
+    /// * a [`RoleMapper`](crate::RoleMapper) runs once per cached token, not
+    ///   once per request: a mapper that reads changing state (a database)
+    ///   sees the token's first request only, until the entry goes;
+    /// * memory: at most `max_entries` entries (S3-FIFO eviction), each
+    ///   holding the principal (the verified payload, at most ¾ of
+    ///   [`max_token_bytes`](Self::max_token_bytes), and the parsed claims
+    ///   once a handler asked for them) plus about 150 bytes;
+    /// * the principal is shared by the requests that present the token
+    ///   (it is immutable).
+    pub fn cache_verified_tokens(mut self, max_entries: usize) -> Self {
+        self.cached_tokens = max_entries;
+        self
+    }
+
     /// Checks the configuration and builds the authenticator. With remote
     /// keys it must run inside a tokio runtime, where it starts fetching.
     pub fn build(self) -> Result<Authenticator, ConfigError> {
@@ -538,6 +579,10 @@ impl AuthenticatorBuilder {
         let mut runtime = None;
         let issuers =
             specs.into_iter().map(|spec| spec.build(&mut runtime)).collect::<Result<_, _>>()?;
+        let cache = match self.cached_tokens {
+            0 => None,
+            entries => Some(TokenCache::new(entries).map_err(|_| ConfigError::NoRandomness)?),
+        };
         Ok(Authenticator {
             inner: Arc::new(Inner {
                 model: self.model,
@@ -546,6 +591,7 @@ impl AuthenticatorBuilder {
                 realm: Arc::from(self.realm),
                 max_token_bytes: self.max_token_bytes,
                 issuers,
+                cache,
             }),
         })
     }

@@ -3,7 +3,6 @@
 //! any other extractor runs, so a refused request never reaches the body.
 
 use std::marker::PhantomData;
-use std::sync::Arc;
 
 use axum::extract::{FromRef, FromRequestParts};
 use http::request::Parts;
@@ -106,8 +105,8 @@ pub(crate) async fn authenticate(
         tracing::info!(handler, reason = %error, "refused: no usable bearer token");
         Rejection::new(error, realm)
     })?;
-    match authenticator.verify_fresh(token).await {
-        Ok(principal) => Ok(Auth(Arc::new(principal))),
+    match authenticator.verify_fresh_shared(token).await {
+        Ok(principal) => Ok(Auth(principal)),
         Err(error) if error.kind() == TokenErrorKind::Server => {
             tracing::error!(handler, reason = %error, "refused: cannot verify tokens now");
             Err(Rejection::new(AuthError::Unavailable(error.into_message()), realm))

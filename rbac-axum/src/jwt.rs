@@ -26,6 +26,7 @@ use jsonwebtoken::Algorithm;
 use rbac_core::{RoleModel, Schema};
 use serde::Deserialize;
 
+use crate::cache::{TokenCache, Validity};
 use crate::claims::{Claims, NumericDate, read_claims};
 use crate::config::{AuthenticatorBuilder, IssuerConfig, Keys};
 use crate::keys::{KeySet, Selection};
@@ -59,6 +60,8 @@ pub(crate) struct Inner {
     pub(crate) realm: Arc<str>,
     pub(crate) max_token_bytes: usize,
     pub(crate) issuers: Vec<IssuerConfig>,
+    /// Verified tokens, when enabled (`cache_verified_tokens`).
+    pub(crate) cache: Option<TokenCache>,
 }
 
 impl fmt::Debug for Authenticator {
@@ -95,7 +98,11 @@ impl Authenticator {
     /// [`verify_fresh`](Self::verify_fresh) where a token may name a key
     /// the provider has just published.
     pub fn verify(&self, token: &str) -> Result<Principal, TokenError> {
-        self.inner.verify_once(token, now()).map_err(Failure::into_error)
+        match &self.inner.cache {
+            None => self.inner.verify_once(token, now(), false).map(|(principal, _)| principal),
+            Some(_) => self.inner.verify_shared(token, now()).map(Arc::unwrap_or_clone),
+        }
+        .map_err(Failure::into_error)
     }
 
     /// Validates `token` like [`verify`](Self::verify); when it names a
@@ -103,7 +110,16 @@ impl Authenticator {
     /// issuer's key set once more (at most once per `min_refetch`, shared by
     /// concurrent requests) and tries again.
     pub async fn verify_fresh(&self, token: &str) -> Result<Principal, TokenError> {
-        let failure = match self.inner.verify_once(token, now()) {
+        self.verify_fresh_shared(token).await.map(Arc::unwrap_or_clone)
+    }
+
+    /// [`verify_fresh`](Self::verify_fresh), sharing the principal with the
+    /// verified-token cache when it is enabled.
+    pub(crate) async fn verify_fresh_shared(
+        &self,
+        token: &str,
+    ) -> Result<Arc<Principal>, TokenError> {
+        let failure = match self.inner.verify_shared(token, now()) {
             Ok(principal) => return Ok(principal),
             Err(failure) => failure,
         };
@@ -116,7 +132,7 @@ impl Authenticator {
             return Err(failure.into_error());
         };
         match remote.refresh_after_miss(generation).await {
-            Some(_) => self.inner.verify_once(token, now()).map_err(Failure::into_error),
+            Some(_) => self.inner.verify_shared(token, now()).map_err(Failure::into_error),
             None => Err(failure.into_error()),
         }
     }
@@ -298,7 +314,34 @@ fn algorithm_named(name: &str) -> Option<Algorithm> {
 const HEADER_ON_STACK: usize = 256;
 
 impl Inner {
-    pub(crate) fn verify_once(&self, token: &str, now: u64) -> Result<Principal, Failure> {
+    /// Verifies `token`, or finds it in the verified-token cache when that
+    /// is enabled (and remembers it there once verified).
+    pub(crate) fn verify_shared(&self, token: &str, now: u64) -> Result<Arc<Principal>, Failure> {
+        // Over-long tokens are refused by `verify_once` before any hashing.
+        let Some(cache) = self.cache.as_ref().filter(|_| token.len() <= self.max_token_bytes)
+        else {
+            return self.verify_once(token, now, false).map(|(principal, _)| Arc::new(principal));
+        };
+        let digest = cache.digest(token);
+        if let Some(principal) = cache.get(&digest, now) {
+            return Ok(principal);
+        }
+        let (principal, validity) = self.verify_once(token, now, true)?;
+        let principal = Arc::new(principal);
+        if let Some(validity) = validity {
+            cache.insert(digest, Arc::clone(&principal), validity);
+        }
+        Ok(principal)
+    }
+
+    /// Verifies `token` at `now`; with `validity`, also says until when the
+    /// result holds (for the verified-token cache).
+    pub(crate) fn verify_once(
+        &self,
+        token: &str,
+        now: u64,
+        validity: bool,
+    ) -> Result<(Principal, Option<Validity>), Failure> {
         if token.len() > self.max_token_bytes {
             return Err(TokenError::new("the token is longer than this server accepts").into());
         }
@@ -395,9 +438,10 @@ impl Inner {
             .decode(signature_b64)
             .map_err(|_| TokenError::new("the token signature is not base64url"))?;
         let message = &token.as_bytes()[..header_b64.len() + 1 + payload_b64.len()];
-        if !candidates.iter().any(|key| key.verifies(message, &signature)) {
+        let mut candidates = candidates;
+        let Some(key) = candidates.find(|key| key.verifies(message, &signature)) else {
             return Err(TokenError::new("the token signature is invalid").into());
-        }
+        };
 
         // One pass over the payload for what the checks and the decision
         // need; the full claims are built later, only if asked for.
@@ -406,6 +450,18 @@ impl Inner {
             return Err(TokenError::new("the token payload is not a JSON object").into());
         };
         check_claims(issuer, &claims, now)?;
+        let validity = match (validity, &claims.exp, &claims.nbf) {
+            (true, Some(NumericDate::Seconds(exp)), nbf) => Some(Validity {
+                exp: *exp,
+                nbf: match nbf {
+                    Some(NumericDate::Seconds(nbf)) => Some(*nbf),
+                    _ => None,
+                },
+                leeway: issuer.leeway as f64,
+                key: key.liveness(),
+            }),
+            _ => None,
+        };
 
         let mut granted = claims.granted(self.schema);
         let subject = claims.sub.map(Cow::into_owned);
@@ -419,7 +475,7 @@ impl Inner {
         } else {
             Vec::new()
         };
-        Ok(Principal::new(subject, granted, payload, extra_scopes, self.schema))
+        Ok((Principal::new(subject, granted, payload, extra_scopes, self.schema), validity))
     }
 
     /// The issuer whose keys verify this token: the only one, or the one
@@ -563,6 +619,77 @@ mod tests {
             let cache = cache.borrow();
             assert!(cache.iter().all(|c| c.alive.strong_count() > 0), "{}", cache.len());
         });
+    }
+
+    fn cached(secret: &[u8], leeway: u64) -> Authenticator {
+        Authenticator::builder::<Model>()
+            .hmac(Algorithm::HS256, secret)
+            .leeway(std::time::Duration::from_secs(leeway))
+            .cache_verified_tokens(64)
+            .build()
+            .expect("a valid configuration")
+    }
+
+    #[test]
+    fn the_token_cache_serves_a_token_until_it_expires() {
+        let key = secret(4);
+        let inner = &cached(&key, 5).inner;
+        let t = now();
+        let mut claims = claims();
+        claims["exp"] = json!(t + 100);
+        claims["nbf"] = json!(t - 10);
+        let token = token(&key, &claims);
+        let first = inner.verify_shared(&token, t).ok().expect("valid");
+        let again = inner.verify_shared(&token, t + 50).ok().expect("still valid");
+        assert!(Arc::ptr_eq(&first, &again), "served from the cache");
+        // The leeway as verification applies it, then refused on `exp + leeway`.
+        assert!(inner.verify_shared(&token, t + 104).is_ok());
+        assert!(inner.verify_shared(&token, t + 105).is_err(), "expired despite the cache");
+        // Before `nbf - leeway` (a clock set back): refused too.
+        let early = inner.verify_shared(&token, t - 16);
+        assert!(early.is_err(), "not valid yet despite the cache");
+    }
+
+    #[test]
+    fn the_token_cache_never_serves_another_token() {
+        let key = secret(5);
+        let authenticator = cached(&key, 0);
+        let inner = &authenticator.inner;
+        let token = token(&key, &claims());
+        let cached = inner.verify_shared(&token, now()).ok().expect("valid");
+        let bytes = token.as_bytes();
+        for i in 0..bytes.len() {
+            for flip in [0x01u8, 0x02, 0x20] {
+                let mut other = bytes.to_vec();
+                other[i] ^= flip;
+                let Ok(other) = String::from_utf8(other) else { continue };
+                if let Ok(principal) = inner.verify_shared(&other, now()) {
+                    let hit = Arc::ptr_eq(&principal, &cached);
+                    panic!("byte {i} ^ {flip:#x} accepted (from the cache: {hit})");
+                }
+            }
+        }
+        for other in [&token[..token.len() - 1], &format!("{token}A"), &format!("{token}.")] {
+            assert!(inner.verify_shared(other, now()).is_err(), "{other}");
+        }
+        // The cached token itself still hits.
+        let again = inner.verify_shared(&token, now()).ok().expect("valid");
+        assert!(Arc::ptr_eq(&cached, &again));
+        // And the public API answers the same as without the cache.
+        assert_eq!(authenticator.verify(&token).expect("valid").subject(), Some("u\"1"));
+    }
+
+    #[test]
+    fn failed_verifications_are_not_cached() {
+        let key = secret(6);
+        let inner = &cached(&key, 0).inner;
+        let mut claims = claims();
+        claims["exp"] = json!(now() - 1);
+        let expired = token(&key, &claims);
+        assert!(inner.verify_shared(&expired, now()).is_err());
+        let forged = token(&secret(7), &self::claims());
+        assert!(inner.verify_shared(&forged, now()).is_err());
+        assert_eq!(inner.cache.as_ref().map(|c| c.len()), Some(0));
     }
 
     #[test]

@@ -51,6 +51,12 @@ impl Key {
         Self { id, alive: Arc::new(()), kid, algorithm, key }
     }
 
+    /// Alive while this key is: dead once its key set is dropped (for a
+    /// fetched set, when a fetch replaces it).
+    pub(crate) fn liveness(&self) -> Weak<()> {
+        Arc::downgrade(&self.alive)
+    }
+
     fn build_verifier(&self) -> Option<Box<dyn JwtVerifier>> {
         (DEFAULT_PROVIDER.verifier_factory)(&self.algorithm, &self.key).ok()
     }
@@ -99,9 +105,9 @@ pub(crate) struct KeySet {
 }
 
 /// Which keys may have signed a token.
-pub(crate) enum Selection<'k> {
-    /// These keys, by algorithm and `kid`.
-    Candidates(Vec<&'k Key>),
+pub(crate) enum Selection<'k, 't> {
+    /// These keys (at least one), by algorithm and `kid`.
+    Candidates(Candidates<'k, 't>),
     /// Keys of the algorithm exist, but none under the token's `kid`.
     UnknownKid,
     /// No key is for the token's algorithm.
@@ -147,26 +153,55 @@ impl KeySet {
     /// `kid` is only ever compared with configured `kid`s. When no key has a
     /// `kid`, every key of the algorithm is a candidate; when some do, a
     /// token without `kid` is accepted only if the set has a single key.
-    pub(crate) fn select(&self, algorithm: Algorithm, kid: Option<&str>) -> Selection<'_> {
+    pub(crate) fn select<'k, 't>(
+        &'k self,
+        algorithm: Algorithm,
+        kid: Option<&'t str>,
+    ) -> Selection<'k, 't> {
         let any_kid = self.keys.iter().any(|k| k.kid.is_some());
-        let candidates: Vec<&Key> = self
-            .keys
-            .iter()
-            .filter(|k| {
-                k.algorithm == algorithm
-                    && match (kid, any_kid) {
-                        (Some(kid), true) => k.kid.as_deref() == Some(kid),
-                        (None, true) => self.keys.len() == 1,
-                        (_, false) => true,
-                    }
-            })
-            .collect();
-        if !candidates.is_empty() {
+        let candidates = Candidates {
+            keys: self.keys.iter(),
+            algorithm,
+            kid,
+            any_kid,
+            single: self.keys.len() == 1,
+        };
+        if candidates.clone().next().is_some() {
             Selection::Candidates(candidates)
         } else if self.keys.iter().any(|k| k.algorithm == algorithm) {
             Selection::UnknownKid
         } else {
             Selection::AlgorithmNotAccepted
         }
+    }
+}
+
+/// The keys [`KeySet::select`] chose, in configuration order; found as they
+/// are iterated, without allocating.
+#[derive(Clone)]
+pub(crate) struct Candidates<'k, 't> {
+    keys: std::slice::Iter<'k, Key>,
+    algorithm: Algorithm,
+    kid: Option<&'t str>,
+    /// Whether any key of the set has a `kid`.
+    any_kid: bool,
+    /// Whether the set has a single key.
+    single: bool,
+}
+
+impl<'k> Iterator for Candidates<'k, '_> {
+    type Item = &'k Key;
+
+    fn next(&mut self) -> Option<&'k Key> {
+        let (algorithm, kid, any_kid, single) =
+            (self.algorithm, self.kid, self.any_kid, self.single);
+        self.keys.find(|k| {
+            k.algorithm == algorithm
+                && match (kid, any_kid) {
+                    (Some(kid), true) => k.kid.as_deref() == Some(kid),
+                    (None, true) => single,
+                    (_, false) => true,
+                }
+        })
     }
 }

@@ -44,6 +44,7 @@
 //! [axum]: https://docs.rs/axum
 
 pub mod bearer;
+mod cache;
 mod claims;
 mod config;
 mod error;

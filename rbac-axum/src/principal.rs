@@ -22,6 +22,7 @@ use crate::jwt::Authenticator;
 /// Verification reads only what the checks and the decision need; the
 /// full claims (and the list of every scope) are built from the verified
 /// payload the first time they are asked for.
+#[derive(Clone)]
 pub struct Principal {
     subject: Option<String>,
     granted: Granted,

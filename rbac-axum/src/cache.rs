@@ -1,0 +1,205 @@
+//! The verified-token cache, opt-in with
+//! [`AuthenticatorBuilder::cache_verified_tokens`](crate::AuthenticatorBuilder::cache_verified_tokens).
+//!
+//! * Keyed by HMAC-SHA-256 of the whole token under a random key drawn when
+//!   the authenticator is built: the raw token is never stored, and a
+//!   lookup only hits for the byte-identical token (another token has the
+//!   same 256-bit tag with negligible probability, and nobody without the
+//!   key can search for one).
+//! * Only tokens that passed every check are inserted; a failure is never
+//!   cached.
+//! * An entry is served only while the token itself would still be
+//!   accepted by time (`exp` and `nbf`, with the issuer's leeway, compared
+//!   exactly as verification does) and while the key that verified it is
+//!   still in its issuer's key set (a key set replaced by a fetch drops its
+//!   keys: every entry they verified is dead from then on).
+//! * Bounded: at most the configured number of entries (quick_cache's
+//!   S3-FIFO eviction); stale entries are dropped when looked up or evicted.
+
+use std::sync::{Arc, Weak};
+
+use aws_lc_rs::hmac;
+use quick_cache::sync::Cache;
+
+use crate::principal::Principal;
+
+/// A token's HMAC-SHA-256 tag under the cache's key.
+pub(crate) type Digest = [u8; 32];
+
+pub(crate) struct TokenCache {
+    key: hmac::Key,
+    entries: Cache<Digest, Entry>,
+}
+
+/// When a verified token stops being accepted, as verification decides it.
+#[derive(Clone)]
+pub(crate) struct Validity {
+    /// `exp`: refused when `now >= exp + leeway`.
+    pub(crate) exp: f64,
+    /// `nbf`, if present: refused when `now + leeway < nbf`.
+    pub(crate) nbf: Option<f64>,
+    /// The issuer's leeway, in seconds.
+    pub(crate) leeway: f64,
+    /// Alive while the verifying key is in its issuer's key set.
+    pub(crate) key: Weak<()>,
+}
+
+impl Validity {
+    fn holds(&self, now: u64) -> bool {
+        let now = now as f64;
+        now < self.exp + self.leeway
+            && self.nbf.is_none_or(|nbf| now + self.leeway >= nbf)
+            && self.key.strong_count() > 0
+    }
+}
+
+#[derive(Clone)]
+struct Entry {
+    principal: Arc<Principal>,
+    validity: Arc<Validity>,
+}
+
+impl TokenCache {
+    /// A cache of at most `capacity` entries (at least 1).
+    pub(crate) fn new(capacity: usize) -> Result<Self, aws_lc_rs::error::Unspecified> {
+        let mut secret = [0u8; 32];
+        aws_lc_rs::rand::fill(&mut secret)?;
+        Ok(Self {
+            key: hmac::Key::new(hmac::HMAC_SHA256, &secret),
+            entries: Cache::new(capacity.max(1)),
+        })
+    }
+
+    /// The cache key of `token`.
+    pub(crate) fn digest(&self, token: &str) -> Digest {
+        let tag = hmac::sign(&self.key, token.as_bytes());
+        let mut digest = [0u8; 32];
+        digest.copy_from_slice(tag.as_ref());
+        digest
+    }
+
+    /// The principal of the token with this digest, if it was verified and
+    /// would still be accepted at `now`; a stale entry is dropped.
+    pub(crate) fn get(&self, digest: &Digest, now: u64) -> Option<Arc<Principal>> {
+        let entry = self.entries.get(digest)?;
+        if entry.validity.holds(now) {
+            return Some(entry.principal);
+        }
+        // Only if it is still this stale entry (another request may have
+        // just inserted a fresh one).
+        self.entries.remove_if(digest, |current| Arc::ptr_eq(&current.validity, &entry.validity));
+        None
+    }
+
+    /// Remembers a verified token's principal.
+    pub(crate) fn insert(&self, digest: Digest, principal: Arc<Principal>, validity: Validity) {
+        self.entries.insert(digest, Entry { principal, validity: Arc::new(validity) });
+    }
+
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
+}
+
+impl std::fmt::Debug for TokenCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the digests or principals.
+        f.debug_struct("TokenCache")
+            .field("entries", &self.entries.len())
+            .field("capacity", &self.entries.capacity())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rbac_core::{Granted, RoleSet, Schema, ScopeSet};
+
+    static SCHEMA: Schema = Schema::new(&["viewer"], &[RoleSet::from_bits(1)], &[], &[]);
+
+    fn principal() -> Arc<Principal> {
+        let granted = Granted::new(RoleSet::from_bits(1), ScopeSet::from_bits(0));
+        Arc::new(Principal::new(None, granted, "{}".into(), Vec::new(), &SCHEMA))
+    }
+
+    fn validity(exp: f64, nbf: Option<f64>, leeway: f64, key: &Arc<()>) -> Validity {
+        Validity { exp, nbf, leeway, key: Arc::downgrade(key) }
+    }
+
+    #[test]
+    fn entries_expire_with_the_token() {
+        let cache = TokenCache::new(16).expect("a random key");
+        let key = Arc::new(());
+        let digest = cache.digest("a.b.c");
+        cache.insert(digest, principal(), validity(1_000.0, None, 0.0, &key));
+        assert!(cache.get(&digest, 999).is_some());
+        // Refused on or after `exp`, as RFC 7519 §4.1.4 and verification say.
+        assert!(cache.get(&digest, 1_000).is_none());
+        assert_eq!(cache.len(), 0, "the stale entry is dropped");
+
+        // With leeway, as verification applies it.
+        cache.insert(digest, principal(), validity(1_000.0, None, 30.0, &key));
+        assert!(cache.get(&digest, 1_029).is_some());
+        assert!(cache.get(&digest, 1_030).is_none());
+    }
+
+    #[test]
+    fn entries_respect_nbf() {
+        let cache = TokenCache::new(16).expect("a random key");
+        let key = Arc::new(());
+        let digest = cache.digest("a.b.c");
+        cache.insert(digest, principal(), validity(2_000.0, Some(1_000.0), 10.0, &key));
+        assert!(cache.get(&digest, 990).is_some());
+        // A clock set back before `nbf - leeway`: refused, as verification would.
+        assert!(cache.get(&digest, 989).is_none());
+    }
+
+    #[test]
+    fn entries_die_with_their_key() {
+        let cache = TokenCache::new(16).expect("a random key");
+        let (kept, removed) = (Arc::new(()), Arc::new(()));
+        let (a, b) = (cache.digest("a.b.c"), cache.digest("d.e.f"));
+        cache.insert(a, principal(), validity(1e12, None, 0.0, &kept));
+        cache.insert(b, principal(), validity(1e12, None, 0.0, &removed));
+        drop(removed);
+        assert!(cache.get(&a, 1).is_some());
+        assert!(cache.get(&b, 1).is_none(), "its key left the key set");
+        assert_eq!(cache.len(), 1);
+    }
+
+    #[test]
+    fn only_the_identical_token_hits() {
+        let cache = TokenCache::new(16).expect("a random key");
+        let key = Arc::new(());
+        let token = "eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjF9.c2lnbmF0dXJl";
+        cache.insert(cache.digest(token), principal(), validity(1e12, None, 0.0, &key));
+        assert!(cache.get(&cache.digest(token), 1).is_some());
+        let bytes = token.as_bytes();
+        for i in 0..bytes.len() {
+            for flip in [0x01u8, 0x20, 0x80] {
+                let mut other = bytes.to_vec();
+                other[i] ^= flip;
+                let other = String::from_utf8_lossy(&other);
+                assert!(cache.get(&cache.digest(&other), 1).is_none(), "byte {i} ^ {flip:#x}");
+            }
+        }
+        assert!(cache.get(&cache.digest(&token[..token.len() - 1]), 1).is_none());
+        assert!(cache.get(&cache.digest(&format!("{token}A")), 1).is_none());
+        // Another cache (another authenticator) has another key.
+        let other = TokenCache::new(16).expect("a random key");
+        assert_ne!(other.digest(token), cache.digest(token));
+    }
+
+    #[test]
+    fn the_cache_is_bounded() {
+        let cache = TokenCache::new(64).expect("a random key");
+        let key = Arc::new(());
+        for i in 0..10_000 {
+            let digest = cache.digest(&format!("token-{i}"));
+            cache.insert(digest, principal(), validity(1e12, None, 0.0, &key));
+        }
+        assert!(cache.len() <= 64, "{}", cache.len());
+    }
+}
