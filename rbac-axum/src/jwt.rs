@@ -30,7 +30,7 @@ use crate::cache::{TokenCache, Validity};
 use crate::claims::{Claims, NumericDate, read_claims};
 use crate::config::{AuthenticatorBuilder, IssuerConfig, Keys};
 use crate::keys::{KeySet, Selection};
-use crate::principal::Principal;
+use crate::principal::{Principal, Subject};
 
 /// Validates bearer JWTs and maps them to a [`Principal`] for one role model.
 /// Cheap to clone (an `Arc`); put it in the router state and implement
@@ -272,18 +272,29 @@ impl Failure {
 struct Header<'a> {
     #[serde(borrow)]
     alg: Cow<'a, str>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed")]
     kid: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed")]
     typ: Option<Cow<'a, str>>,
     #[serde(default)]
     crit: Option<serde::de::IgnoredAny>,
 }
 
+/// An optional string, borrowed from the input unless it has escapes
+/// (serde borrows a `Cow` field, but copies one inside an `Option`).
+fn borrowed<'de: 'a, 'a, D>(deserializer: D) -> Result<Option<Cow<'a, str>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    #[derive(Deserialize)]
+    struct Borrowed<'a>(#[serde(borrow)] Cow<'a, str>);
+    Ok(Option::<Borrowed<'a>>::deserialize(deserializer)?.map(|b| b.0))
+}
+
 /// Just `iss`, read before verification to choose among several issuers.
 #[derive(Deserialize)]
 struct UnverifiedIssuer<'a> {
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed")]
     iss: Option<Cow<'a, str>>,
 }
 
@@ -464,7 +475,7 @@ impl Inner {
         };
 
         let mut granted = claims.granted(self.schema);
-        let subject = claims.sub.map(Cow::into_owned);
+        let subject = Subject::of(claims.sub, &payload);
         let extra_scopes = if issuer.mapping.needs_full_claims() {
             let extra = issuer.mapping.extra(self.schema, &payload)?;
             granted = rbac_core::Granted::new(

@@ -24,7 +24,7 @@ use crate::jwt::Authenticator;
 /// payload the first time they are asked for.
 #[derive(Clone)]
 pub struct Principal {
-    subject: Option<String>,
+    subject: Subject,
     granted: Granted,
     /// The verified payload: a JSON object that `serde_json::Value` reads.
     payload: String,
@@ -38,7 +38,7 @@ pub struct Principal {
 impl fmt::Debug for Principal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Principal")
-            .field("subject", &self.subject)
+            .field("subject", &self.subject())
             .field("granted", &self.granted)
             .field("scopes", &self.scopes())
             .field("claims", self.claims())
@@ -50,7 +50,7 @@ impl fmt::Debug for Principal {
 impl Principal {
     /// `payload` must be the verified payload the claims were read from.
     pub(crate) fn new(
-        subject: Option<String>,
+        subject: Subject,
         granted: Granted,
         payload: String,
         extra_scopes: Vec<String>,
@@ -69,7 +69,11 @@ impl Principal {
 
     /// The `sub` claim, if the token has one.
     pub fn subject(&self) -> Option<&str> {
-        self.subject.as_deref()
+        match &self.subject {
+            Subject::None => None,
+            Subject::InPayload(range) => self.payload.get(range.clone()),
+            Subject::Owned(subject) => Some(subject),
+        }
     }
 
     /// The declared rights held (roles closed under inheritance).
@@ -147,6 +151,37 @@ impl Principal {
     fn is_model<R: RoleModel>(&self) -> bool {
         // Compare schemas by identity of their declarations' contents.
         std::ptr::eq(self.schema, R::SCHEMA) || self.schema.roles() == R::SCHEMA.roles()
+    }
+}
+
+/// The `sub` claim of a [`Principal`]: where it is in the payload when it
+/// was read without unescaping (no copy), or a copy.
+#[derive(Clone)]
+pub(crate) enum Subject {
+    None,
+    InPayload(std::ops::Range<usize>),
+    Owned(String),
+}
+
+impl Subject {
+    /// `sub` as read from `payload` (borrowed from it when unescaped).
+    pub(crate) fn of(sub: Option<std::borrow::Cow<'_, str>>, payload: &str) -> Self {
+        use std::borrow::Cow;
+        match sub {
+            None => Subject::None,
+            Some(Cow::Borrowed(sub)) => {
+                let start = (sub.as_ptr() as usize).wrapping_sub(payload.as_ptr() as usize);
+                let range = start..start.wrapping_add(sub.len());
+                // The same text at that place of the payload: always, when
+                // `sub` was borrowed from it.
+                if payload.get(range.clone()) == Some(sub) {
+                    Subject::InPayload(range)
+                } else {
+                    Subject::Owned(sub.to_owned())
+                }
+            }
+            Some(Cow::Owned(sub)) => Subject::Owned(sub),
+        }
     }
 }
 
@@ -239,4 +274,35 @@ where
 
 pub(crate) fn model_id<R: RoleModel>() -> TypeId {
     TypeId::of::<R>()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Subject;
+    use std::borrow::Cow;
+
+    fn text(subject: &Subject, payload: &str) -> Option<String> {
+        match subject {
+            Subject::None => None,
+            Subject::InPayload(range) => payload.get(range.clone()).map(str::to_owned),
+            Subject::Owned(s) => Some(s.clone()),
+        }
+    }
+
+    #[test]
+    fn a_subject_borrowed_from_the_payload_is_not_copied() {
+        let payload = r#"{"sub":"user-1","x":"u\"2"}"#.to_owned();
+        let sub = &payload[8..14];
+        let subject = Subject::of(Some(Cow::Borrowed(sub)), &payload);
+        assert!(matches!(subject, Subject::InPayload(_)));
+        assert_eq!(text(&subject, &payload).as_deref(), Some("user-1"));
+        // Unescaped (owned), or borrowed from elsewhere: copied.
+        let owned = Subject::of(Some(Cow::Owned("u\"2".to_owned())), &payload);
+        assert_eq!(text(&owned, &payload).as_deref(), Some("u\"2"));
+        let elsewhere = String::from("other");
+        let foreign = Subject::of(Some(Cow::Borrowed(&elsewhere)), &payload);
+        assert!(matches!(foreign, Subject::Owned(_)));
+        assert_eq!(text(&foreign, &payload).as_deref(), Some("other"));
+        assert!(matches!(Subject::of(None, &payload), Subject::None));
+    }
 }
