@@ -90,7 +90,7 @@ const TOKEN_REQUEST_LIMIT: usize = 4 * 1024;
 const JSON_BODY_LIMIT: usize = 64 * 1024;
 
 /// The service's router, with every route, its guard and the response
-/// headers every answer carries. Serve it with [`axum::serve`], or use
+/// headers every answer carries. Serve it with [`axum::serve()`], or use
 /// [`Server`], which does that and more.
 pub fn app(state: AppState) -> Router {
     let mut router = Router::new()
