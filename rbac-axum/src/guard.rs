@@ -2,6 +2,7 @@
 //! authenticates the request and decides the handler's requirement before
 //! any other extractor runs, so a refused request never reaches the body.
 
+use std::any::TypeId;
 use std::marker::PhantomData;
 
 use axum::extract::{FromRef, FromRequestParts};
@@ -43,48 +44,76 @@ where
     type Rejection = Rejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let authenticator = Authenticator::from_ref(state);
-        let realm = &authenticator.inner.realm;
-        if !authenticator.is_for(model_id::<R::Model>()) {
-            tracing::error!(
-                handler = R::HANDLER,
-                handler_roles = std::any::type_name::<R::Model>(),
-                authenticator_roles = authenticator.inner.model_name,
-                "refused: the handler's roles are not the authenticator's"
-            );
-            return Err(Rejection::new(AuthError::Misconfigured, realm));
-        }
-        let auth = match parts.extensions.get::<Auth>() {
-            Some(auth) => auth.clone(),
-            None => authenticate(parts, &authenticator, R::HANDLER).await?,
+        // Only this wrapper is instantiated per handler; the work is in one
+        // non-generic function, compiled once (compile time of many
+        // handlers).
+        let requirement = Checked {
+            handler: R::HANDLER,
+            expr: R::EXPR,
+            model: model_id::<R::Model>(),
+            model_name: std::any::type_name::<R::Model>(),
         };
-        match R::EXPR.evaluate(auth.granted()) {
-            Ok(()) => {
-                tracing::debug!(handler = R::HANDLER, subject = auth.subject(), "allowed");
-                parts.extensions.insert(auth);
-                Ok(Guard(PhantomData))
-            }
-            Err(denial) => {
-                let schema = authenticator.schema();
-                let missing_roles: Vec<_> = schema.role_names(denial.missing_roles()).collect();
-                let missing_scopes: Vec<_> = schema.scope_names(denial.missing_scopes()).collect();
-                let forbidden: Vec<_> = schema
-                    .role_names(denial.forbidden_roles())
-                    .chain(schema.scope_names(denial.forbidden_scopes()))
-                    .collect();
-                tracing::info!(
-                    handler = R::HANDLER,
-                    subject = auth.subject(),
-                    ?missing_roles,
-                    ?missing_scopes,
-                    ?forbidden,
-                    "refused: insufficient rights"
-                );
-                Err(Rejection::new(
-                    AuthError::InsufficientScope { missing_roles, missing_scopes, forbidden },
-                    realm,
-                ))
-            }
+        check(parts, Authenticator::from_ref(state), requirement).await?;
+        Ok(Guard(PhantomData))
+    }
+}
+
+/// What the guard needs of a [`Requirement`].
+struct Checked {
+    handler: &'static str,
+    expr: Expr,
+    model: TypeId,
+    model_name: &'static str,
+}
+
+/// Authenticates the request (unless an earlier extractor did) and decides
+/// `requirement`; on success the principal is in the request's extensions.
+async fn check(
+    parts: &mut Parts,
+    authenticator: Authenticator,
+    requirement: Checked,
+) -> Result<(), Rejection> {
+    let Checked { handler, expr, model, model_name } = requirement;
+    let realm = &authenticator.inner.realm;
+    if !authenticator.is_for(model) {
+        tracing::error!(
+            handler,
+            handler_roles = model_name,
+            authenticator_roles = authenticator.inner.model_name,
+            "refused: the handler's roles are not the authenticator's"
+        );
+        return Err(Rejection::new(AuthError::Misconfigured, realm));
+    }
+    let auth = match parts.extensions.get::<Auth>() {
+        Some(auth) => auth.clone(),
+        None => authenticate(parts, &authenticator, handler).await?,
+    };
+    match expr.evaluate(auth.granted()) {
+        Ok(()) => {
+            tracing::debug!(handler, subject = auth.subject(), "allowed");
+            parts.extensions.insert(auth);
+            Ok(())
+        }
+        Err(denial) => {
+            let schema = authenticator.schema();
+            let missing_roles: Vec<_> = schema.role_names(denial.missing_roles()).collect();
+            let missing_scopes: Vec<_> = schema.scope_names(denial.missing_scopes()).collect();
+            let forbidden: Vec<_> = schema
+                .role_names(denial.forbidden_roles())
+                .chain(schema.scope_names(denial.forbidden_scopes()))
+                .collect();
+            tracing::info!(
+                handler,
+                subject = auth.subject(),
+                ?missing_roles,
+                ?missing_scopes,
+                ?forbidden,
+                "refused: insufficient rights"
+            );
+            Err(Rejection::new(
+                AuthError::InsufficientScope { missing_roles, missing_scopes, forbidden },
+                realm,
+            ))
         }
     }
 }
