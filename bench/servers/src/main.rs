@@ -8,7 +8,8 @@
 //! rbac-bench-servers serve <variant> <addr> <dir>
 //! ```
 //!
-//! Variants: `bare`; `floor-{hs256,rs256}` (a minimal hand-written
+//! Variants: `bare` (and `bare-rs256`: the same server, which the script
+//! drives with the RS256 token); `floor-{hs256,rs256}` (a minimal hand-written
 //! extractor around `jsonwebtoken::decode`); `requires-{hs256,rs256}` and
 //! `requires-{hs256,rs256}-cache` (`#[requires]`, without and with the
 //! verified-token cache); `protect-{hs256,rs256}` (protect-axum's
@@ -24,13 +25,13 @@ use aws_lc_rs::encoding::AsDer as _;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{self as sig, KeyPair as _};
 use aws_lc_rs::{hmac, rsa};
+use axum::Router;
 use axum::extract::{FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::Router;
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
@@ -159,7 +160,11 @@ fn claims() -> serde_json::Value {
     })
 }
 
-pub fn sign_token(alg: &str, claims: &serde_json::Value, sign: impl Fn(&[u8]) -> Vec<u8>) -> String {
+pub fn sign_token(
+    alg: &str,
+    claims: &serde_json::Value,
+    sign: impl Fn(&[u8]) -> Vec<u8>,
+) -> String {
     let header = URL_SAFE_NO_PAD.encode(format!(r#"{{"alg":"{alg}","typ":"JWT"}}"#));
     let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims).expect("claims serialize"));
     let message = format!("{header}.{payload}");
@@ -238,14 +243,16 @@ fn router(variant: &str, dir: &Path) -> Router {
         None => (rest, false),
     };
     match kind {
+        // `bare-rs256`: the same, driven with the longer RS256 token, as the
+        // baseline of the RS256 servers.
         "bare" => Router::new().route("/", get(bare)),
         "floor" => {
             set_jwt(alg, dir);
             Router::new().route("/", get(floor))
         }
-        "requires" => Router::new()
-            .route("/", get(guarded))
-            .with_state(authenticator(alg, dir, cache)),
+        "requires" => {
+            Router::new().route("/", get(guarded)).with_state(authenticator(alg, dir, cache))
+        }
         "protect" => {
             set_jwt(alg, dir);
             Router::new()

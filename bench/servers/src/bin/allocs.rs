@@ -129,8 +129,7 @@ fn count<T>(mut f: impl FnMut() -> T) -> (u64, u64) {
     drop(f());
     let (a, b) = (ALLOCATIONS.load(Ordering::SeqCst), BYTES.load(Ordering::SeqCst));
     let out = f();
-    let counted =
-        (ALLOCATIONS.load(Ordering::SeqCst) - a, BYTES.load(Ordering::SeqCst) - b);
+    let counted = (ALLOCATIONS.load(Ordering::SeqCst) - a, BYTES.load(Ordering::SeqCst) - b);
     drop(out);
     counted
 }
@@ -212,7 +211,9 @@ fn guard(parts: &mut Parts, authenticator: &Authenticator) -> bool {
 
 fn main() {
     let trace = std::env::args().any(|a| a == "--trace");
-    println!("| token | cache | bearer header | `Authenticator::verify` | decision | whole guard |");
+    println!(
+        "| token | cache | bearer header | `Authenticator::verify` | decision | whole guard |"
+    );
     println!("|---|---|---|---|---|---|");
     for (name, token, authenticators) in cases() {
         let header = HeaderValue::from_str(&format!("Bearer {token}")).expect("header");
@@ -234,10 +235,8 @@ fn main() {
             TRACE.store(trace, Ordering::SeqCst);
             assert!(guard(&mut parts, authenticator));
             TRACE.store(false, Ordering::SeqCst);
-            let whole = (
-                ALLOCATIONS.load(Ordering::SeqCst) - before,
-                BYTES.load(Ordering::SeqCst) - bytes,
-            );
+            let whole =
+                (ALLOCATIONS.load(Ordering::SeqCst) - before, BYTES.load(Ordering::SeqCst) - bytes);
             parts.extensions.remove::<Auth>();
             let fmt = |(n, b): (u64, u64)| format!("{n} ({b} B)");
             println!(
