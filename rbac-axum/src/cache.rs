@@ -1,11 +1,14 @@
 //! The verified-token cache, opt-in with
 //! [`AuthenticatorBuilder::cache_verified_tokens`](crate::AuthenticatorBuilder::cache_verified_tokens).
 //!
-//! * Keyed by HMAC-SHA-256 of the whole token under a random key drawn when
-//!   the authenticator is built: the raw token is never stored, and a
-//!   lookup only hits for the byte-identical token (another token has the
-//!   same 256-bit tag with negligible probability, and nobody without the
-//!   key can search for one).
+//! * Keyed by HMAC-SHA-256 of the token's signature segment under a random
+//!   key drawn when the authenticator is built; the entry keeps the signed
+//!   part (`header.payload`, as sent), which a lookup compares byte for
+//!   byte. So a hit needs the byte-identical token (another signature has
+//!   the same 256-bit tag with negligible probability, and nobody without
+//!   the key can search for one), and the cache holds no usable token: the
+//!   signature is not stored. Hashing the signature alone, not the whole
+//!   token, halves the hashing of an RS256 token.
 //! * Only tokens that passed every check are inserted; a failure is never
 //!   cached.
 //! * An entry is served only while the token itself would still be
@@ -23,12 +26,19 @@ use quick_cache::sync::Cache;
 
 use crate::principal::Principal;
 
-/// A token's HMAC-SHA-256 tag under the cache's key.
+/// HMAC-SHA-256 of a token's signature segment under the cache's key.
 pub(crate) type Digest = [u8; 32];
+
+/// Where a token is looked up: its digest, and the signed part the entry
+/// must hold byte for byte.
+pub(crate) struct Lookup<'t> {
+    digest: Digest,
+    message: &'t str,
+}
 
 pub(crate) struct TokenCache {
     key: hmac::Key,
-    entries: Cache<Digest, Entry>,
+    entries: Cache<Digest, Arc<Entry>>,
 }
 
 /// When a verified token stops being accepted, as verification decides it.
@@ -53,10 +63,11 @@ impl Validity {
     }
 }
 
-#[derive(Clone)]
 struct Entry {
+    /// `header.payload` of the verified token, as sent.
+    message: Box<str>,
     principal: Arc<Principal>,
-    validity: Arc<Validity>,
+    validity: Validity,
 }
 
 impl TokenCache {
@@ -70,30 +81,37 @@ impl TokenCache {
         })
     }
 
-    /// The cache key of `token`.
-    pub(crate) fn digest(&self, token: &str) -> Digest {
-        let tag = hmac::sign(&self.key, token.as_bytes());
+    /// Where `token` is looked up; `None` for a token without a signature
+    /// segment (never cached: verification refuses it).
+    pub(crate) fn lookup<'t>(&self, token: &'t str) -> Option<Lookup<'t>> {
+        let (message, signature) = token.rsplit_once('.')?;
+        let tag = hmac::sign(&self.key, signature.as_bytes());
         let mut digest = [0u8; 32];
         digest.copy_from_slice(tag.as_ref());
-        digest
+        Some(Lookup { digest, message })
     }
 
-    /// The principal of the token with this digest, if it was verified and
-    /// would still be accepted at `now`; a stale entry is dropped.
-    pub(crate) fn get(&self, digest: &Digest, now: u64) -> Option<Arc<Principal>> {
-        let entry = self.entries.get(digest)?;
+    /// The principal of the token, if it was verified and would still be
+    /// accepted at `now`; a stale entry is dropped.
+    pub(crate) fn get(&self, lookup: &Lookup<'_>, now: u64) -> Option<Arc<Principal>> {
+        let entry = self.entries.get(&lookup.digest)?;
+        if *entry.message != *lookup.message {
+            // The same signature on another message: not this token.
+            return None;
+        }
         if entry.validity.holds(now) {
-            return Some(entry.principal);
+            return Some(Arc::clone(&entry.principal));
         }
         // Only if it is still this stale entry (another request may have
         // just inserted a fresh one).
-        self.entries.remove_if(digest, |current| Arc::ptr_eq(&current.validity, &entry.validity));
+        self.entries.remove_if(&lookup.digest, |current| Arc::ptr_eq(current, &entry));
         None
     }
 
     /// Remembers a verified token's principal.
-    pub(crate) fn insert(&self, digest: Digest, principal: Arc<Principal>, validity: Validity) {
-        self.entries.insert(digest, Entry { principal, validity: Arc::new(validity) });
+    pub(crate) fn insert(&self, lookup: Lookup<'_>, principal: Arc<Principal>, validity: Validity) {
+        let entry = Entry { message: lookup.message.into(), principal, validity };
+        self.entries.insert(lookup.digest, Arc::new(entry));
     }
 
     #[cfg(test)]
@@ -129,44 +147,50 @@ mod tests {
         Validity { exp, nbf, leeway, key: Arc::downgrade(key) }
     }
 
+    fn lookup<'t>(cache: &TokenCache, token: &'t str) -> Lookup<'t> {
+        cache.lookup(token).expect("a token with a signature segment")
+    }
+
+    fn get(cache: &TokenCache, token: &str, now: u64) -> Option<Arc<Principal>> {
+        cache.lookup(token).and_then(|lookup| cache.get(&lookup, now))
+    }
+
     #[test]
     fn entries_expire_with_the_token() {
         let cache = TokenCache::new(16).expect("a random key");
         let key = Arc::new(());
-        let digest = cache.digest("a.b.c");
-        cache.insert(digest, principal(), validity(1_000.0, None, 0.0, &key));
-        assert!(cache.get(&digest, 999).is_some());
+        cache.insert(lookup(&cache, "a.b.c"), principal(), validity(1_000.0, None, 0.0, &key));
+        assert!(get(&cache, "a.b.c", 999).is_some());
         // Refused on or after `exp`, as RFC 7519 §4.1.4 and verification say.
-        assert!(cache.get(&digest, 1_000).is_none());
+        assert!(get(&cache, "a.b.c", 1_000).is_none());
         assert_eq!(cache.len(), 0, "the stale entry is dropped");
 
         // With leeway, as verification applies it.
-        cache.insert(digest, principal(), validity(1_000.0, None, 30.0, &key));
-        assert!(cache.get(&digest, 1_029).is_some());
-        assert!(cache.get(&digest, 1_030).is_none());
+        cache.insert(lookup(&cache, "a.b.c"), principal(), validity(1_000.0, None, 30.0, &key));
+        assert!(get(&cache, "a.b.c", 1_029).is_some());
+        assert!(get(&cache, "a.b.c", 1_030).is_none());
     }
 
     #[test]
     fn entries_respect_nbf() {
         let cache = TokenCache::new(16).expect("a random key");
         let key = Arc::new(());
-        let digest = cache.digest("a.b.c");
-        cache.insert(digest, principal(), validity(2_000.0, Some(1_000.0), 10.0, &key));
-        assert!(cache.get(&digest, 990).is_some());
+        let validity = validity(2_000.0, Some(1_000.0), 10.0, &key);
+        cache.insert(lookup(&cache, "a.b.c"), principal(), validity);
+        assert!(get(&cache, "a.b.c", 990).is_some());
         // A clock set back before `nbf - leeway`: refused, as verification would.
-        assert!(cache.get(&digest, 989).is_none());
+        assert!(get(&cache, "a.b.c", 989).is_none());
     }
 
     #[test]
     fn entries_die_with_their_key() {
         let cache = TokenCache::new(16).expect("a random key");
         let (kept, removed) = (Arc::new(()), Arc::new(()));
-        let (a, b) = (cache.digest("a.b.c"), cache.digest("d.e.f"));
-        cache.insert(a, principal(), validity(1e12, None, 0.0, &kept));
-        cache.insert(b, principal(), validity(1e12, None, 0.0, &removed));
+        cache.insert(lookup(&cache, "a.b.c"), principal(), validity(1e12, None, 0.0, &kept));
+        cache.insert(lookup(&cache, "d.e.f"), principal(), validity(1e12, None, 0.0, &removed));
         drop(removed);
-        assert!(cache.get(&a, 1).is_some());
-        assert!(cache.get(&b, 1).is_none(), "its key left the key set");
+        assert!(get(&cache, "a.b.c", 1).is_some());
+        assert!(get(&cache, "d.e.f", 1).is_none(), "its key left the key set");
         assert_eq!(cache.len(), 1);
     }
 
@@ -175,22 +199,30 @@ mod tests {
         let cache = TokenCache::new(16).expect("a random key");
         let key = Arc::new(());
         let token = "eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjF9.c2lnbmF0dXJl";
-        cache.insert(cache.digest(token), principal(), validity(1e12, None, 0.0, &key));
-        assert!(cache.get(&cache.digest(token), 1).is_some());
+        cache.insert(lookup(&cache, token), principal(), validity(1e12, None, 0.0, &key));
+        assert!(get(&cache, token, 1).is_some());
         let bytes = token.as_bytes();
         for i in 0..bytes.len() {
             for flip in [0x01u8, 0x20, 0x80] {
                 let mut other = bytes.to_vec();
                 other[i] ^= flip;
                 let other = String::from_utf8_lossy(&other);
-                assert!(cache.get(&cache.digest(&other), 1).is_none(), "byte {i} ^ {flip:#x}");
+                assert!(get(&cache, &other, 1).is_none(), "byte {i} ^ {flip:#x}");
             }
         }
-        assert!(cache.get(&cache.digest(&token[..token.len() - 1]), 1).is_none());
-        assert!(cache.get(&cache.digest(&format!("{token}A")), 1).is_none());
+        assert!(get(&cache, &token[..token.len() - 1], 1).is_none());
+        assert!(get(&cache, &format!("{token}A"), 1).is_none());
+        assert!(get(&cache, &format!("x{token}"), 1).is_none());
+        // The same signature on another message: a miss, not a hit.
+        let (_, signature) = token.rsplit_once('.').expect("a signature");
+        assert!(get(&cache, &format!("e30.e30.{signature}"), 1).is_none());
+        assert_eq!(cache.len(), 1, "the entry stays for its own token");
+        assert!(get(&cache, token, 1).is_some());
         // Another cache (another authenticator) has another key.
         let other = TokenCache::new(16).expect("a random key");
-        assert_ne!(other.digest(token), cache.digest(token));
+        assert_ne!(lookup(&other, token).digest, lookup(&cache, token).digest);
+        // Nothing to look up without a signature segment.
+        assert!(cache.lookup("no-dots").is_none());
     }
 
     #[test]
@@ -198,8 +230,8 @@ mod tests {
         let cache = TokenCache::new(64).expect("a random key");
         let key = Arc::new(());
         for i in 0..10_000 {
-            let digest = cache.digest(&format!("token-{i}"));
-            cache.insert(digest, principal(), validity(1e12, None, 0.0, &key));
+            let token = format!("h.p.token-{i}");
+            cache.insert(lookup(&cache, &token), principal(), validity(1e12, None, 0.0, &key));
         }
         assert!(cache.len() <= 64, "{}", cache.len());
     }

@@ -513,19 +513,21 @@ impl AuthenticatorBuilder {
 
     /// Remembers up to `max_entries` verified tokens (off by default; `0`
     /// turns it off), so that a token seen again skips the signature check
-    /// and the claim parsing. Worth it for RSA, ECDSA and EdDSA tokens
-    /// reused across requests; for HMAC tokens the cache's own keyed hash
-    /// costs about what it saves.
+    /// and the claim parsing. Most worth it for RSA, ECDSA and EdDSA tokens
+    /// reused across requests, whose signature check is most of their cost;
+    /// HMAC tokens gain less. See `BENCHMARKS.md` for figures.
     ///
     /// What a cached token is still checked for on each request: that it is
-    /// byte-identical to the verified one (the cache is keyed by
-    /// HMAC-SHA-256 of the whole token under a random key drawn here; the
-    /// token itself is not stored), that it is not expired or not yet valid
-    /// (`exp`, `nbf`, with the issuer's leeway, exactly as verification
-    /// compares them), and that the key that verified it is still in its
-    /// issuer's key set: a fetched key set replaced by a refresh or a
-    /// rotation drops every entry its keys verified (each such token is
-    /// verified again once). Failed verifications are never cached.
+    /// byte-identical to the verified one (entries are keyed by
+    /// HMAC-SHA-256 of the token's signature under a random key drawn here,
+    /// and hold the token's `header.payload`, compared byte for byte; the
+    /// signature itself is not stored, so the cache holds no usable token),
+    /// that it is not expired or not yet valid (`exp`, `nbf`, with the
+    /// issuer's leeway, exactly as verification compares them), and that the
+    /// key that verified it is still in its issuer's key set: a fetched key
+    /// set replaced by a refresh or a rotation drops every entry its keys
+    /// verified (each such token is verified again once). Failed
+    /// verifications are never cached.
     ///
     /// The trade-offs:
     /// * revocation is unchanged: a token revoked at the identity provider
@@ -535,9 +537,10 @@ impl AuthenticatorBuilder {
     ///   once per request: a mapper that reads changing state (a database)
     ///   sees the token's first request only, until the entry goes;
     /// * memory: at most `max_entries` entries (S3-FIFO eviction), each
-    ///   holding the principal (the verified payload, at most ¾ of
-    ///   [`max_token_bytes`](Self::max_token_bytes), and the parsed claims
-    ///   once a handler asked for them) plus about 150 bytes;
+    ///   holding the token's `header.payload` (at most
+    ///   [`max_token_bytes`](Self::max_token_bytes)), the principal (the
+    ///   decoded payload, and the parsed claims once a handler asked for
+    ///   them) and about 200 bytes more;
     /// * the principal is shared by the requests that present the token
     ///   (it is immutable).
     pub fn cache_verified_tokens(mut self, max_entries: usize) -> Self {

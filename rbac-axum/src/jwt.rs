@@ -329,18 +329,17 @@ impl Inner {
     /// is enabled (and remembers it there once verified).
     pub(crate) fn verify_shared(&self, token: &str, now: u64) -> Result<Arc<Principal>, Failure> {
         // Over-long tokens are refused by `verify_once` before any hashing.
-        let Some(cache) = self.cache.as_ref().filter(|_| token.len() <= self.max_token_bytes)
-        else {
+        let cached = self.cache.as_ref().filter(|_| token.len() <= self.max_token_bytes);
+        let Some((cache, lookup)) = cached.and_then(|c| Some((c, c.lookup(token)?))) else {
             return self.verify_once(token, now, false).map(|(principal, _)| Arc::new(principal));
         };
-        let digest = cache.digest(token);
-        if let Some(principal) = cache.get(&digest, now) {
+        if let Some(principal) = cache.get(&lookup, now) {
             return Ok(principal);
         }
         let (principal, validity) = self.verify_once(token, now, true)?;
         let principal = Arc::new(principal);
         if let Some(validity) = validity {
-            cache.insert(digest, Arc::clone(&principal), validity);
+            cache.insert(lookup, Arc::clone(&principal), validity);
         }
         Ok(principal)
     }
