@@ -23,7 +23,8 @@ MAX_LOAD=${MAX_LOAD:-0.7}
 MAX_WAIT=${MAX_WAIT:-1800}
 
 GEN=$BENCH/gen/compile
-rm -rf "$GEN"
+# Sources are generated afresh; the target dir (dependencies) is kept.
+rm -rf "$GEN/annotated" "$GEN/plain"
 mkdir -p "$GEN/annotated/src" "$GEN/plain/src"
 
 cat >"$GEN/Cargo.toml" <<EOF

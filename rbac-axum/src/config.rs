@@ -540,7 +540,7 @@ impl AuthenticatorBuilder {
     ///   holding the token's `header.payload` (at most
     ///   [`max_token_bytes`](Self::max_token_bytes)), the principal (the
     ///   decoded payload, and the parsed claims once a handler asked for
-    ///   them) and about 200 bytes more;
+    ///   them) and about 350 bytes of bookkeeping;
     /// * the principal is shared by the requests that present the token
     ///   (it is immutable).
     pub fn cache_verified_tokens(mut self, max_entries: usize) -> Self {

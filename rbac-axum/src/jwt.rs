@@ -96,7 +96,9 @@ impl Authenticator {
     /// Validates `token` (the bearer value, without the scheme) with the
     /// keys known now, and maps it to a principal. Never fetches: use
     /// [`verify_fresh`](Self::verify_fresh) where a token may name a key
-    /// the provider has just published.
+    /// the provider has just published. With the verified-token cache
+    /// ([`AuthenticatorBuilder::cache_verified_tokens`]), a token verified
+    /// before and still valid is answered from it.
     pub fn verify(&self, token: &str) -> Result<Principal, TokenError> {
         match &self.inner.cache {
             None => self.inner.verify_once(token, now(), false).map(|(principal, _)| principal),
