@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use axum::http::Uri;
 use rbac_axum::ClaimMapping;
-use rbac_axum::jsonwebtoken::Algorithm;
+use rbac_axum::jsonwebtoken::{Algorithm, AlgorithmFamily};
 
 /// Every variable the service reads: name, default (empty for none) and
 /// what it sets.
@@ -590,23 +590,13 @@ fn parse_preset(value: &str, roles_claim: String) -> Result<ClaimsPreset, Config
 /// The asymmetric algorithms an external issuer may sign with; HMAC would
 /// need a secret shared with it, which a public key file is not.
 fn parse_algorithm(value: &str) -> Result<Algorithm, ConfigError> {
-    Ok(match value {
-        "RS256" => Algorithm::RS256,
-        "RS384" => Algorithm::RS384,
-        "RS512" => Algorithm::RS512,
-        "PS256" => Algorithm::PS256,
-        "PS384" => Algorithm::PS384,
-        "PS512" => Algorithm::PS512,
-        "ES256" => Algorithm::ES256,
-        "ES384" => Algorithm::ES384,
-        "EdDSA" => Algorithm::EdDSA,
-        _ => {
-            return Err(ConfigError::new(
-                TRUST_ALGORITHM,
-                "expected RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384 or EdDSA",
-            ));
-        }
-    })
+    match value.parse::<Algorithm>() {
+        Ok(algorithm) if algorithm.family() != AlgorithmFamily::Hmac => Ok(algorithm),
+        _ => Err(ConfigError::new(
+            TRUST_ALGORITHM,
+            "expected RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384 or EdDSA",
+        )),
+    }
 }
 
 fn parse_bool(name: &'static str, value: &str) -> Result<bool, ConfigError> {

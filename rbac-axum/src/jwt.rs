@@ -304,25 +304,6 @@ pub(crate) fn now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
-/// The algorithm a header's `alg` names, spelled exactly as RFC 7518 does.
-fn algorithm_named(name: &str) -> Option<Algorithm> {
-    Some(match name {
-        "HS256" => Algorithm::HS256,
-        "HS384" => Algorithm::HS384,
-        "HS512" => Algorithm::HS512,
-        "RS256" => Algorithm::RS256,
-        "RS384" => Algorithm::RS384,
-        "RS512" => Algorithm::RS512,
-        "PS256" => Algorithm::PS256,
-        "PS384" => Algorithm::PS384,
-        "PS512" => Algorithm::PS512,
-        "ES256" => Algorithm::ES256,
-        "ES384" => Algorithm::ES384,
-        "EdDSA" => Algorithm::EdDSA,
-        _ => return None,
-    })
-}
-
 /// Headers up to this size (decoded) are decoded on the stack.
 const HEADER_ON_STACK: usize = 256;
 
@@ -393,7 +374,9 @@ impl Inner {
             )
             .into());
         }
-        let Some(algorithm) = algorithm_named(&header.alg) else {
+        // `Algorithm::from_str` takes RFC 7518's exact spellings only
+        // (`"hs256"`, `"none"` are refused).
+        let Ok(algorithm) = header.alg.parse::<Algorithm>() else {
             return Err(
                 TokenError::new("the token's algorithm is not accepted by this server").into()
             );
