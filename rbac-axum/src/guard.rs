@@ -23,6 +23,10 @@ pub trait Requirement: 'static {
     const HANDLER: &'static str;
     /// The requirement over the model's role and scope indices.
     const EXPR: Expr;
+    /// Whether the handler's arguments name [`Auth`], `TokenClaims` or
+    /// `Principal`: only then is the principal stored in the request's
+    /// extensions for them (an [`Auth`] extracted elsewhere verifies again).
+    const SHARES_PRINCIPAL: bool = true;
 }
 
 /// The guard extractor generated code inserts; see `#[requires]`.
@@ -52,6 +56,7 @@ where
             expr: R::EXPR,
             model: model_id::<R::Model>(),
             model_name: std::any::type_name::<R::Model>(),
+            share: R::SHARES_PRINCIPAL,
         };
         check(parts, Authenticator::from_ref(state), requirement).await?;
         Ok(Guard(PhantomData))
@@ -64,6 +69,7 @@ struct Checked {
     expr: Expr,
     model: TypeId,
     model_name: &'static str,
+    share: bool,
 }
 
 /// Authenticates the request (unless an earlier extractor did) and decides
@@ -73,7 +79,7 @@ async fn check(
     authenticator: Authenticator,
     requirement: Checked,
 ) -> Result<(), Rejection> {
-    let Checked { handler, expr, model, model_name } = requirement;
+    let Checked { handler, expr, model, model_name, share } = requirement;
     let realm = &authenticator.inner.realm;
     if !authenticator.is_for(model) {
         tracing::error!(
@@ -91,7 +97,9 @@ async fn check(
     match expr.evaluate(auth.granted()) {
         Ok(()) => {
             tracing::debug!(handler, subject = auth.subject(), "allowed");
-            parts.extensions.insert(auth);
+            if share {
+                parts.extensions.insert(auth);
+            }
             Ok(())
         }
         Err(denial) => {

@@ -31,6 +31,7 @@ use crate::claims::{Claims, NumericDate, read_claims};
 use crate::config::{AuthenticatorBuilder, IssuerConfig, Keys};
 use crate::keys::{KeySet, Selection};
 use crate::principal::{Principal, Subject};
+use crate::recycle;
 
 /// Validates bearer JWTs and maps them to a [`Principal`] for one role model.
 /// Cheap to clone (an `Arc`); put it in the router state and implement
@@ -101,7 +102,10 @@ impl Authenticator {
     /// before and still valid is answered from it.
     pub fn verify(&self, token: &str) -> Result<Principal, TokenError> {
         match &self.inner.cache {
-            None => self.inner.verify_once(token, now(), false).map(|(principal, _)| principal),
+            None => self
+                .inner
+                .verify_once(token, now(), false, Vec::new())
+                .map(|(principal, _)| principal),
             Some(_) => self.inner.verify_shared(token, now()).map(Arc::unwrap_or_clone),
         }
         .map_err(Failure::into_error)
@@ -317,12 +321,19 @@ impl Inner {
         // Over-long tokens are refused by `verify_once` before any hashing.
         let cached = self.cache.as_ref().filter(|_| token.len() <= self.max_token_bytes);
         let Some((cache, lookup)) = cached.and_then(|c| Some((c, c.lookup(token)?))) else {
-            return self.verify_once(token, now, false).map(|(principal, _)| Arc::new(principal));
+            // Without the cache, the principal is built into one this
+            // thread built before, once its request is over.
+            let mut spare = recycle::take();
+            let buffer = recycle::buffer_of(&mut spare);
+            let (principal, _) = self.verify_once(token, now, false, buffer)?;
+            let shared = recycle::into_shared(spare, principal);
+            recycle::keep(&shared);
+            return Ok(shared);
         };
         if let Some(principal) = cache.get(&lookup, now) {
             return Ok(principal);
         }
-        let (principal, validity) = self.verify_once(token, now, true)?;
+        let (principal, validity) = self.verify_once(token, now, true, Vec::new())?;
         let principal = Arc::new(principal);
         if let Some(validity) = validity {
             cache.insert(lookup, Arc::clone(&principal), validity);
@@ -330,13 +341,15 @@ impl Inner {
         Ok(principal)
     }
 
-    /// Verifies `token` at `now`; with `validity`, also says until when the
-    /// result holds (for the verified-token cache).
+    /// Verifies `token` at `now`, decoding the payload into `payload` (an
+    /// empty buffer); with `validity`, also says until when the result holds
+    /// (for the verified-token cache).
     pub(crate) fn verify_once(
         &self,
         token: &str,
         now: u64,
         validity: bool,
+        mut payload: Vec<u8>,
     ) -> Result<(Principal, Option<Validity>), Failure> {
         if token.len() > self.max_token_bytes {
             return Err(TokenError::new("the token is longer than this server accepts").into());
@@ -384,8 +397,9 @@ impl Inner {
                 TokenError::new("the token's algorithm is not accepted by this server").into()
             );
         };
-        let payload = URL_SAFE_NO_PAD
-            .decode(payload_b64)
+        // Into `payload`'s buffer (reused, see `recycle`), which is empty.
+        URL_SAFE_NO_PAD
+            .decode_vec(payload_b64, &mut payload)
             .map_err(|_| TokenError::new("the token payload is not base64url"))?;
         // UTF-8 is checked once here rather than string by string.
         let Ok(payload) = String::from_utf8(payload) else {
@@ -600,6 +614,49 @@ mod tests {
         assert!(b.verify(&for_b).is_ok());
         assert!(a.verify(&for_b).is_err(), "b's token must not verify with a's key");
         assert!(b.verify(&for_a).is_err(), "a's token must not verify with b's key");
+    }
+
+    fn subject_token(secret: &[u8], subject: &str) -> String {
+        token(secret, &json!({ "exp": now() + 600, "sub": subject, "roles": ["viewer"] }))
+    }
+
+    #[test]
+    fn a_principal_still_held_is_never_reused() {
+        let inner = &authenticator(&secret(3)).inner;
+        let first = inner.verify_shared(&subject_token(&secret(3), "first"), now()).ok();
+        let first = first.expect("valid");
+        let mut held = vec![first];
+        // More verifications than a thread keeps, all still held.
+        for n in 0..20 {
+            let subject = format!("user-{n}");
+            let next = inner.verify_shared(&subject_token(&secret(3), &subject), now()).ok();
+            let next = next.expect("valid");
+            assert_eq!(next.subject(), Some(subject.as_str()));
+            assert!(held.iter().all(|h| !Arc::ptr_eq(h, &next)), "a held principal was reused");
+            held.push(next);
+        }
+        assert_eq!(held[0].subject(), Some("first"), "a held principal was overwritten");
+        assert_eq!(held[0].claims()["sub"], "first");
+    }
+
+    #[test]
+    fn a_released_principal_is_reused_with_the_new_tokens_claims() {
+        let inner = &authenticator(&secret(4)).inner;
+        let first = inner.verify_shared(&subject_token(&secret(4), "first"), now()).ok();
+        let first = first.expect("valid");
+        let address = Arc::as_ptr(&first);
+        drop(first);
+        let second = inner.verify_shared(&subject_token(&secret(4), "second"), now()).ok();
+        let second = second.expect("valid");
+        assert_eq!(Arc::as_ptr(&second), address, "the released principal's allocation");
+        assert_eq!(second.subject(), Some("second"));
+        assert_eq!(second.claims()["sub"], "second");
+        assert!(second.scopes().is_empty());
+        // A failed verification leaves nothing behind to be served.
+        drop(second);
+        assert!(inner.verify_shared(&subject_token(&secret(5), "forged"), now()).is_err());
+        let third = inner.verify_shared(&subject_token(&secret(4), "third"), now()).ok();
+        assert_eq!(third.expect("valid").claims()["sub"], "third");
     }
 
     fn cached(secret: &[u8], leeway: u64) -> Authenticator {

@@ -53,6 +53,7 @@ mod jwks;
 mod jwt;
 mod keys;
 mod principal;
+mod recycle;
 mod remote;
 
 #[doc(hidden)]

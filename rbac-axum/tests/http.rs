@@ -110,6 +110,16 @@ async fn whoami(State(state): State<AppState>, auth: Auth) -> Json<Value> {
     Json(json!({ "subject": auth.subject(), "roles": auth.role_names() }))
 }
 
+/// An alias hides `Auth` from `#[requires]`, which then keeps the principal
+/// to itself: the extractor verifies the token again, with the same result.
+type Me = Auth;
+
+#[requires(role = "viewer")]
+async fn aliased(State(state): State<AppState>, me: Me) -> Json<Value> {
+    state.hit();
+    Json(json!({ "subject": me.subject(), "roles": me.role_names() }))
+}
+
 fn app(state: AppState) -> Router {
     Router::new()
         .route("/me", get(me))
@@ -123,6 +133,7 @@ fn app(state: AppState) -> Router {
         .route("/double-negation", get(double_negation))
         .route("/other-model", get(other_model))
         .route("/whoami", get(whoami))
+        .route("/aliased", get(aliased))
         .with_state(state)
 }
 
@@ -146,6 +157,14 @@ async fn good_token_is_200_and_auth_sees_subject_roles_and_scopes() {
             "is_editor": true,
         })
     );
+}
+
+#[tokio::test]
+async fn auth_behind_a_type_alias_sees_the_same_principal() {
+    let server = server().await;
+    let token = token(&["editor"], "posts:read");
+    let response = server.allowed(Request::get("/aliased").bearer(&token)).await;
+    assert_eq!(response.json(), json!({ "subject": "user-1", "roles": ["editor", "viewer"] }));
 }
 
 #[tokio::test]

@@ -7,7 +7,7 @@
 //! runs before every other extractor; its body and return type are untouched.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned};
+use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::{FnArg, ItemFn, LitStr};
 
 use super::check::{Checked, Requirement};
@@ -29,6 +29,7 @@ pub(crate) fn expand(mut function: ItemFn, checked: Checked) -> TokenStream {
     let mut checks = Vec::new();
     let expr = expr_tokens(&checked.requirement, &marker, &krate, &mut checks);
 
+    let shares = function.sig.inputs.iter().any(reads_principal);
     let guard: FnArg = syn::parse_quote_spanned! { Span::mixed_site() =>
         _: #krate::__private::Guard<#marker>
     };
@@ -44,6 +45,7 @@ pub(crate) fn expand(mut function: ItemFn, checked: Checked) -> TokenStream {
             const HANDLER: &'static str =
                 ::core::concat!(::core::module_path!(), "::", #handler_name);
             const EXPR: #krate::__private::Expr = #expr;
+            const SHARES_PRINCIPAL: bool = #shares;
         }
 
         #(#checks)*
@@ -102,6 +104,26 @@ fn check(
         {
             ::core::panic!("{}", __rbac_message.as_str())
         };
+    }
+}
+
+/// Whether an argument's type names one of the facade's extractors that read
+/// the verified principal (`Auth`, `TokenClaims`, `Principal`), at any depth
+/// (`Option<Auth>`, `rbac_axum::Auth`). A type alias is not seen through:
+/// such an extractor then verifies the token again.
+fn reads_principal(input: &FnArg) -> bool {
+    fn names_one(tokens: TokenStream) -> bool {
+        tokens.into_iter().any(|token| match token {
+            proc_macro2::TokenTree::Ident(ident) => {
+                ident == "Auth" || ident == "TokenClaims" || ident == "Principal"
+            }
+            proc_macro2::TokenTree::Group(group) => names_one(group.stream()),
+            _ => false,
+        })
+    }
+    match input {
+        FnArg::Typed(typed) => names_one(typed.ty.to_token_stream()),
+        FnArg::Receiver(_) => false,
     }
 }
 

@@ -7,10 +7,11 @@
 //!
 //! For HS256 and RS256, without and with the verified-token cache, it
 //! counts the allocations of one warm call of: the bearer header parse,
-//! `Authenticator::verify`, the decision, and the whole guard (which also
-//! stores the principal in the request's extensions). `--trace` prints,
-//! for each allocation of a guard call, the first frames of this workspace
-//! that made it.
+//! `Authenticator::verify`, the decision, and the whole guard, on fresh
+//! request parts: for a handler that does not take the principal, and for
+//! one that does (the guard then stores it in the request's extensions).
+//! `--trace` prints, for each allocation of a guard call, the first frames
+//! of this workspace that made it.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::backtrace::Backtrace;
@@ -58,6 +59,17 @@ impl Requirement for Typical {
     type Model = Role;
     const HANDLER: &'static str = "allocs::typical";
     const EXPR: Expr = REQUIREMENT;
+}
+
+/// The same requirement on a handler whose arguments do not read the
+/// principal (`#[requires]` emits `SHARES_PRINCIPAL = false` for it).
+struct KeepsPrincipal;
+
+impl Requirement for KeepsPrincipal {
+    type Model = Role;
+    const HANDLER: &'static str = "allocs::keeps_principal";
+    const EXPR: Expr = REQUIREMENT;
+    const SHARES_PRINCIPAL: bool = false;
 }
 
 // ------------------------------------------------------------ allocator
@@ -199,10 +211,9 @@ fn request_parts(authorization: &HeaderValue) -> Parts {
     request.into_parts().0
 }
 
-/// One guard call; the stored principal is removed afterwards (outside the
-/// count when `count` measures only the call).
-fn guard(parts: &mut Parts, authenticator: &Authenticator) -> bool {
-    let future = pin!(Guard::<Typical>::from_request_parts(parts, authenticator));
+/// One guard call on `parts`.
+fn guard<R: Requirement>(parts: &mut Parts, authenticator: &Authenticator) -> bool {
+    let future = pin!(Guard::<R>::from_request_parts(parts, authenticator));
     match future.poll(&mut Context::from_waker(Waker::noop())) {
         Poll::Ready(result) => result.is_ok(),
         Poll::Pending => false,
@@ -212,9 +223,9 @@ fn guard(parts: &mut Parts, authenticator: &Authenticator) -> bool {
 fn main() {
     let trace = std::env::args().any(|a| a == "--trace");
     println!(
-        "| token | cache | bearer header | `Authenticator::verify` | decision | whole guard |"
+        "| token | cache | bearer header | `Authenticator::verify` | decision | whole guard | whole guard, handler takes `Auth` |"
     );
-    println!("|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|");
     for (name, token, authenticators) in cases() {
         let header = HeaderValue::from_str(&format!("Bearer {token}")).expect("header");
         for (cached, authenticator) in ["off", "hit"].into_iter().zip(&authenticators) {
@@ -224,27 +235,40 @@ fn main() {
             let verify = count(|| authenticator.verify(&token).is_ok());
             let principal = authenticator.verify(&token).expect("the token verifies");
             let decision = count(|| REQUIREMENT.evaluate(principal.granted()).is_ok());
-            let mut parts = request_parts(&header);
-            // Warm: the verifier cache, the token cache, the extensions map.
-            for _ in 0..2 {
-                assert!(guard(&mut parts, authenticator), "{name}: the guard allows");
-                parts.extensions.remove::<Auth>();
-            }
-            let before = ALLOCATIONS.load(Ordering::SeqCst);
-            let bytes = BYTES.load(Ordering::SeqCst);
-            TRACE.store(trace, Ordering::SeqCst);
-            assert!(guard(&mut parts, authenticator));
-            TRACE.store(false, Ordering::SeqCst);
-            let whole =
-                (ALLOCATIONS.load(Ordering::SeqCst) - before, BYTES.load(Ordering::SeqCst) - bytes);
-            parts.extensions.remove::<Auth>();
+            // Each guard call gets fresh request parts (made outside the
+            // count) with empty extensions, as a request from hyper has.
+            let whole = |shares: bool| {
+                let call = |parts: &mut Parts| match shares {
+                    true => guard::<Typical>(parts, authenticator),
+                    false => guard::<KeepsPrincipal>(parts, authenticator),
+                };
+                // Warm: the token cache, the principals kept for reuse.
+                for _ in 0..2 {
+                    let mut parts = request_parts(&header);
+                    assert!(call(&mut parts), "{name}: the guard allows");
+                }
+                let mut parts = request_parts(&header);
+                let before = ALLOCATIONS.load(Ordering::SeqCst);
+                let bytes = BYTES.load(Ordering::SeqCst);
+                TRACE.store(trace, Ordering::SeqCst);
+                assert!(call(&mut parts));
+                TRACE.store(false, Ordering::SeqCst);
+                let counted = (
+                    ALLOCATIONS.load(Ordering::SeqCst) - before,
+                    BYTES.load(Ordering::SeqCst) - bytes,
+                );
+                assert_eq!(parts.extensions.get::<Auth>().is_some(), shares);
+                counted
+            };
+            let (taking, keeping) = (whole(true), whole(false));
             let fmt = |(n, b): (u64, u64)| format!("{n} ({b} B)");
             println!(
-                "| {name} | {cached} | {} | {} | {} | {} |",
+                "| {name} | {cached} | {} | {} | {} | {} | {} |",
                 fmt(bearer),
                 fmt(verify),
                 fmt(decision),
-                fmt(whole)
+                fmt(keeping),
+                fmt(taking)
             );
             if trace && let Ok(mut sites) = SITES.lock() {
                 for site in sites.drain(..) {
