@@ -22,13 +22,13 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::Algorithm;
 use rbac_core::{RoleModel, Schema};
 use serde::Deserialize;
 
 use crate::cache::{TokenCache, Validity};
 use crate::claims::{Claims, NumericDate, read_claims};
 use crate::config::{AuthenticatorBuilder, IssuerConfig, Keys};
+use crate::header;
 use crate::keys::{KeySet, Selection};
 use crate::principal::{Principal, Subject};
 use crate::recycle;
@@ -274,42 +274,16 @@ impl Failure {
     }
 }
 
-#[derive(Deserialize)]
-struct Header<'a> {
-    #[serde(borrow)]
-    alg: Cow<'a, str>,
-    #[serde(borrow, default, deserialize_with = "borrowed")]
-    kid: Option<Cow<'a, str>>,
-    #[serde(borrow, default, deserialize_with = "borrowed")]
-    typ: Option<Cow<'a, str>>,
-    #[serde(default)]
-    crit: Option<serde::de::IgnoredAny>,
-}
-
-/// An optional string, borrowed from the input unless it has escapes
-/// (serde borrows a `Cow` field, but copies one inside an `Option`).
-fn borrowed<'de: 'a, 'a, D>(deserializer: D) -> Result<Option<Cow<'a, str>>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-{
-    #[derive(Deserialize)]
-    struct Borrowed<'a>(#[serde(borrow)] Cow<'a, str>);
-    Ok(Option::<Borrowed<'a>>::deserialize(deserializer)?.map(|b| b.0))
-}
-
 /// Just `iss`, read before verification to choose among several issuers.
 #[derive(Deserialize)]
 struct UnverifiedIssuer<'a> {
-    #[serde(borrow, default, deserialize_with = "borrowed")]
+    #[serde(borrow, default, deserialize_with = "header::borrowed")]
     iss: Option<Cow<'a, str>>,
 }
 
 pub(crate) fn now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
-
-/// Headers up to this size (decoded) are decoded on the stack.
-const HEADER_ON_STACK: usize = 256;
 
 /// Signatures up to this size (decoded: RSA-4096) are decoded on the stack.
 const SIGNATURE_ON_STACK: usize = 512;
@@ -363,40 +337,8 @@ impl Inner {
             )
             .into());
         };
-        // A header is short: decode it on the stack unless it is not.
-        let mut stack = [0u8; HEADER_ON_STACK];
-        let heap;
-        let header_bytes: &[u8] = if base64::decoded_len_estimate(header_b64.len()) <= stack.len() {
-            let len = URL_SAFE_NO_PAD.decode_slice(header_b64, &mut stack);
-            &stack[..len.map_err(|_| TokenError::new("the token header is not base64url"))?]
-        } else {
-            heap = URL_SAFE_NO_PAD
-                .decode(header_b64)
-                .map_err(|_| TokenError::new("the token header is not base64url"))?;
-            &heap
-        };
-        // serde reads a struct from a JSON array too (`["HS256"]`); the
-        // JOSE header must be an object (RFC 7515 §4).
-        let header: Header<'_> = match header_bytes.trim_ascii_start().first() {
-            Some(b'{') => serde_json::from_slice(header_bytes).ok(),
-            _ => None,
-        }
-        .ok_or_else(|| {
-            TokenError::new("the token header is not a JSON object with a string `alg`")
-        })?;
-        if header.crit.is_some() {
-            return Err(TokenError::new(
-                "the token header lists `crit` extensions this server does not support",
-            )
-            .into());
-        }
-        // `Algorithm::from_str` takes RFC 7518's exact spellings only
-        // (`"hs256"`, `"none"` are refused).
-        let Ok(algorithm) = header.alg.parse::<Algorithm>() else {
-            return Err(
-                TokenError::new("the token's algorithm is not accepted by this server").into()
-            );
-        };
+        let (header, remembered) = header::header(header_b64)?;
+        let algorithm = header.algorithm;
         // Into `payload`'s buffer (reused, see `recycle`), which is empty.
         URL_SAFE_NO_PAD
             .decode_vec(payload_b64, &mut payload)
@@ -407,11 +349,7 @@ impl Inner {
         };
 
         let (index, issuer) = self.issuer_for(&payload)?;
-        if issuer.require_at_jwt_typ
-            && !header.typ.as_deref().is_some_and(|typ| {
-                typ.eq_ignore_ascii_case("at+jwt") || typ.eq_ignore_ascii_case("application/at+jwt")
-            })
-        {
+        if issuer.require_at_jwt_typ && !header.at_jwt {
             return Err(TokenError::new("the token's `typ` must be `at+jwt` (RFC 9068)").into());
         }
 
@@ -463,6 +401,9 @@ impl Inner {
         let Some(key) = candidates.find(|key| key.verifies(message, signature)) else {
             return Err(TokenError::new("the token signature is invalid").into());
         };
+        if !remembered {
+            header::remember(header_b64, &header);
+        }
 
         // One pass over the payload for what the checks and the decision
         // need; the full claims are built later, only if asked for.
@@ -560,7 +501,7 @@ fn check_claims(issuer: &IssuerConfig, claims: &Claims<'_>, now: u64) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use jsonwebtoken::{EncodingKey, Header as JwtHeader, encode};
+    use jsonwebtoken::{Algorithm, EncodingKey, Header as JwtHeader, encode};
     use rbac_core::{RoleSet, ScopeSet};
     use serde_json::json;
 

@@ -49,6 +49,7 @@ mod claims;
 mod config;
 mod error;
 mod guard;
+mod header;
 mod jwks;
 mod jwt;
 mod keys;
