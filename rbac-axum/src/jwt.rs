@@ -288,6 +288,9 @@ pub(crate) fn now() -> u64 {
 /// Signatures up to this size (decoded: RSA-4096) are decoded on the stack.
 const SIGNATURE_ON_STACK: usize = 512;
 
+/// HMAC, ECDSA and Ed25519 signatures fit in this (decoded: HS512, ES384).
+const SMALL_SIGNATURE: usize = 128;
+
 impl Inner {
     /// Verifies `token`, or finds it in the verified-token cache when that
     /// is enabled (and remembers it there once verified).
@@ -384,12 +387,22 @@ impl Inner {
                 .into());
             }
         };
-        // Up to RSA-4096 signatures on the stack; longer ones on the heap.
-        let mut stack = [0u8; SIGNATURE_ON_STACK];
+        // Signatures up to RSA-4096 are decoded on the stack, into a buffer
+        // only as large as needed (it is zeroed first); longer ones on the
+        // heap.
+        let (mut small, mut large);
         let heap;
-        let signature: &[u8] = if base64::decoded_len_estimate(signature_b64.len()) <= stack.len() {
-            let len = URL_SAFE_NO_PAD.decode_slice(signature_b64, &mut stack);
-            &stack[..len.map_err(|_| TokenError::new("the token signature is not base64url"))?]
+        let estimate = base64::decoded_len_estimate(signature_b64.len());
+        let signature: &[u8] = if estimate <= SIGNATURE_ON_STACK {
+            let buffer: &mut [u8] = if estimate <= SMALL_SIGNATURE {
+                small = [0u8; SMALL_SIGNATURE];
+                &mut small
+            } else {
+                large = [0u8; SIGNATURE_ON_STACK];
+                &mut large
+            };
+            let len = URL_SAFE_NO_PAD.decode_slice(signature_b64, &mut *buffer);
+            &buffer[..len.map_err(|_| TokenError::new("the token signature is not base64url"))?]
         } else {
             heap = URL_SAFE_NO_PAD
                 .decode(signature_b64)
