@@ -7,7 +7,6 @@
 //! Run with short settings on a small machine, e.g.
 //! `cargo bench -p rbac-axum --bench verify -- --warm-up-time 1 --measurement-time 3`.
 
-use std::future::Future as _;
 use std::hint::black_box;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
@@ -364,29 +363,83 @@ fn verification(c: &mut Criterion) {
         group.finish();
 
         // The whole guard `#[requires]` inserts: bearer header, verification,
-        // decision, the principal stored in the request's extensions.
+        // decision; for a handler that takes `Auth`, also the principal
+        // stored in the request's extensions.
         let mut group = c.benchmark_group(format!("guard/{}", case.name));
         let header = HeaderValue::from_str(&format!("Bearer {}", case.token)).expect("header");
-        for (name, authenticator) in
-            [("guard", &case.authenticator), ("guard/cache-hit", &case.cached)]
-        {
+        for (name, authenticator, shares) in [
+            ("guard", &case.authenticator, false),
+            ("guard/cache-hit", &case.cached, false),
+            ("guard/handler-takes-auth", &case.authenticator, true),
+        ] {
             let mut parts = request_parts(&header);
-            assert!(run_guard(&mut parts, authenticator), "{}: the guard allows", case.name);
+            assert!(run_guard(&mut parts, authenticator, shares), "{}: allowed", case.name);
             group.bench_function(name, |b| {
-                b.iter(|| run_guard(black_box(&mut parts), authenticator))
+                b.iter(|| run_guard(black_box(&mut parts), authenticator, shares))
             });
         }
         group.finish();
     }
 }
 
-/// The requirement, as `#[requires]` implements it on its marker type.
+/// The verified-token cache when every token is new: HS256 tokens that
+/// differ in `jti`, eight times as many as the cache holds, in turn, so
+/// each call verifies, hashes and inserts (evicting another entry).
+fn cache_misses(c: &mut Criterion) {
+    let key = hmac::Key::new(hmac::HMAC_SHA256, SECRET);
+    let tokens: Vec<String> = (0..8 * CACHED_TOKENS)
+        .map(|n| {
+            let mut claims = claims();
+            claims["jti"] = json!(format!("token-{n:08}"));
+            let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"HS256","typ":"JWT"}"#);
+            let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).expect("claims"));
+            let message = format!("{header}.{payload}");
+            let signature = URL_SAFE_NO_PAD.encode(hmac::sign(&key, message.as_bytes()));
+            format!("{message}.{signature}")
+        })
+        .collect();
+    let build = |cache| {
+        Authenticator::builder::<Role>()
+            .hmac(Algorithm::HS256, SECRET)
+            .issuer(ISSUER)
+            .audience(AUDIENCE)
+            .cache_verified_tokens(cache)
+            .build()
+            .expect("HS256 authenticator")
+    };
+    let mut group = c.benchmark_group("jwt/HS256/distinct-tokens");
+    for (name, authenticator) in [
+        ("Authenticator::verify", build(0)),
+        ("Authenticator::verify/cache-miss", build(CACHED_TOKENS)),
+    ] {
+        let mut next = tokens.iter().cycle();
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                next.next().is_some_and(|token| authenticator.verify(black_box(token)).is_ok())
+            })
+        });
+    }
+    group.finish();
+}
+
+/// The requirement, as `#[requires]` implements it on its marker type, for
+/// a handler whose arguments take `Auth`.
 struct Typical;
 
 impl Requirement for Typical {
     type Model = Role;
     const HANDLER: &'static str = "bench::typical";
     const EXPR: Expr = REQUIREMENT;
+}
+
+/// The same for a handler that does not take the principal.
+struct TypicalKept;
+
+impl Requirement for TypicalKept {
+    type Model = Role;
+    const HANDLER: &'static str = "bench::typical_kept";
+    const EXPR: Expr = REQUIREMENT;
+    const SHARES_PRINCIPAL: bool = false;
 }
 
 fn request_parts(authorization: &HeaderValue) -> Parts {
@@ -398,18 +451,22 @@ fn request_parts(authorization: &HeaderValue) -> Parts {
 }
 
 /// Runs the guard once on `parts` (its future is ready at once: no key is
-/// fetched) and forgets the principal it stored, so the next run verifies
+/// fetched) and forgets any principal it stored, so the next run verifies
 /// again.
-fn run_guard(parts: &mut Parts, authenticator: &Authenticator) -> bool {
-    let allowed = {
-        let future = pin!(Guard::<Typical>::from_request_parts(parts, authenticator));
-        match future.poll(&mut Context::from_waker(Waker::noop())) {
-            Poll::Ready(result) => result.is_ok(),
-            Poll::Pending => false,
-        }
+fn run_guard(parts: &mut Parts, authenticator: &Authenticator, shares: bool) -> bool {
+    let allowed = match shares {
+        true => poll_once(Guard::<Typical>::from_request_parts(parts, authenticator)),
+        false => poll_once(Guard::<TypicalKept>::from_request_parts(parts, authenticator)),
     };
     parts.extensions.remove::<Auth>();
     allowed
+}
+
+fn poll_once<T, E>(future: impl Future<Output = Result<T, E>>) -> bool {
+    match pin!(future).poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(result) => result.is_ok(),
+        Poll::Pending => false,
+    }
 }
 
 criterion_group! {
@@ -419,6 +476,6 @@ criterion_group! {
     config = Criterion::default()
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(3));
-    targets = bearer, decision, verification
+    targets = bearer, decision, verification, cache_misses
 }
 criterion_main!(benches);

@@ -19,7 +19,7 @@ use std::cell::Cell;
 use std::future::Future as _;
 use std::pin::pin;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::task::{Context, Poll, Waker};
 
 use aws_lc_rs::encoding::AsDer as _;
@@ -78,6 +78,8 @@ struct Counting;
 
 static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
 static BYTES: AtomicU64 = AtomicU64::new(0);
+/// Bytes allocated and not yet freed.
+static LIVE: AtomicI64 = AtomicI64::new(0);
 static TRACE: AtomicBool = AtomicBool::new(false);
 static SITES: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
@@ -115,20 +117,24 @@ fn record(size: usize) {
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         record(layout.size());
+        LIVE.fetch_add(layout.size() as i64, Ordering::Relaxed);
         unsafe { System.alloc(layout) }
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         record(layout.size());
+        LIVE.fetch_add(layout.size() as i64, Ordering::Relaxed);
         unsafe { System.alloc_zeroed(layout) }
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         record(new_size);
+        LIVE.fetch_add(new_size as i64 - layout.size() as i64, Ordering::Relaxed);
         unsafe { System.realloc(ptr, layout, new_size) }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size() as i64, Ordering::Relaxed);
         unsafe { System.dealloc(ptr, layout) }
     }
 }
@@ -277,5 +283,51 @@ fn main() {
             }
         }
     }
+    cache_memory();
     let _ = Role::SCHEMA;
+}
+
+/// Memory the verified-token cache holds: bytes still allocated after
+/// verifying `n` distinct tokens (the same claims, each with its own `jti`)
+/// through an authenticator whose cache takes `CAPACITY` tokens.
+fn cache_memory() {
+    const CAPACITY: usize = 1024;
+    let key = hmac::Key::new(hmac::HMAC_SHA256, SECRET.as_bytes());
+    let tokens: Vec<String> = (0..10 * CAPACITY)
+        .map(|n| {
+            let mut claims = claims();
+            claims["jti"] = serde_json::json!(format!("token-{n:08}"));
+            let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"HS256","typ":"JWT"}"#);
+            let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).expect("claims"));
+            let message = format!("{header}.{payload}");
+            let signature = URL_SAFE_NO_PAD.encode(hmac::sign(&key, message.as_bytes()));
+            format!("{message}.{signature}")
+        })
+        .collect();
+    println!();
+    println!("verified-token cache of {CAPACITY} tokens (HS256, {} B tokens):", tokens[0].len());
+    println!();
+    println!("| distinct tokens verified | bytes held after | per cached token |");
+    println!("|---|---|---|");
+    for n in [CAPACITY / 2, CAPACITY, 4 * CAPACITY, 10 * CAPACITY] {
+        let before = LIVE.load(Ordering::SeqCst);
+        let authenticator = Authenticator::builder::<Role>()
+            .issuer(ISSUER)
+            .audience(AUDIENCE)
+            .hmac(Algorithm::HS256, SECRET)
+            .cache_verified_tokens(CAPACITY)
+            .build()
+            .expect("authenticator");
+        let empty = LIVE.load(Ordering::SeqCst);
+        for token in &tokens[..n] {
+            assert!(authenticator.verify(token).is_ok());
+        }
+        let held = LIVE.load(Ordering::SeqCst) - empty;
+        println!(
+            "| {n} | {held} (authenticator itself: {}) | {} |",
+            empty - before,
+            held / n.min(CAPACITY) as i64
+        );
+        drop(authenticator);
+    }
 }
