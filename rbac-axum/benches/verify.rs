@@ -101,9 +101,29 @@ fn claims() -> serde_json::Value {
     })
 }
 
+/// An HS256 authenticator for the bench token, with a verified-token cache
+/// of `cache` tokens (0: none).
+fn hs256_authenticator(cache: usize) -> Authenticator {
+    Authenticator::builder::<Role>()
+        .hmac(Algorithm::HS256, SECRET)
+        .issuer(ISSUER)
+        .audience(AUDIENCE)
+        .cache_verified_tokens(cache)
+        .build()
+        .expect("HS256 authenticator")
+}
+
 fn sign_token(alg: &str, sign: impl Fn(&[u8]) -> Vec<u8>) -> (String, Vec<u8>) {
+    sign_claims(alg, &claims(), sign)
+}
+
+fn sign_claims(
+    alg: &str,
+    claims: &serde_json::Value,
+    sign: impl Fn(&[u8]) -> Vec<u8>,
+) -> (String, Vec<u8>) {
     let header = URL_SAFE_NO_PAD.encode(format!(r#"{{"alg":"{alg}","typ":"JWT"}}"#));
-    let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims()).expect("claims serialize"));
+    let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims).expect("claims serialize"));
     let message = format!("{header}.{payload}");
     let signature = sign(message.as_bytes());
     (format!("{message}.{}", URL_SAFE_NO_PAD.encode(&signature)), signature)
@@ -127,21 +147,12 @@ fn message_of(token: &str) -> Vec<u8> {
 fn hs256() -> Case {
     let key = hmac::Key::new(hmac::HMAC_SHA256, SECRET);
     let (token, signature) = sign_token("HS256", |m| hmac::sign(&key, m).as_ref().to_vec());
-    let build = |cache| {
-        Authenticator::builder::<Role>()
-            .hmac(Algorithm::HS256, SECRET)
-            .issuer(ISSUER)
-            .audience(AUDIENCE)
-            .cache_verified_tokens(cache)
-            .build()
-            .expect("HS256 authenticator")
-    };
     let message = message_of(&token);
     Case {
         name: "HS256",
         token,
-        authenticator: build(0),
-        cached: build(CACHED_TOKENS),
+        authenticator: hs256_authenticator(0),
+        cached: hs256_authenticator(CACHED_TOKENS),
         decoding_key: DecodingKey::from_secret(SECRET),
         signature_only: Box::new(move || {
             hmac::verify(&key, black_box(&message), black_box(&signature)).is_ok()
@@ -391,26 +402,13 @@ fn cache_misses(c: &mut Criterion) {
         .map(|n| {
             let mut claims = claims();
             claims["jti"] = json!(format!("token-{n:08}"));
-            let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"HS256","typ":"JWT"}"#);
-            let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).expect("claims"));
-            let message = format!("{header}.{payload}");
-            let signature = URL_SAFE_NO_PAD.encode(hmac::sign(&key, message.as_bytes()));
-            format!("{message}.{signature}")
+            sign_claims("HS256", &claims, |m| hmac::sign(&key, m).as_ref().to_vec()).0
         })
         .collect();
-    let build = |cache| {
-        Authenticator::builder::<Role>()
-            .hmac(Algorithm::HS256, SECRET)
-            .issuer(ISSUER)
-            .audience(AUDIENCE)
-            .cache_verified_tokens(cache)
-            .build()
-            .expect("HS256 authenticator")
-    };
     let mut group = c.benchmark_group("jwt/HS256/distinct-tokens");
     for (name, authenticator) in [
-        ("Authenticator::verify", build(0)),
-        ("Authenticator::verify/cache-miss", build(CACHED_TOKENS)),
+        ("Authenticator::verify", hs256_authenticator(0)),
+        ("Authenticator::verify/cache-miss", hs256_authenticator(CACHED_TOKENS)),
     ] {
         let mut next = tokens.iter().cycle();
         group.bench_function(name, |b| {

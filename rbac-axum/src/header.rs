@@ -13,12 +13,10 @@ use std::borrow::Cow;
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::Algorithm;
 use serde::Deserialize;
 
-use crate::jwt::TokenError;
+use crate::jwt::{TokenError, decode_segment};
 
 /// What verification needs from a header.
 #[derive(Debug, PartialEq, Eq)]
@@ -98,17 +96,9 @@ where
 /// Decodes and reads a header segment.
 pub(crate) fn read(segment: &str) -> Result<JoseHeader, TokenError> {
     // A header is short: decode it on the stack unless it is not.
-    let mut stack = [0u8; HEADER_ON_STACK];
-    let heap;
-    let bytes: &[u8] = if base64::decoded_len_estimate(segment.len()) <= stack.len() {
-        let len = URL_SAFE_NO_PAD.decode_slice(segment, &mut stack);
-        &stack[..len.map_err(|_| TokenError::new("the token header is not base64url"))?]
-    } else {
-        heap = URL_SAFE_NO_PAD
-            .decode(segment)
-            .map_err(|_| TokenError::new("the token header is not base64url"))?;
-        &heap
-    };
+    let (mut stack, mut heap) = ([0u8; HEADER_ON_STACK], Vec::new());
+    let bytes =
+        decode_segment(segment, &mut stack, &mut heap, "the token header is not base64url")?;
     // serde reads a struct from a JSON array too (`["HS256"]`); the JOSE
     // header must be an object (RFC 7515 §4).
     let fields: Fields<'_> = match bytes.trim_ascii_start().first() {
@@ -135,6 +125,8 @@ pub(crate) fn read(segment: &str) -> Result<JoseHeader, TokenError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
     fn segment(json: &str) -> String {
         URL_SAFE_NO_PAD.encode(json)

@@ -281,6 +281,22 @@ struct UnverifiedIssuer<'a> {
     iss: Option<Cow<'a, str>>,
 }
 
+/// Decodes a base64url segment into `stack` when it fits, else into `heap`.
+pub(crate) fn decode_segment<'b>(
+    segment: &str,
+    stack: &'b mut [u8],
+    heap: &'b mut Vec<u8>,
+    error: &'static str,
+) -> Result<&'b [u8], TokenError> {
+    if base64::decoded_len_estimate(segment.len()) <= stack.len() {
+        let len = URL_SAFE_NO_PAD.decode_slice(segment, &mut *stack);
+        Ok(&stack[..len.map_err(|_| TokenError::new(error))?])
+    } else {
+        URL_SAFE_NO_PAD.decode_vec(segment, &mut *heap).map_err(|_| TokenError::new(error))?;
+        Ok(heap)
+    }
+}
+
 pub(crate) fn now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
@@ -390,25 +406,24 @@ impl Inner {
         // Signatures up to RSA-4096 are decoded on the stack, into a buffer
         // only as large as needed (it is zeroed first); longer ones on the
         // heap.
-        let (mut small, mut large);
-        let heap;
-        let estimate = base64::decoded_len_estimate(signature_b64.len());
-        let signature: &[u8] = if estimate <= SIGNATURE_ON_STACK {
-            let buffer: &mut [u8] = if estimate <= SMALL_SIGNATURE {
+        let (mut small, mut large, mut heap);
+        let buffer: &mut [u8] = match base64::decoded_len_estimate(signature_b64.len()) {
+            ..=SMALL_SIGNATURE => {
                 small = [0u8; SMALL_SIGNATURE];
                 &mut small
-            } else {
+            }
+            _ => {
                 large = [0u8; SIGNATURE_ON_STACK];
                 &mut large
-            };
-            let len = URL_SAFE_NO_PAD.decode_slice(signature_b64, &mut *buffer);
-            &buffer[..len.map_err(|_| TokenError::new("the token signature is not base64url"))?]
-        } else {
-            heap = URL_SAFE_NO_PAD
-                .decode(signature_b64)
-                .map_err(|_| TokenError::new("the token signature is not base64url"))?;
-            &heap
+            }
         };
+        heap = Vec::new();
+        let signature = decode_segment(
+            signature_b64,
+            buffer,
+            &mut heap,
+            "the token signature is not base64url",
+        )?;
         let message = &token.as_bytes()[..header_b64.len() + 1 + payload_b64.len()];
         let mut candidates = candidates;
         let Some(key) = candidates.find(|key| key.verifies(message, signature)) else {
