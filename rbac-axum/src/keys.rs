@@ -25,7 +25,7 @@ pub(crate) struct Key {
 /// the public key on every call, and are neither `Send` nor `Sync`.
 #[expect(
     clippy::large_enum_variant,
-    reason = "a few keys per issuer, each verified with often: kept inline"
+    reason = "a few keys per issuer, used on every request: kept inline"
 )]
 enum Verifier {
     Hmac(hmac::Key),

@@ -9,6 +9,11 @@
 //! never hand out `Weak` handles to principals, and a count cannot rise
 //! again without a handle to clone. `Arc::get_mut` checks it once more
 //! before anything is written.
+//!
+//! Trade-off: a kept principal holds the claims of the last token it was
+//! built from until it is reused or its thread ends (at most
+//! `KEPT_PER_THREAD` per thread). It holds no signature, so never a usable
+//! token.
 
 use std::cell::RefCell;
 use std::sync::Arc;
