@@ -72,6 +72,9 @@ pub enum ConfigError {
     /// With several issuers each must name its `iss`, once.
     #[error("with several issuers each needs a distinct issuer string; {0}")]
     AmbiguousIssuers(String),
+    /// The CA certificates given for an identity provider cannot be used.
+    #[error("cannot use the identity provider's CA certificates: {0}")]
+    ProviderCa(String),
     /// The HTTP client for remote keys could not be built.
     #[error("the HTTP client for fetching keys could not be built: {0}")]
     HttpClient(String),
@@ -115,6 +118,8 @@ pub struct Issuer {
     require_subject: bool,
     require_at_jwt_typ: bool,
     mapping: ClaimMapping,
+    /// PEM bundles of extra roots for fetching this issuer's keys.
+    provider_roots: Vec<Vec<u8>>,
 }
 
 impl fmt::Debug for Issuer {
@@ -147,6 +152,7 @@ impl Issuer {
             require_subject: false,
             require_at_jwt_typ: false,
             mapping: ClaimMapping::default(),
+            provider_roots: Vec::new(),
         }
     }
 
@@ -263,6 +269,15 @@ impl Issuer {
         self
     }
 
+    /// Trusts the certificates of `pem` (one or more, PEM), besides the
+    /// system's roots, on the https connections that fetch this issuer's
+    /// keys and discovery document: for an identity provider whose
+    /// certificate comes from a private CA.
+    pub fn provider_ca_pem(mut self, pem: impl AsRef<[u8]>) -> Self {
+        self.provider_roots.push(pem.as_ref().to_vec());
+        self
+    }
+
     /// Timings of remote key fetching (refetch interval, timeout, refresh).
     pub fn remote_settings(mut self, settings: RemoteSettings) -> Self {
         self.remote_settings = settings;
@@ -325,6 +340,17 @@ impl Issuer {
             },
             (None, false) => None,
         };
+        if source.is_none() && !self.provider_roots.is_empty() {
+            return Err(ConfigError::ProviderCa("this issuer fetches no keys".to_owned()));
+        }
+        let mut roots = Vec::new();
+        for pem in &self.provider_roots {
+            match reqwest::Certificate::from_pem_bundle(pem) {
+                Ok(certificates) if !certificates.is_empty() => roots.extend(certificates),
+                Ok(_) => return Err(ConfigError::ProviderCa("no certificate in the PEM".into())),
+                Err(error) => return Err(ConfigError::ProviderCa(error.to_string())),
+            }
+        }
         let keys = match source {
             None => {
                 let set = KeySet::new(keys)?;
@@ -353,7 +379,7 @@ impl Issuer {
                         handle
                     }
                 };
-                let remote = RemoteKeys::new(source, self.remote_settings, |keys| {
+                let remote = RemoteKeys::new(source, self.remote_settings, roots, |keys| {
                     KeySet::new(keys).map_err(|e| e.to_string())
                 })
                 .map_err(|e| ConfigError::HttpClient(e.to_string()))?;
@@ -470,6 +496,8 @@ impl AuthenticatorBuilder {
         fn jwks_url(url: impl Into<String>);
         /// Finds the JWK Set URL by OpenID Connect discovery.
         fn discovery();
+        /// Trusts a private CA for fetching keys.
+        fn provider_ca_pem(pem: impl AsRef<[u8]>);
         /// Timings of remote key fetching.
         fn remote_settings(settings: RemoteSettings);
         /// Requires `aud` to hold `audience` (or any of several).

@@ -110,6 +110,7 @@ impl<T: Send + Sync + 'static> RemoteKeys<T> {
     pub(crate) fn new(
         source: KeySource,
         settings: RemoteSettings,
+        extra_roots: Vec<reqwest::Certificate>,
         convert: impl Fn(Vec<JwkKey>) -> Result<T, String> + Send + Sync + 'static,
     ) -> Result<Arc<Self>, reqwest::Error> {
         let client = reqwest::Client::builder()
@@ -118,6 +119,8 @@ impl<T: Send + Sync + 'static> RemoteKeys<T> {
             // Fetches are minutes apart: a fresh connection each time also
             // notices a provider that went away.
             .pool_max_idle_per_host(0)
+            // Besides the system's roots, never instead of them.
+            .tls_certs_merge(extra_roots)
             .build()?;
         Ok(Arc::new(Self {
             source,

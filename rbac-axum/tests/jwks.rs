@@ -25,9 +25,11 @@ use rbac_axum::jsonwebtoken::{self, Algorithm, EncodingKey, Header};
 use rbac_axum::{
     Authenticator, AuthenticatorBuilder, ConfigError, Issuer, RemoteSettings, requires,
 };
+use rustls::pki_types::PrivateKeyDer;
 use serde_json::{Value, json};
 use support::{AppState, Request, Server, assert_invalid_token, b64, now};
 use tokio::task::JoinHandle;
+use tokio_rustls::TlsAcceptor;
 
 rbac_axum::roles! {
     admin: viewer,
@@ -73,12 +75,42 @@ struct ProviderState {
 /// A local identity provider on 127.0.0.1.
 struct Provider {
     addr: SocketAddr,
+    /// `http://127.0.0.1:port`, or `https://localhost:port`.
+    base: String,
     state: Arc<ProviderState>,
     task: JoinHandle<()>,
 }
 
 impl Provider {
     async fn start(mode: Mode) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        Self::serve(mode, listener, format!("http://{addr}"))
+    }
+
+    /// The same provider over https as `localhost`, with a self-signed
+    /// certificate (returned as PEM) that no system trusts.
+    async fn start_tls(mode: Mode) -> (Self, String) {
+        let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+        let key = PrivateKeyDer::try_from(certified.signing_key.serialize_der()).unwrap();
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(vec![certified.cert.der().clone()], key)
+            .unwrap();
+        let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = tcp.local_addr().unwrap().port();
+        let listener = TlsListener { tcp, acceptor: TlsAcceptor::from(Arc::new(config)) };
+        (Self::serve(mode, listener, format!("https://localhost:{port}")), certified.cert.pem())
+    }
+
+    fn serve<L>(mode: Mode, listener: L, base: String) -> Self
+    where
+        L: axum::serve::Listener<Addr = SocketAddr>,
+    {
+        let addr = listener.local_addr().unwrap();
         let state = Arc::new(ProviderState {
             mode: Mutex::new(mode),
             issuer: Mutex::new(String::new()),
@@ -86,9 +118,7 @@ impl Provider {
             discovery_hits: AtomicUsize::new(0),
             other_hits: AtomicUsize::new(0),
         });
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        *state.issuer.lock().unwrap() = format!("http://{addr}/realms/acme");
+        *state.issuer.lock().unwrap() = format!("{base}/realms/acme");
         let router = Router::new()
             .route("/jwks", get(jwks))
             .route("/realms/acme/.well-known/openid-configuration", get(discovery))
@@ -97,11 +127,11 @@ impl Provider {
         let task = tokio::spawn(async move {
             axum::serve(listener, router).await.unwrap();
         });
-        Self { addr, state, task }
+        Self { addr, base, state, task }
     }
 
     fn jwks_url(&self) -> String {
-        format!("http://{}/jwks", self.addr)
+        format!("{}/jwks", self.base)
     }
 
     fn issuer(&self) -> String {
@@ -150,6 +180,31 @@ async fn discovery(State(state): State<Arc<ProviderState>>, uri: axum::http::Uri
     let base = issuer.split("/realms/").next().unwrap_or_default().to_owned();
     let _ = uri;
     axum::Json(json!({ "issuer": issuer, "jwks_uri": format!("{base}/jwks") })).into_response()
+}
+
+/// Accepts TCP connections and completes the TLS handshake one at a time;
+/// a failed handshake (an untrusting client) is dropped.
+struct TlsListener {
+    tcp: tokio::net::TcpListener,
+    acceptor: TlsAcceptor,
+}
+
+impl axum::serve::Listener for TlsListener {
+    type Io = tokio_rustls::server::TlsStream<tokio::net::TcpStream>;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            let Ok((stream, peer)) = self.tcp.accept().await else { continue };
+            if let Ok(tls) = self.acceptor.accept(stream).await {
+                return (tls, peer);
+            }
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.tcp.local_addr()
+    }
 }
 
 async fn other(State(state): State<Arc<ProviderState>>) -> StatusCode {
@@ -304,6 +359,52 @@ async fn case_37_provider_unreachable_at_start_up_refuses_with_500() {
     assert_keys_unavailable(&server, &k1.token(&viewer_claims(None))).await;
     assert_keys_unavailable(&server, &k1.token(&viewer_claims(None))).await;
     assert!(auth.key_fetches() >= 1);
+}
+
+#[tokio::test]
+async fn a_provider_behind_a_private_ca_is_trusted_with_its_certificate() {
+    let k1 = SigningKey::generate("k1");
+    let (provider, ca) = Provider::start_tls(key_set(&[&k1])).await;
+    assert!(provider.jwks_url().starts_with("https://localhost:"));
+    // By JWKS URL and by discovery (the issuer is the https URL).
+    let by_url = remote(&provider.jwks_url()).provider_ca_pem(&ca).build().unwrap();
+    let by_discovery = Authenticator::builder::<Role>()
+        .oidc(provider.issuer())
+        .provider_ca_pem(&ca)
+        .remote_settings(fast())
+        .build()
+        .unwrap();
+    for auth in [by_url, by_discovery] {
+        ready(&auth).await;
+        let server = Server::start(auth.clone(), app).await;
+        let iss = provider.issuer();
+        server.allowed(Request::get("/viewer").bearer(&k1.token(&viewer_claims(Some(&iss))))).await;
+    }
+    assert_eq!(provider.jwks_hits(), 2);
+}
+
+#[tokio::test]
+async fn a_provider_certificate_nobody_trusts_gives_no_keys() {
+    let k1 = SigningKey::generate("k1");
+    let (provider, _) = Provider::start_tls(key_set(&[&k1])).await;
+    let auth = remote(&provider.jwks_url()).build().unwrap();
+    assert!(!auth.wait_for_keys(Duration::from_millis(500)).await, "the handshake must fail");
+    let server = Server::start(auth.clone(), app).await;
+    assert_keys_unavailable(&server, &k1.token(&viewer_claims(None))).await;
+    assert_eq!(provider.jwks_hits(), 0, "no request got through");
+}
+
+#[tokio::test]
+async fn unusable_provider_ca_certificates_are_configuration_errors() {
+    let garbage = remote("https://localhost:1/jwks").provider_ca_pem("not a certificate").build();
+    assert!(matches!(garbage, Err(ConfigError::ProviderCa(_))), "{garbage:?}");
+    let k1 = SigningKey::generate("k1");
+    let (_, ca) = Provider::start_tls(key_set(&[&k1])).await;
+    let without_fetching = Authenticator::builder::<Role>()
+        .hmac(Algorithm::HS256, [7u8; 32])
+        .provider_ca_pem(&ca)
+        .build();
+    assert!(matches!(without_fetching, Err(ConfigError::ProviderCa(_))), "{without_fetching:?}");
 }
 
 #[tokio::test]
