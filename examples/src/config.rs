@@ -84,6 +84,13 @@ const VARS: &[(&str, &str, &str)] = &[
          until keys arrive",
     ),
     (
+        TRUST_CA,
+        "",
+        "with RBAC_EXAMPLE_TRUST_ISSUER or RBAC_EXAMPLE_TRUST_JWKS_URL, a PEM file of CA \
+         certificates to trust besides the system's when fetching keys: for a provider behind \
+         a private CA",
+    ),
+    (
         "RUST_LOG",
         DEFAULT_LOG_FILTER,
         "log filter (tracing-subscriber EnvFilter syntax); rbac_axum logs every refusal at info \
@@ -111,6 +118,7 @@ const TRUST_ALGORITHM: &str = "RBAC_EXAMPLE_TRUST_ALGORITHM";
 const TRUST_PRESET: &str = "RBAC_EXAMPLE_TRUST_PRESET";
 const TRUST_ROLES_CLAIM: &str = "RBAC_EXAMPLE_TRUST_ROLES_CLAIM";
 const TRUST_WAIT_SECS: &str = "RBAC_EXAMPLE_TRUST_WAIT_SECS";
+const TRUST_CA: &str = "RBAC_EXAMPLE_TRUST_CA";
 
 /// The variables that say where a trusted issuer's keys come from; at most
 /// one may be set, and setting one turns resource-server mode on.
@@ -178,6 +186,9 @@ pub struct TrustedIssuer {
     /// How long start-up waits for the first fetched keys (remote keys
     /// only).
     pub wait_for_keys: Duration,
+    /// A PEM file of CA certificates trusted, besides the system's, when
+    /// fetching the keys (remote keys only).
+    pub ca: Option<PathBuf>,
 }
 
 /// Where a trusted issuer's keys come from: exactly one of
@@ -358,7 +369,9 @@ impl Config {
             TRUST_SOURCES.into_iter().filter(|name| is_set(name)).collect();
         let (trust, issuer) = match sources.as_slice() {
             [] => {
-                for name in [TRUST_ALGORITHM, TRUST_PRESET, TRUST_ROLES_CLAIM, TRUST_WAIT_SECS] {
+                for name in
+                    [TRUST_ALGORITHM, TRUST_PRESET, TRUST_ROLES_CLAIM, TRUST_WAIT_SECS, TRUST_CA]
+                {
                     if is_set(name) {
                         return Err(ConfigError::new(
                             name,
@@ -504,13 +517,16 @@ fn trusted_issuer(
             "applies to RBAC_EXAMPLE_TRUST_PUBLIC_KEY only; a JWK Set names each key's algorithm",
         ));
     }
-    if !keys.is_remote() && is_set(TRUST_WAIT_SECS) {
-        return Err(ConfigError::new(
-            TRUST_WAIT_SECS,
-            "applies to RBAC_EXAMPLE_TRUST_ISSUER and RBAC_EXAMPLE_TRUST_JWKS_URL only; a \
-             public key file is read before the service starts",
-        ));
+    for name in [TRUST_WAIT_SECS, TRUST_CA] {
+        if !keys.is_remote() && is_set(name) {
+            return Err(ConfigError::new(
+                name,
+                "applies to RBAC_EXAMPLE_TRUST_ISSUER and RBAC_EXAMPLE_TRUST_JWKS_URL only; a \
+                 public key file is read before the service starts",
+            ));
+        }
     }
+    let ca = is_set(TRUST_CA).then(|| PathBuf::from(get(TRUST_CA)));
     let wait_for_keys = match get(TRUST_WAIT_SECS).parse::<u64>() {
         Ok(secs @ 0..=MAX_TRUST_WAIT_SECS) => Duration::from_secs(secs),
         _ => {
@@ -528,7 +544,7 @@ fn trusted_issuer(
             "applies to the default preset only; RBAC_EXAMPLE_TRUST_PRESET says where roles are",
         ));
     }
-    Ok((TrustedIssuer { keys, claims, wait_for_keys }, issuer))
+    Ok((TrustedIssuer { keys, claims, wait_for_keys, ca }, issuer))
 }
 
 /// Checks that keys would be fetched from `url`: https, or plain http on
@@ -665,6 +681,22 @@ mod tests {
         assert_eq!(trust.keys, TrustedKeys::JwksUrl("https://id.example/keys.json".into()));
         assert_eq!(trust.wait_for_keys, Duration::from_secs(10));
         assert_eq!(trusted.issuer, "https://id.example");
+    }
+
+    #[test]
+    fn a_private_ca_applies_to_fetched_keys_only() {
+        let ca = (TRUST_CA, "corp-ca.pem");
+        let (iss, aud) = ((ISSUER, "https://id.example"), (AUDIENCE, "posts-api"));
+        let jwks = (TRUST_JWKS_URL, "https://id.example/keys.json");
+        let trust = config(&[jwks, iss, aud, ca]).expect("valid").trust.expect("trusted");
+        assert_eq!(trust.ca, Some(PathBuf::from("corp-ca.pem")));
+        let by_url = (TRUST_ISSUER, "https://id.example");
+        let trust = config(&[by_url, aud, ca]).expect("valid").trust.expect("trusted");
+        assert_eq!(trust.ca, Some(PathBuf::from("corp-ca.pem")));
+        assert_eq!(config(&[jwks, iss, aud]).expect("valid").trust.expect("trusted").ca, None);
+        let key = (TRUST_PUBLIC_KEY, "issuer.pem");
+        assert_eq!(config(&[key, iss, aud, ca]).expect_err("a key file").name, TRUST_CA);
+        assert_eq!(config(&[ca]).expect_err("no trusted issuer").name, TRUST_CA);
     }
 
     #[test]

@@ -85,7 +85,12 @@ fn open_blocking(config: &Config) -> Result<AppState, StartError> {
         // Resource-server mode: verify the external issuer's tokens; no
         // signing key, no users, no demo.
         Some(trusted) => {
-            let builder = builder.claims(trusted.claims.mapping());
+            let mut builder = builder.claims(trusted.claims.mapping());
+            if let Some(path) = &trusted.ca {
+                let pem = std::fs::read(path)
+                    .map_err(|source| StartError::Io { path: path.clone(), source })?;
+                builder = builder.provider_ca_pem(pem);
+            }
             let builder = match &trusted.keys {
                 TrustedKeys::PublicKey { path, algorithm } => {
                     let pem = std::fs::read(path)

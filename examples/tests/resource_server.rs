@@ -336,6 +336,44 @@ async fn resource_server_by_discovery_accepts_the_providers_tokens_only() {
 }
 
 #[tokio::test]
+async fn a_private_ca_file_is_read_and_checked_at_start_up() {
+    let provider = Provider::start().await;
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let bind = |ca: std::path::PathBuf| {
+        let dir = dir.path().to_str().expect("UTF-8 path").to_owned();
+        let (issuer, jwks_url) = (provider.issuer.clone(), provider.jwks_url.clone());
+        async move {
+            let config = rbac_example::Config::from_lookup(|name| {
+                Some(match name {
+                    "RBAC_EXAMPLE_ADDR" => "127.0.0.1:0".to_owned(),
+                    "RBAC_EXAMPLE_DATA_DIR" => dir.clone(),
+                    "RBAC_EXAMPLE_AUDIENCE" => API.to_owned(),
+                    "RBAC_EXAMPLE_ISSUER" => issuer.clone(),
+                    "RBAC_EXAMPLE_TRUST_JWKS_URL" => jwks_url.clone(),
+                    "RBAC_EXAMPLE_TRUST_CA" => ca.to_str().expect("UTF-8 path").to_owned(),
+                    _ => return None,
+                })
+            })
+            .expect("a valid configuration");
+            rbac_example::Server::bind(&config).await.map(|_| ()).map_err(|e| e.to_string())
+        }
+    };
+    let missing = dir.path().join("missing-ca.pem");
+    let error = bind(missing.clone()).await.expect_err("no such file");
+    assert!(error.contains("missing-ca.pem"), "{error}");
+    let garbage = dir.path().join("garbage.pem");
+    std::fs::write(&garbage, "not a certificate").expect("write");
+    let error = bind(garbage).await.expect_err("no certificate in it");
+    assert!(error.contains("CA certificates"), "{error}");
+    // A real certificate is taken (the provider here is plain http on
+    // loopback, so it goes unused).
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).expect("cert");
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, certified.cert.pem()).expect("write");
+    bind(ca).await.expect("starts with a usable CA file");
+}
+
+#[tokio::test]
 async fn resource_server_by_jwks_url_accepts_the_providers_tokens_only() {
     let provider = Provider::start().await;
     let server = start_against(&provider, false, &[]).await;
