@@ -5,10 +5,13 @@
 // Tests may panic: `expect` on set-up steps is how they fail.
 #![allow(clippy::unwrap_used)]
 
+mod app;
 mod support;
 
+pub(crate) use app::{Role, other};
+
 use axum::extract::State;
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::{Json, Router};
 use rbac_axum::{Auth, requires};
 use serde_json::{Value, json};
@@ -18,22 +21,6 @@ use support::{
     assert_invalid_token, assert_no_credentials, assert_refusal, claims, hmac_builder, hs256,
     hs256_with, now, token, with, without,
 };
-
-rbac_axum::roles! {
-    admin: editor => ["users:write"],
-    editor: viewer => ["posts:write"],
-    viewer => ["posts:read"],
-    scopes: ["users:read", "users:write", "posts:read", "posts:write"],
-}
-
-/// A second, unrelated role model: a handler guarded with it must never run
-/// behind an authenticator built for `crate::Role`.
-mod other {
-    rbac_axum::roles! {
-        superuser,
-        scopes: ["anything"],
-    }
-}
 
 #[requires(role = "viewer")]
 async fn me(State(state): State<AppState>, auth: Auth) -> Json<Value> {
@@ -45,43 +32,6 @@ async fn me(State(state): State<AppState>, auth: Auth) -> Json<Value> {
         "is_admin": auth.has_role(Role::Admin),
         "is_editor": auth.has_role(Role::Editor),
     }))
-}
-
-#[requires(role = "admin")]
-async fn admin_only(State(state): State<AppState>) -> &'static str {
-    state.hit();
-    "admin"
-}
-
-#[requires(role = "editor")]
-async fn editor_only(State(state): State<AppState>) -> &'static str {
-    state.hit();
-    "editor"
-}
-
-#[requires(role = "viewer")]
-async fn viewer_only(State(state): State<AppState>) -> &'static str {
-    state.hit();
-    "viewer"
-}
-
-#[requires(scope = "posts:write")]
-async fn write_posts(State(state): State<AppState>) -> &'static str {
-    state.hit();
-    "written"
-}
-
-#[requires(role = "admin", scope = "users:write")]
-async fn create_user(State(state): State<AppState>, Json(body): Json<Value>) -> Json<Value> {
-    state.hit();
-    Json(json!({ "created": body }))
-}
-
-#[requires(role = "editor")]
-#[requires(scope = "posts:write")]
-async fn publish(State(state): State<AppState>) -> &'static str {
-    state.hit();
-    "published"
 }
 
 #[requires(
@@ -99,17 +49,6 @@ async fn double_negation(State(state): State<AppState>) -> &'static str {
     "double negation"
 }
 
-#[requires(model = crate::other::Role, role = "superuser")]
-async fn other_model(State(state): State<AppState>) -> &'static str {
-    state.hit();
-    "other model"
-}
-
-async fn whoami(State(state): State<AppState>, auth: Auth) -> Json<Value> {
-    state.hit();
-    Json(json!({ "subject": auth.subject(), "roles": auth.role_names() }))
-}
-
 /// An alias hides `Auth` from `#[requires]`, which then keeps the principal
 /// to itself: the extractor verifies the token again, with the same result.
 type Me = Auth;
@@ -121,20 +60,15 @@ async fn aliased(State(state): State<AppState>, me: Me) -> Json<Value> {
 }
 
 fn app(state: AppState) -> Router {
-    Router::new()
-        .route("/me", get(me))
-        .route("/admin", get(admin_only))
-        .route("/editor", get(editor_only))
-        .route("/viewer", get(viewer_only))
-        .route("/posts/write", get(write_posts))
-        .route("/users", post(create_user))
-        .route("/publish", get(publish))
-        .route("/nested", get(nested))
-        .route("/double-negation", get(double_negation))
-        .route("/other-model", get(other_model))
-        .route("/whoami", get(whoami))
-        .route("/aliased", get(aliased))
-        .with_state(state)
+    app::routes(
+        state,
+        [
+            ("/me", get(me)),
+            ("/nested", get(nested)),
+            ("/double-negation", get(double_negation)),
+            ("/aliased", get(aliased)),
+        ],
+    )
 }
 
 async fn server() -> Server {
@@ -452,7 +386,7 @@ async fn auth_extractor_alone_authenticates() {
     // Any valid token, even one with no roles.
     let token = hs256(&without(claims(&[], ""), "roles"));
     let response = server.allowed(Request::get("/whoami").bearer(&token)).await;
-    assert_eq!(response.json(), json!({ "subject": "user-1", "roles": [] }));
+    assert_eq!(response.json(), json!({ "subject": "user-1", "roles": [], "scopes": [] }));
 
     let response = server.refused(Request::get("/whoami")).await;
     assert_no_credentials(&response, &[SECRET]);
