@@ -273,6 +273,10 @@ fn remote(url: &str) -> AuthenticatorBuilder {
     Authenticator::builder::<Role>().jwks_url(url).remote_settings(fast())
 }
 
+fn by_discovery(issuer: &str) -> AuthenticatorBuilder {
+    Authenticator::builder::<Role>().oidc(issuer).remote_settings(fast())
+}
+
 async fn ready(auth: &Authenticator) {
     assert!(auth.wait_for_keys(Duration::from_secs(5)).await, "the first fetch succeeds");
 }
@@ -368,13 +372,8 @@ async fn a_provider_behind_a_private_ca_is_trusted_with_its_certificate() {
     assert!(provider.jwks_url().starts_with("https://localhost:"));
     // By JWKS URL and by discovery (the issuer is the https URL).
     let by_url = remote(&provider.jwks_url()).provider_ca_pem(&ca).build().unwrap();
-    let by_discovery = Authenticator::builder::<Role>()
-        .oidc(provider.issuer())
-        .provider_ca_pem(&ca)
-        .remote_settings(fast())
-        .build()
-        .unwrap();
-    for auth in [by_url, by_discovery] {
+    let found = by_discovery(&provider.issuer()).provider_ca_pem(&ca).build().unwrap();
+    for auth in [by_url, found] {
         ready(&auth).await;
         let server = Server::start(auth.clone(), app).await;
         let iss = provider.issuer();
@@ -508,11 +507,7 @@ async fn discovery_finds_the_jwks_of_an_issuer_under_a_path() {
     let k1 = SigningKey::generate("k1");
     let provider = Provider::start(key_set(&[&k1])).await;
     let issuer = provider.issuer();
-    let auth = Authenticator::builder::<Role>()
-        .oidc(issuer.clone())
-        .remote_settings(fast())
-        .build()
-        .unwrap();
+    let auth = by_discovery(&issuer).build().unwrap();
     ready(&auth).await;
     let server = Server::start(auth.clone(), app).await;
     server.allowed(Request::get("/viewer").bearer(&k1.token(&viewer_claims(Some(&issuer))))).await;
@@ -527,11 +522,7 @@ async fn discovery_naming_another_issuer_is_not_trusted() {
     let provider = Provider::start(key_set(&[&k1])).await;
     let issuer = provider.issuer();
     *provider.state.issuer.lock().unwrap() = format!("{issuer}-impostor");
-    let auth = Authenticator::builder::<Role>()
-        .oidc(issuer.clone())
-        .remote_settings(fast())
-        .build()
-        .unwrap();
+    let auth = by_discovery(&issuer).build().unwrap();
     assert!(!auth.wait_for_keys(Duration::from_millis(300)).await);
     let server = Server::start(auth.clone(), app).await;
     assert_keys_unavailable(&server, &k1.token(&viewer_claims(Some(&issuer)))).await;
