@@ -273,6 +273,20 @@ impl Issuer {
     /// system's roots, on the https connections that fetch this issuer's
     /// keys and discovery document: for an identity provider whose
     /// certificate comes from a private CA.
+    ///
+    /// ```no_run
+    /// use rbac_axum::Authenticator;
+    /// rbac_axum::roles! { viewer }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let authenticator = Authenticator::builder::<Role>()
+    ///     .oidc("https://sso.corp.example/realms/staff")
+    ///     .provider_ca_pem(std::fs::read("/etc/ssl/corp-ca.pem")?)
+    ///     .audience("orders-api")
+    ///     .build()?;
+    /// # Ok(()) }
+    /// ```
     pub fn provider_ca_pem(mut self, pem: impl AsRef<[u8]>) -> Self {
         self.provider_roots.push(pem.as_ref().to_vec());
         self
