@@ -394,7 +394,7 @@ impl Issuer {
                     }
                 };
                 let remote = RemoteKeys::new(source, self.remote_settings, roots, |keys| {
-                    KeySet::new(keys).map_err(|e| e.to_string())
+                    KeySet::fetched(keys).map_err(|e| e.to_string())
                 })
                 .map_err(|e| ConfigError::HttpClient(e.to_string()))?;
                 remote.spawn_refresher(&handle);

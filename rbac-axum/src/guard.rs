@@ -25,7 +25,8 @@ pub trait Requirement: 'static {
     const EXPR: Expr;
     /// Whether the handler's arguments name [`Auth`], `TokenClaims` or
     /// `Principal`: only then is the principal stored in the request's
-    /// extensions for them (an [`Auth`] extracted elsewhere verifies again).
+    /// extensions for them (an [`Auth`] extracted elsewhere authenticates the
+    /// request again).
     const SHARES_PRINCIPAL: bool = true;
 }
 
@@ -73,7 +74,8 @@ struct Checked {
 }
 
 /// Authenticates the request (unless an earlier extractor did) and decides
-/// `requirement`; on success the principal is in the request's extensions.
+/// `requirement`; on success, and when the requirement's handler takes the
+/// principal (`share`), the principal is in the request's extensions.
 async fn check(
     parts: &mut Parts,
     authenticator: Authenticator,

@@ -409,15 +409,15 @@ impl Inner {
         // only as large as needed (it is zeroed first); longer ones on the
         // heap.
         let (mut small, mut large, mut heap);
-        let buffer: &mut [u8] = match base64::decoded_len_estimate(signature_b64.len()) {
-            ..=SMALL_SIGNATURE => {
-                small = [0u8; SMALL_SIGNATURE];
-                &mut small
-            }
-            _ => {
-                large = [0u8; SIGNATURE_ON_STACK];
-                &mut large
-            }
+        let estimate = base64::decoded_len_estimate(signature_b64.len());
+        let buffer: &mut [u8] = if estimate <= SMALL_SIGNATURE {
+            small = [0u8; SMALL_SIGNATURE];
+            &mut small
+        } else if estimate <= SIGNATURE_ON_STACK {
+            large = [0u8; SIGNATURE_ON_STACK];
+            &mut large
+        } else {
+            &mut []
         };
         heap = Vec::new();
         let signature = decode_segment(
@@ -585,6 +585,20 @@ mod tests {
         assert!(b.verify(&for_b).is_ok());
         assert!(a.verify(&for_b).is_err(), "b's token must not verify with a's key");
         assert!(b.verify(&for_a).is_err(), "a's token must not verify with b's key");
+    }
+
+    #[test]
+    fn signatures_of_every_length_are_decoded_and_checked() {
+        let authenticator = authenticator(&secret(7));
+        let valid = token(&secret(7), &claims());
+        let message = valid.rsplit_once('.').map(|(m, _)| m).unwrap_or_default();
+        assert!(authenticator.verify(&valid).is_ok());
+        // Stack buffers of 128 and 512 bytes, then the heap (RSA-8192 size).
+        for decoded in [32_usize, 100, 129, 300, 512, 513, 1024] {
+            let forged = format!("{message}.{}", "A".repeat((decoded * 4).div_ceil(3)));
+            let error = authenticator.verify(&forged).err().map(|e| e.message().to_owned());
+            assert_eq!(error.as_deref(), Some("the token signature is invalid"), "{decoded}");
+        }
     }
 
     #[test]

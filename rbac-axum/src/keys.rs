@@ -162,20 +162,51 @@ pub(crate) enum Selection<'k, 't> {
 }
 
 impl KeySet {
-    /// Checks and builds a key set: `kid`s unique, HMAC secrets and public
-    /// keys not mixed, each key parsed for its algorithm.
+    /// Checks and builds a configured key set: `kid`s unique, HMAC secrets
+    /// and public keys not mixed, each key parsed for its algorithm; any
+    /// unusable key is an error at start-up.
     pub(crate) fn new(
         parts: impl IntoIterator<Item = (Option<String>, Algorithm, DecodingKey)>,
     ) -> Result<Self, ConfigError> {
+        Self::build(parts, false)
+    }
+
+    /// Builds a key set fetched from an identity provider: as
+    /// [`new`](Self::new), except that a key this server cannot use (an
+    /// RSA key under 2048 bits still published, a curve that does not fit
+    /// its `alg`) is skipped with a warning instead of costing the whole
+    /// set; an error if no key is left.
+    pub(crate) fn fetched(
+        parts: impl IntoIterator<Item = (Option<String>, Algorithm, DecodingKey)>,
+    ) -> Result<Self, ConfigError> {
+        let set = Self::build(parts, true)?;
+        if set.is_empty() {
+            return Err(ConfigError::JwkSet("no key of the set is usable here".into()));
+        }
+        Ok(set)
+    }
+
+    fn build(
+        parts: impl IntoIterator<Item = (Option<String>, Algorithm, DecodingKey)>,
+        skip_unusable: bool,
+    ) -> Result<Self, ConfigError> {
         let mut keys: Vec<Key> = Vec::new();
+        let mut kids: Vec<String> = Vec::new();
         for (kid, algorithm, key) in parts {
-            if let Some(kid) = &kid
-                && keys.iter().any(|k| k.kid.as_deref() == Some(kid))
-            {
-                return Err(ConfigError::DuplicateKid(kid.clone()));
+            if let Some(kid) = &kid {
+                if kids.contains(kid) {
+                    return Err(ConfigError::DuplicateKid(kid.clone()));
+                }
+                kids.push(kid.clone());
             }
-            // Parsing now surfaces unusable keys at start-up.
-            keys.push(Key::new(kid, algorithm, &key)?);
+            match Key::new(kid.clone(), algorithm, &key) {
+                Ok(key) => keys.push(key),
+                Err(error) if skip_unusable => {
+                    tracing::warn!(?kid, ?algorithm, %error, "skipped a key of the fetched key set");
+                }
+                // Parsing now surfaces unusable keys at start-up.
+                Err(error) => return Err(error),
+            }
         }
         let hmac = keys.iter().filter(|k| k.algorithm.family() == AlgorithmFamily::Hmac).count();
         if hmac != 0 && hmac != keys.len() {

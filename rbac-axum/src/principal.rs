@@ -200,8 +200,13 @@ impl Subject {
 ///
 /// The guard hands the principal over only to handlers whose arguments name
 /// `Auth`, [`TokenClaims`] or [`Principal`] (so the others pay for no
-/// allocation): an `Auth` reached through a type alias or from inside an
-/// extractor of your own verifies the token again, with the same result.
+/// allocation). An `Auth` reached another way (a type alias, an extractor of
+/// your own, `parts.extensions.get::<Auth>()`) does not see the guard's:
+/// extracting it authenticates the request again, as for a handler without
+/// a guard. That is the same principal unless the token expired in between
+/// or your `map_roles` answers differently; it never has rights the guard
+/// refused, since the guard has already decided. Name `Auth` in the
+/// handler's arguments to get exactly the principal the guard checked.
 ///
 /// ```
 /// use rbac_axum::{Auth, requires};

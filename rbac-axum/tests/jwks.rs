@@ -15,7 +15,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair};
+use aws_lc_rs::signature::{
+    ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair, KeyPair,
+};
 use axum::Router;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
@@ -404,6 +406,37 @@ async fn unusable_provider_ca_certificates_are_configuration_errors() {
         .provider_ca_pem(&ca)
         .build();
     assert!(matches!(without_fetching, Err(ConfigError::ProviderCa(_))), "{without_fetching:?}");
+}
+
+#[tokio::test]
+async fn an_unusable_key_in_a_fetched_set_is_skipped_not_fatal() {
+    // A P-256 key published for ES384: this server can never verify with
+    // it; the set's other key must still work.
+    let rng = SystemRandom::new();
+    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
+    let p256 = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref()).unwrap();
+    let point = p256.public_key().as_ref();
+    let misfit = || {
+        json!({
+            "kty": "EC", "crv": "P-256", "alg": "ES384", "use": "sig", "kid": "misfit",
+            "x": b64(&point[1..33]), "y": b64(&point[33..65]),
+        })
+    };
+    let k1 = SigningKey::generate("k1");
+    let jwks = json!({ "keys": [misfit(), k1.jwk()] });
+    let provider = Provider::start(Mode::Keys { jwks, max_age: None }).await;
+    let auth = remote(&provider.jwks_url()).build().unwrap();
+    ready(&auth).await;
+    let server = Server::start(auth.clone(), app).await;
+    server.allowed(Request::get("/viewer").bearer(&k1.token(&viewer_claims(None)))).await;
+    assert_eq!(auth.key_fetches(), 1);
+    // A set of nothing but unusable keys gives no keys: 500, never a pass.
+    let only = json!({ "keys": [misfit()] });
+    let provider = Provider::start(Mode::Keys { jwks: only, max_age: None }).await;
+    let auth = remote(&provider.jwks_url()).build().unwrap();
+    assert!(!auth.wait_for_keys(Duration::from_millis(300)).await);
+    let server = Server::start(auth.clone(), app).await;
+    assert_keys_unavailable(&server, &k1.token(&viewer_claims(None))).await;
 }
 
 #[tokio::test]
