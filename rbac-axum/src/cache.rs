@@ -24,6 +24,7 @@ use std::sync::{Arc, Weak};
 use aws_lc_rs::hmac;
 use quick_cache::sync::Cache;
 
+use crate::jwt::Window;
 use crate::principal::Principal;
 
 /// HMAC-SHA-256 of a token's signature segment under the cache's key.
@@ -41,15 +42,11 @@ pub(crate) struct TokenCache {
     entries: Cache<Digest, Arc<Entry>>,
 }
 
-/// When a verified token stops being accepted, as verification decides it.
+/// When a verified token stops being accepted: the time window verification
+/// checked it against, and its key.
 #[derive(Clone)]
 pub(crate) struct Validity {
-    /// `exp`: refused when `now >= exp + leeway`.
-    pub(crate) exp: f64,
-    /// `nbf`, if present: refused when `now + leeway < nbf`.
-    pub(crate) nbf: Option<f64>,
-    /// The issuer's leeway, in seconds.
-    pub(crate) leeway: f64,
+    pub(crate) window: Window,
     /// Alive while the verifying key is in its issuer's key set.
     pub(crate) key: Weak<()>,
 }
@@ -57,9 +54,7 @@ pub(crate) struct Validity {
 impl Validity {
     fn holds(&self, now: u64) -> bool {
         let now = now as f64;
-        now < self.exp + self.leeway
-            && self.nbf.is_none_or(|nbf| now + self.leeway >= nbf)
-            && self.key.strong_count() > 0
+        !self.window.expired(now) && !self.window.early(now) && self.key.strong_count() > 0
     }
 }
 
@@ -144,7 +139,7 @@ mod tests {
     }
 
     fn validity(exp: f64, nbf: Option<f64>, leeway: f64, key: &Arc<()>) -> Validity {
-        Validity { exp, nbf, leeway, key: Arc::downgrade(key) }
+        Validity { window: Window { exp, nbf, leeway }, key: Arc::downgrade(key) }
     }
 
     fn lookup<'t>(cache: &TokenCache, token: &'t str) -> Lookup<'t> {

@@ -441,19 +441,8 @@ impl Inner {
         else {
             return Err(TokenError::new("the token payload is not a JSON object").into());
         };
-        check_claims(issuer, &claims, now)?;
-        let validity = match (validity, &claims.exp, &claims.nbf) {
-            (true, Some(NumericDate::Seconds(exp)), nbf) => Some(Validity {
-                exp: *exp,
-                nbf: match nbf {
-                    Some(NumericDate::Seconds(nbf)) => Some(*nbf),
-                    _ => None,
-                },
-                leeway: issuer.leeway as f64,
-                key: key.liveness(),
-            }),
-            _ => None,
-        };
+        let window = check_claims(issuer, &claims, now)?;
+        let validity = validity.then(|| Validity { window, key: key.liveness() });
 
         let mut granted = claims.granted(self.schema);
         let subject = Subject::of(claims.sub, &payload);
@@ -488,29 +477,58 @@ impl Inner {
     }
 }
 
-fn check_claims(issuer: &IssuerConfig, claims: &Claims<'_>, now: u64) -> Result<(), TokenError> {
+/// The times a token is accepted in (RFC 7519 §4.1.4, §4.1.5), widened by
+/// the issuer's leeway; verification and the verified-token cache both
+/// decide with it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Window {
+    /// `exp`, in seconds.
+    pub(crate) exp: f64,
+    /// `nbf`, if the token has one.
+    pub(crate) nbf: Option<f64>,
+    /// The issuer's leeway, in seconds.
+    pub(crate) leeway: f64,
+}
+
+impl Window {
+    /// Not accepted "on or after" the expiry.
+    pub(crate) fn expired(&self, now: f64) -> bool {
+        now >= self.exp + self.leeway
+    }
+
+    /// Not accepted before `nbf`.
+    pub(crate) fn early(&self, now: f64) -> bool {
+        self.nbf.is_some_and(|nbf| now + self.leeway < nbf)
+    }
+}
+
+/// Checks the registered claims; on success, the token's time window.
+fn check_claims(
+    issuer: &IssuerConfig,
+    claims: &Claims<'_>,
+    now: u64,
+) -> Result<Window, TokenError> {
     let now = now as f64;
-    let leeway = issuer.leeway as f64;
-    match claims.exp {
+    let exp = match claims.exp {
         None => return Err(TokenError::new("the token has no `exp` claim")),
         Some(NumericDate::NotANumber) => {
             return Err(TokenError::new("the token's `exp` is not a number of seconds"));
         }
-        // RFC 7519 §4.1.4: not accepted "on or after" the expiry.
-        Some(NumericDate::Seconds(exp)) if now >= exp + leeway => {
-            return Err(TokenError::new("the token has expired"));
-        }
-        Some(NumericDate::Seconds(_)) => {}
+        Some(NumericDate::Seconds(exp)) => exp,
+    };
+    let mut window = Window { exp, nbf: None, leeway: issuer.leeway as f64 };
+    if window.expired(now) {
+        return Err(TokenError::new("the token has expired"));
     }
-    match claims.nbf {
-        None => {}
+    window.nbf = match claims.nbf {
+        None => None,
         Some(NumericDate::NotANumber) => {
             return Err(TokenError::new("the token's `nbf` is not a number of seconds"));
         }
-        Some(NumericDate::Seconds(nbf)) if now + leeway < nbf => {
-            return Err(TokenError::new("the token is not valid yet (`nbf`)"));
-        }
-        Some(NumericDate::Seconds(_)) => {}
+        Some(NumericDate::Seconds(nbf)) => Some(nbf),
+    };
+    if window.early(now) {
+        return Err(TokenError::new("the token is not valid yet (`nbf`)"));
     }
     if let Some(expected) = &issuer.issuer {
         match claims.iss.as_deref() {
@@ -525,7 +543,7 @@ fn check_claims(issuer: &IssuerConfig, claims: &Claims<'_>, now: u64) -> Result<
     if issuer.require_subject && claims.sub.as_deref().is_none_or(str::is_empty) {
         return Err(TokenError::new("the token has no `sub` claim"));
     }
-    Ok(())
+    Ok(window)
 }
 
 #[cfg(test)]
