@@ -297,8 +297,11 @@ pub(crate) fn token_scopes(claims: &Map<String, Value>) -> impl Iterator<Item = 
     from_scope.chain(from_scp)
 }
 
+/// The scope names of a space-delimited `scope`/`scp` string (RFC 6749
+/// §3.3); parts that are only whitespace (a tab, a vertical tab) are no
+/// names, as in a `scp` array.
 fn split_scopes(text: &str) -> impl Iterator<Item = &str> {
-    text.split(' ').filter(|part| !part.is_empty())
+    text.split(' ').filter(|part| !part.trim().is_empty())
 }
 
 /// A numeric date claim (`exp`, `nbf`) as found in the payload.
