@@ -386,7 +386,7 @@ impl Inner {
                 (generation, None) => return Err(Failure::NoKeysYet { issuer: index, generation }),
             },
         };
-        let candidates = match keys.select(algorithm, header.kid.as_deref()) {
+        let mut candidates = match keys.select(algorithm, header.kid.as_deref()) {
             Selection::Candidates(candidates) => candidates,
             Selection::UnknownKid => {
                 return Err(match &issuer.keys {
@@ -408,7 +408,8 @@ impl Inner {
         // Signatures up to RSA-4096 are decoded on the stack, into a buffer
         // only as large as needed (it is zeroed first); longer ones on the
         // heap.
-        let (mut small, mut large, mut heap);
+        let (mut small, mut large);
+        let mut heap = Vec::new();
         let estimate = base64::decoded_len_estimate(signature_b64.len());
         let buffer: &mut [u8] = if estimate <= SMALL_SIGNATURE {
             small = [0u8; SMALL_SIGNATURE];
@@ -419,7 +420,6 @@ impl Inner {
         } else {
             &mut []
         };
-        heap = Vec::new();
         let signature = decode_segment(
             signature_b64,
             buffer,
@@ -427,7 +427,6 @@ impl Inner {
             "the token signature is not base64url",
         )?;
         let message = &token.as_bytes()[..header_b64.len() + 1 + payload_b64.len()];
-        let mut candidates = candidates;
         let Some(key) = candidates.find(|key| key.verifies(message, signature)) else {
             return Err(TokenError::new("the token signature is invalid").into());
         };
