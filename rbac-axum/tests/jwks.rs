@@ -15,9 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::signature::{
-    ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair, KeyPair,
-};
+use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
 use axum::Router;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
@@ -29,7 +27,7 @@ use rbac_axum::{
 };
 use rustls::pki_types::PrivateKeyDer;
 use serde_json::{Value, json};
-use support::{AppState, Request, Server, assert_invalid_token, b64, now};
+use support::{AppState, Request, Server, SigningKey, assert_invalid_token, b64, now};
 use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 
@@ -215,35 +213,6 @@ async fn other(State(state): State<Arc<ProviderState>>) -> StatusCode {
 }
 
 // ----------------------------------------------------------------- keys ---
-
-/// An Ed25519 signing key with its `kid`.
-struct SigningKey {
-    kid: &'static str,
-    pkcs8: Vec<u8>,
-    public: Vec<u8>,
-}
-
-impl SigningKey {
-    fn generate(kid: &'static str) -> Self {
-        let pkcs8 = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new()).unwrap();
-        let pair = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).unwrap();
-        Self { kid, pkcs8: pkcs8.as_ref().to_vec(), public: pair.public_key().as_ref().to_vec() }
-    }
-
-    fn jwk(&self) -> Value {
-        json!({ "kty": "OKP", "crv": "Ed25519", "use": "sig", "alg": "EdDSA", "kid": self.kid, "x": b64(&self.public) })
-    }
-
-    fn token_with(&self, header: Header, claims: &Value) -> String {
-        jsonwebtoken::encode(&header, claims, &EncodingKey::from_ed_der(&self.pkcs8)).unwrap()
-    }
-
-    fn token(&self, claims: &Value) -> String {
-        let mut header = Header::new(Algorithm::EdDSA);
-        header.kid = Some(self.kid.to_owned());
-        self.token_with(header, claims)
-    }
-}
 
 fn key_set(keys: &[&SigningKey]) -> Mode {
     Mode::Keys {

@@ -11,15 +11,12 @@ mod support;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair};
 use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
-use rbac_axum::jsonwebtoken::{self, Algorithm, EncodingKey, Header};
 use rbac_axum::{Authenticator, RemoteSettings, requires};
 use serde_json::{Value, json};
-use support::{AppState, Request, Server, assert_invalid_token, b64, now};
+use support::{AppState, Request, Server, SigningKey, assert_invalid_token, now};
 
 rbac_axum::roles! {
     viewer,
@@ -36,30 +33,9 @@ fn app(state: AppState) -> Router {
     Router::new().route("/viewer", get(viewer_only)).with_state(state)
 }
 
-/// An Ed25519 signing key with its `kid`.
-struct SigningKey {
-    kid: &'static str,
-    pkcs8: Vec<u8>,
-    public: Vec<u8>,
-}
-
-impl SigningKey {
-    fn generate(kid: &'static str) -> Self {
-        let pkcs8 = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new()).unwrap();
-        let pair = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).unwrap();
-        Self { kid, pkcs8: pkcs8.as_ref().to_vec(), public: pair.public_key().as_ref().to_vec() }
-    }
-
-    fn jwk(&self) -> Value {
-        json!({ "kty": "OKP", "crv": "Ed25519", "use": "sig", "alg": "EdDSA", "kid": self.kid, "x": b64(&self.public) })
-    }
-
-    fn token(&self) -> String {
-        let mut header = Header::new(Algorithm::EdDSA);
-        header.kid = Some(self.kid.to_owned());
-        let claims = json!({ "sub": self.kid, "roles": ["viewer"], "exp": now() + 600 });
-        jsonwebtoken::encode(&header, &claims, &EncodingKey::from_ed_der(&self.pkcs8)).unwrap()
-    }
+/// A viewer's token signed with `key`, its subject the key's `kid`.
+fn viewer_token(key: &SigningKey) -> String {
+    key.token(&json!({ "sub": key.kid, "roles": ["viewer"], "exp": now() + 600 }))
 }
 
 /// A local provider serving whatever key set it is given.
@@ -99,7 +75,7 @@ async fn a_cached_token_is_refused_once_its_key_is_removed() {
         .unwrap();
     assert!(auth.wait_for_keys(Duration::from_secs(5)).await);
     let server = Server::start(auth.clone(), app).await;
-    let (old, kept) = (k1.token(), k2.token());
+    let (old, kept) = (viewer_token(&k1), viewer_token(&k2));
     for _ in 0..3 {
         server.allowed(Request::get("/viewer").bearer(&old)).await;
         server.allowed(Request::get("/viewer").bearer(&kept)).await;
@@ -109,7 +85,7 @@ async fn a_cached_token_is_refused_once_its_key_is_removed() {
     // Rotation: k1 leaves, k3 arrives; a token naming k3 makes the
     // authenticator fetch the new set at once.
     *keys.lock().unwrap() = json!({ "keys": [k2.jwk(), k3.jwk()] });
-    server.allowed(Request::get("/viewer").bearer(&k3.token())).await;
+    server.allowed(Request::get("/viewer").bearer(&viewer_token(&k3))).await;
     assert_eq!(auth.key_fetches(), fetches + 1);
 
     // k1's token was cached, but its key is gone: refused.
@@ -132,7 +108,7 @@ async fn a_token_differing_from_a_cached_one_is_verified_and_refused() {
         .unwrap();
     assert!(auth.wait_for_keys(Duration::from_secs(5)).await);
     let server = Server::start(auth, app).await;
-    let token = k1.token();
+    let token = viewer_token(&k1);
     server.allowed(Request::get("/viewer").bearer(&token)).await;
     // Last signature character changed (still base64url, canonical bits).
     let mut forged = token.clone();

@@ -632,6 +632,36 @@ impl EdKey {
     }
 }
 
+/// An Ed25519 key published under a `kid`, as an identity provider's JWK
+/// Set lists it.
+pub(crate) struct SigningKey {
+    pub(crate) kid: &'static str,
+    key: EdKey,
+}
+
+impl SigningKey {
+    pub(crate) fn generate(kid: &'static str) -> Self {
+        Self { kid, key: EdKey::generate() }
+    }
+
+    /// Its JWK, as a provider's key set holds it.
+    pub(crate) fn jwk(&self) -> Value {
+        json!({ "kty": "OKP", "crv": "Ed25519", "use": "sig", "alg": "EdDSA", "kid": self.kid, "x": b64(self.key.public_raw()) })
+    }
+
+    /// A token with this header (whatever its `kid`).
+    pub(crate) fn token_with(&self, header: Header, claims: &Value) -> String {
+        self.key.sign(&header, claims)
+    }
+
+    /// An EdDSA token naming this key's `kid`.
+    pub(crate) fn token(&self, claims: &Value) -> String {
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some(self.kid.to_owned());
+        self.token_with(header, claims)
+    }
+}
+
 /// A freshly generated RSA-2048 key pair.
 pub(crate) struct RsaKey {
     pair: aws_lc_rs::rsa::KeyPair,
