@@ -61,19 +61,25 @@ fn settings() -> RemoteSettings {
     settings
 }
 
-#[tokio::test]
-async fn a_cached_token_is_refused_once_its_key_is_removed() {
-    let (k1, k2, k3) =
-        (SigningKey::generate("k1"), SigningKey::generate("k2"), SigningKey::generate("k3"));
-    let keys = Arc::new(Mutex::new(json!({ "keys": [k1.jwk(), k2.jwk()] })));
-    let url = provider(Arc::clone(&keys)).await;
+/// An authenticator with the token cache on, its keys fetched from a local
+/// provider serving `keys`, and fetched once.
+async fn cached_authenticator(keys: Arc<Mutex<Value>>) -> Authenticator {
     let auth = Authenticator::builder::<Role>()
-        .jwks_url(url)
+        .jwks_url(provider(keys).await)
         .remote_settings(settings())
         .cache_verified_tokens(100)
         .build()
         .unwrap();
     assert!(auth.wait_for_keys(Duration::from_secs(5)).await);
+    auth
+}
+
+#[tokio::test]
+async fn a_cached_token_is_refused_once_its_key_is_removed() {
+    let (k1, k2, k3) =
+        (SigningKey::generate("k1"), SigningKey::generate("k2"), SigningKey::generate("k3"));
+    let keys = Arc::new(Mutex::new(json!({ "keys": [k1.jwk(), k2.jwk()] })));
+    let auth = cached_authenticator(Arc::clone(&keys)).await;
     let server = Server::start(auth.clone(), app).await;
     let (old, kept) = (viewer_token(&k1), viewer_token(&k2));
     for _ in 0..3 {
@@ -99,14 +105,7 @@ async fn a_cached_token_is_refused_once_its_key_is_removed() {
 async fn a_token_differing_from_a_cached_one_is_verified_and_refused() {
     let k1 = SigningKey::generate("k1");
     let keys = Arc::new(Mutex::new(json!({ "keys": [k1.jwk()] })));
-    let url = provider(keys).await;
-    let auth = Authenticator::builder::<Role>()
-        .jwks_url(url)
-        .remote_settings(settings())
-        .cache_verified_tokens(100)
-        .build()
-        .unwrap();
-    assert!(auth.wait_for_keys(Duration::from_secs(5)).await);
+    let auth = cached_authenticator(keys).await;
     let server = Server::start(auth, app).await;
     let token = viewer_token(&k1);
     server.allowed(Request::get("/viewer").bearer(&token)).await;
