@@ -7,7 +7,7 @@ use std::marker::PhantomData;
 
 use axum::extract::{FromRef, FromRequestParts};
 use http::request::Parts;
-use rbac_core::{Expr, RoleModel};
+use rbac_core::{Coverage, Expr, RoleModel};
 
 use crate::bearer::{BearerError, bearer_token};
 use crate::error::{AuthError, Rejection};
@@ -28,6 +28,13 @@ pub trait Requirement: 'static {
     /// extensions for them (an [`Auth`] extracted elsewhere authenticates the
     /// request again).
     const SHARES_PRINCIPAL: bool = true;
+    /// Evaluated wherever the guard is compiled for this requirement: one
+    /// that every token meets, or none, never builds, whoever wrote it.
+    #[doc(hidden)]
+    const GUARDS: () = assert!(
+        matches!(Self::EXPR.coverage(<Self::Model as RoleModel>::SCHEMA), Coverage::Some),
+        "a handler's requirement must be met by some tokens and refused to others"
+    );
 }
 
 /// The guard extractor generated code inserts; see `#[requires]`.
@@ -52,6 +59,7 @@ where
         // Only this wrapper is instantiated per handler; the work is in one
         // non-generic function, compiled once (compile time of many
         // handlers).
+        let () = R::GUARDS;
         let requirement = Checked {
             handler: R::HANDLER,
             expr: R::EXPR,

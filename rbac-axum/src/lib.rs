@@ -118,13 +118,13 @@ pub use rbac_macros::roles;
 /// use rbac_axum::{Auth, requires};
 ///
 /// rbac_axum::roles! {
-///     admin: editor, editor: viewer, viewer,
+///     admin: editor, editor: viewer, viewer, suspended,
 ///     scopes: ["posts:write"],
 /// }
 ///
 /// // Every key in one attribute must hold; so must every attribute.
-/// #[requires(role = "admin")]
-/// #[requires(not(role = "viewer"), any(role = "editor", scope = "posts:write"))]
+/// #[requires(role = "viewer")]
+/// #[requires(not(role = "suspended"), any(role = "editor", scope = "posts:write"))]
 /// async fn edit_post(auth: Auth, Path(id): Path<u64>, Json(body): Json<String>) -> impl IntoResponse {
 ///     format!("{id} edited by {:?}", auth.subject())
 /// }
@@ -143,6 +143,17 @@ pub use rbac_macros::roles;
 /// rbac_axum::roles! { admin, viewer }
 ///
 /// #[rbac_axum::requires(role = "admn")] // error: unknown role `admn`; did you mean `admin`?
+/// async fn handler() {}
+/// ```
+///
+/// So does a requirement that every valid token meets (it would protect
+/// nothing) or that none can, the role hierarchy taken into account:
+///
+/// ```compile_fail
+/// rbac_axum::roles! { admin: viewer, viewer }
+///
+/// // error: this requirement is met by every valid token, …
+/// #[rbac_axum::requires(any(role = "viewer", not(role = "admin")))]
 /// async fn handler() {}
 /// ```
 #[doc(inline)]

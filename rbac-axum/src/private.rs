@@ -3,9 +3,9 @@
 
 pub use crate::guard::{Guard, Requirement};
 pub use rbac_core::Expr;
-use rbac_core::RoleModel;
 pub use rbac_core::suggest::ConstMessage;
 use rbac_core::suggest::closest;
+use rbac_core::{Coverage, RoleModel};
 
 /// The index of role `name` in `M`'s declaration, or `u8::MAX` (which no
 /// principal ever holds) when it is not declared: the build has already
@@ -43,6 +43,35 @@ pub const fn unknown_scope<M: RoleModel>(name: &str) -> Option<ConstMessage> {
         None => Some(unknown("scope", name, scopes)),
     }
 }
+/// The compile error for a requirement that does not guard: one that every
+/// verified token meets (it protects nothing), one no token can meet, or one
+/// with an empty list. `None` also when a name is not declared: the build
+/// has already failed on that name.
+pub const fn unguarded<M: RoleModel>(expr: &Expr) -> Option<ConstMessage> {
+    let message = match expr.coverage(M::SCHEMA) {
+        Coverage::Some | Coverage::Undeclared => return None,
+        Coverage::Every => {
+            "this requirement is met by every valid token, even one with no role and no scope, \
+             so it protects nothing; require a role or a scope, e.g. `role = \"admin\"`"
+        }
+        Coverage::None => {
+            "no token can meet this requirement (see its `not(…)` and the role hierarchy), \
+             so the handler could never run"
+        }
+        Coverage::Empty => {
+            "`#[requires]` needs a requirement, e.g. `#[requires(role = \"admin\")]`"
+        }
+        Coverage::TooLarge => {
+            "a requirement with `not(…)` may name at most 12 distinct roles and scopes, \
+             so that the compiler can check it can be both met and refused"
+        }
+    };
+    Some(ConstMessage::new().push(message))
+}
+
+// The message above spells the limit out.
+const _: () = assert!(rbac_core::MAX_DECIDED_ATOMS == 12);
+
 const fn find(declared: &[&str], name: &str) -> Option<u8> {
     let mut i = 0;
     while i < declared.len() {

@@ -6,8 +6,9 @@ use crate::decision::{Denial, Granted};
 /// A requirement over roles and scopes, built at compile time by
 /// `#[requires]`. Atoms are declaration indices into a [`Schema`](crate::Schema).
 ///
-/// * `All(&[])` always holds and `Any(&[])` never does (the macro refuses to
-///   write either).
+/// * `All(&[])` always holds and `Any(&[])` never does. `#[requires]`
+///   writes neither, and no requirement that every token meets or none can:
+///   see [`Expr::coverage`].
 /// * A role atom holds when the role is held directly or through
 ///   inheritance; a scope atom when the scope is held.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -33,12 +33,14 @@
 #![no_std]
 
 mod bits;
+mod coverage;
 mod decision;
 mod expr;
 mod schema;
 pub mod suggest;
 
 pub use bits::{Bits, MAX_NAMES, RoleSet, RoleTag, ScopeSet, ScopeTag};
+pub use coverage::{Coverage, MAX_DECIDED_ATOMS};
 pub use decision::{Denial, Granted};
 pub use expr::Expr;
 pub use schema::{RoleModel, Schema, UnknownRole, is_scope_token};

@@ -53,11 +53,13 @@ impl Schema {
     }
 
     /// The roles role `index` has through inheritance, itself included.
-    pub fn implied(&self, index: usize) -> RoleSet {
-        match self.implies.get(index) {
-            Some(set) => *set,
-            None if index < self.roles.len() => RoleSet::single(index),
-            None => RoleSet::EMPTY,
+    pub const fn implied(&self, index: usize) -> RoleSet {
+        if index < self.implies.len() {
+            self.implies[index]
+        } else if index < self.roles.len() {
+            RoleSet::single(index)
+        } else {
+            RoleSet::EMPTY
         }
     }
 

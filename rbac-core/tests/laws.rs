@@ -9,7 +9,7 @@
 
 use proptest::prelude::*;
 use rbac_core::suggest::{ConstMessage, MAX_SUGGEST_LEN, closest, distance};
-use rbac_core::{Expr, Granted, RoleSet, Schema, ScopeSet, is_scope_token};
+use rbac_core::{Coverage, Expr, Granted, RoleSet, Schema, ScopeSet, is_scope_token};
 
 // ---------------------------------------------------------------------------
 // Helpers
@@ -84,8 +84,13 @@ fn string_pair() -> impl Strategy<Value = (String, String)> {
 /// A DAG of 1 to 10 roles as adjacency lists: role `i` inherits only from
 /// roles with a higher index, so there is no cycle.
 fn dag() -> impl Strategy<Value = Vec<Vec<usize>>> {
-    (1usize..=10)
-        .prop_flat_map(|n| prop::collection::vec(prop::collection::vec(0usize..10, 0..4), n))
+    dag_up_to(10)
+}
+
+/// A DAG of 1 to `max` roles; see [`dag`].
+fn dag_up_to(max: usize) -> impl Strategy<Value = Vec<Vec<usize>>> {
+    (1usize..=max)
+        .prop_flat_map(move |n| prop::collection::vec(prop::collection::vec(0usize..max, 0..4), n))
         .prop_map(|targets| {
             let n = targets.len();
             targets
@@ -123,6 +128,15 @@ fn schema_for(closure: &[u128]) -> Schema {
     let names = leak((0..closure.len()).map(|i| leak_str(role_name(i))).collect());
     let implies = leak(closure.iter().map(|&bits| RoleSet::from_bits(bits)).collect());
     Schema::new(names, implies, &[], &[])
+}
+
+/// A schema whose roles are `role0`, … implying `closure`, with `scopes`
+/// scopes `scope0`, ….
+fn schema_with_scopes(closure: &[u128], scopes: usize) -> Schema {
+    let names = leak((0..closure.len()).map(|i| leak_str(role_name(i))).collect());
+    let implies = leak(closure.iter().map(|&bits| RoleSet::from_bits(bits)).collect());
+    let scope_names = leak((0..scopes).map(|i| leak_str(format!("scope{i}"))).collect());
+    Schema::new(names, implies, scope_names, &[])
 }
 
 fn implies(schema: &Schema, a: usize, b: usize) -> bool {
@@ -298,6 +312,25 @@ fn expr_tree(with_not: bool, dead_ends: bool) -> BoxedStrategy<Expr> {
     .boxed()
 }
 
+/// Trees over three roles and three scopes, so that the same atom often
+/// appears twice (and tautologies and contradictions are common).
+fn small_expr(with_not: bool) -> BoxedStrategy<Expr> {
+    let leaf = prop_oneof![(0u8..3).prop_map(Expr::Role), (0u8..3).prop_map(Expr::Scope)];
+    leaf.prop_recursive(3, 12, 3, move |inner| {
+        let all =
+            prop::collection::vec(inner.clone(), 1..3).prop_map(|parts| Expr::All(leak(parts)));
+        let any =
+            prop::collection::vec(inner.clone(), 1..3).prop_map(|parts| Expr::Any(leak(parts)));
+        if with_not {
+            let not = inner.prop_map(|part| Expr::Not(Box::leak(Box::new(part))));
+            prop_oneof![all, any, not].boxed()
+        } else {
+            prop_oneof![all, any].boxed()
+        }
+    })
+    .boxed()
+}
+
 fn expr() -> BoxedStrategy<Expr> {
     expr_tree(true, true)
 }
@@ -332,6 +365,44 @@ fn reference_atoms(expr: &Expr) -> (u128, u128) {
             (r | pr, s | ps)
         }),
         Expr::Not(inner) => reference_atoms(inner),
+    }
+}
+
+fn reference_has_empty_list(expr: &Expr) -> bool {
+    match *expr {
+        Expr::Role(_) | Expr::Scope(_) => false,
+        Expr::All(parts) | Expr::Any(parts) => {
+            parts.is_empty() || parts.iter().any(reference_has_empty_list)
+        }
+        Expr::Not(inner) => reference_has_empty_list(inner),
+    }
+}
+
+/// Coverage by brute force: every set of roles a token may hold (closed
+/// under inheritance) with every set of scopes.
+fn reference_coverage(expr: &Expr, closure: &[u128], scopes: usize) -> Coverage {
+    let (atom_roles, atom_scopes) = reference_atoms(expr);
+    if atom_roles >> closure.len() != 0 || atom_scopes >> scopes != 0 {
+        return Coverage::Undeclared;
+    }
+    if reference_has_empty_list(expr) {
+        return Coverage::Empty;
+    }
+    let (mut passes, mut fails) = (false, false);
+    for direct in 0..1u128 << closure.len() {
+        let roles = closure_of(closure, direct);
+        for held_scopes in 0..1u128 << scopes {
+            if holds(expr, roles, held_scopes) {
+                passes = true;
+            } else {
+                fails = true;
+            }
+        }
+    }
+    match (passes, fails) {
+        (true, false) => Coverage::Every,
+        (false, true) => Coverage::None,
+        _ => Coverage::Some,
     }
 }
 
@@ -394,6 +465,16 @@ proptest! {
     fn de_morgan_not_any_is_all_of_nots(a in expr(), b in expr(), g in granted()) {
         let g = rights(g);
         prop_assert_eq!(not(any_of(vec![a, b])).allows(&g), all(vec![not(a), not(b)]).allows(&g));
+    }
+
+    #[test]
+    fn coverage_agrees_with_every_token_tried(
+        edges in dag_up_to(5),
+        e in prop_oneof![expr_tree(true, false), small_expr(true), small_expr(false)],
+    ) {
+        let closure = reference_closure(&edges);
+        let schema = schema_with_scopes(&closure, 3);
+        prop_assert_eq!(e.coverage(&schema), reference_coverage(&e, &closure, 3), "{:?}", e);
     }
 
     #[test]
@@ -548,4 +629,115 @@ proptest! {
     ) {
         prop_assert_eq!(is_scope_token(&name), rfc6749_scope_token(&name), "{:?}", name);
     }
+}
+
+// ---------------------------------------------------------------------------
+// Coverage: named cases
+// ---------------------------------------------------------------------------
+
+/// admin (0) ⊇ editor (1) ⊇ viewer (2); scopes read (0), write (1).
+static HIERARCHY: Schema = Schema::new(
+    &["admin", "editor", "viewer"],
+    &[RoleSet::from_bits(0b111), RoleSet::from_bits(0b110), RoleSet::from_bits(0b100)],
+    &["read", "write"],
+    &[],
+);
+
+#[test]
+fn a_role_or_a_scope_guards() {
+    assert_eq!(Expr::Role(0).coverage(&HIERARCHY), Coverage::Some);
+    assert_eq!(Expr::Scope(1).coverage(&HIERARCHY), Coverage::Some);
+    assert_eq!(Expr::Not(&Expr::Role(0)).coverage(&HIERARCHY), Coverage::Some);
+}
+
+#[test]
+fn a_role_or_its_absence_covers_every_token() {
+    let either = Expr::Any(&[Expr::Scope(0), Expr::Not(&Expr::Scope(0))]);
+    assert_eq!(either.coverage(&HIERARCHY), Coverage::Every);
+}
+
+#[test]
+fn an_inherited_role_or_not_its_heir_covers_every_token() {
+    // Every admin is a viewer.
+    let viewer_or_not_admin = Expr::Any(&[Expr::Role(2), Expr::Not(&Expr::Role(0))]);
+    assert_eq!(viewer_or_not_admin.coverage(&HIERARCHY), Coverage::Every);
+    // Not every viewer is an admin.
+    let admin_or_not_viewer = Expr::Any(&[Expr::Role(0), Expr::Not(&Expr::Role(2))]);
+    assert_eq!(admin_or_not_viewer.coverage(&HIERARCHY), Coverage::Some);
+}
+
+#[test]
+fn a_role_without_what_it_inherits_covers_no_token() {
+    let admin_not_editor = Expr::All(&[Expr::Role(0), Expr::Not(&Expr::Role(1))]);
+    assert_eq!(admin_not_editor.coverage(&HIERARCHY), Coverage::None);
+    let scope_and_not = Expr::All(&[Expr::Scope(1), Expr::Not(&Expr::Scope(1))]);
+    assert_eq!(scope_and_not.coverage(&HIERARCHY), Coverage::None);
+}
+
+#[test]
+fn an_empty_list_anywhere_is_reported() {
+    assert_eq!(Expr::All(&[]).coverage(&HIERARCHY), Coverage::Empty);
+    assert_eq!(Expr::Any(&[]).coverage(&HIERARCHY), Coverage::Empty);
+    let nested = Expr::All(&[Expr::Role(0), Expr::Any(&[])]);
+    assert_eq!(nested.coverage(&HIERARCHY), Coverage::Empty);
+}
+
+#[test]
+fn an_undeclared_index_is_reported_before_anything_else() {
+    assert_eq!(Expr::Role(3).coverage(&HIERARCHY), Coverage::Undeclared);
+    assert_eq!(Expr::Scope(u8::MAX).coverage(&HIERARCHY), Coverage::Undeclared);
+    assert_eq!(
+        Expr::All(&[Expr::Role(9), Expr::Any(&[])]).coverage(&HIERARCHY),
+        Coverage::Undeclared
+    );
+}
+
+#[test]
+fn too_many_atoms_under_not_are_not_decided() {
+    static WIDE: Schema = Schema::new(
+        &["r0", "r1", "r2", "r3", "r4", "r5", "r6"],
+        &[],
+        &["s0", "s1", "s2", "s3", "s4", "s5"],
+        &[],
+    );
+    const TWELVE: &[Expr] = &[
+        Expr::Role(0),
+        Expr::Role(1),
+        Expr::Role(2),
+        Expr::Role(3),
+        Expr::Role(4),
+        Expr::Role(5),
+        Expr::Scope(0),
+        Expr::Scope(1),
+        Expr::Scope(2),
+        Expr::Scope(3),
+        Expr::Scope(4),
+        Expr::Scope(5),
+    ];
+    const THIRTEEN: &[Expr] = &[
+        Expr::Role(0),
+        Expr::Role(1),
+        Expr::Role(2),
+        Expr::Role(3),
+        Expr::Role(4),
+        Expr::Role(5),
+        Expr::Role(6),
+        Expr::Scope(0),
+        Expr::Scope(1),
+        Expr::Scope(2),
+        Expr::Scope(3),
+        Expr::Scope(4),
+        Expr::Scope(5),
+    ];
+    assert_eq!(Expr::Not(&Expr::All(TWELVE)).coverage(&WIDE), Coverage::Some);
+    assert_eq!(Expr::Not(&Expr::All(THIRTEEN)).coverage(&WIDE), Coverage::TooLarge);
+    // Without `not`, any width is decided.
+    assert_eq!(Expr::All(THIRTEEN).coverage(&WIDE), Coverage::Some);
+}
+
+#[test]
+fn coverage_is_decided_in_const_evaluation() {
+    const VERDICT: Coverage =
+        Expr::Any(&[Expr::Role(2), Expr::Not(&Expr::Role(0))]).coverage(&HIERARCHY);
+    assert_eq!(VERDICT, Coverage::Every);
 }

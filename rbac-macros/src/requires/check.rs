@@ -120,8 +120,7 @@ pub(crate) fn requirement(
                 continue;
             }
             match lower(term) {
-                Ok(Some(requirement)) => parts.push(requirement),
-                Ok(None) => {}
+                Ok(requirement) => parts.push(requirement),
                 Err(error) => push(error),
             }
         }
@@ -129,16 +128,23 @@ pub(crate) fn requirement(
     if let Some(error) = errors {
         return Err(error);
     }
-    let requirement = if parts.len() == 1 {
-        parts.pop().map_or(Requirement::All(Vec::new()), |p| p)
-    } else {
-        Requirement::All(parts)
+    // `model` and `crate` say where names are found, not what is required:
+    // the attributes together must still name a role or a scope.
+    let requirement = match parts.len() {
+        0 => {
+            return Err(syn::Error::new(
+                Span::call_site(),
+                format!("`#[requires]` needs a requirement, {USAGE}"),
+            ));
+        }
+        1 => parts.swap_remove(0),
+        _ => Requirement::All(parts),
     };
     Ok((function, Checked { requirement, model: model.map(|(_, path)| path), krate }))
 }
 
-fn lower(term: Term) -> syn::Result<Option<Requirement>> {
-    Ok(Some(match term {
+fn lower(term: Term) -> syn::Result<Requirement> {
+    Ok(match term {
         Term::Role(lit) => Requirement::Role(lit),
         Term::Scope(lit) => Requirement::Scope(lit),
         Term::All(key, terms) | Term::Any(key, terms) if terms.is_empty() => {
@@ -158,10 +164,8 @@ fn lower(term: Term) -> syn::Result<Option<Requirement>> {
                     "`not(…)` takes exactly one requirement; combine several with `not(any(…))` or `not(all(…))`",
                 ));
             }
-            match terms.pop().map(lower).transpose()?.flatten() {
-                Some(inner) => Requirement::Not(Box::new(inner)),
-                None => return Ok(None),
-            }
+            let inner = terms.swap_remove(0);
+            Requirement::Not(Box::new(lower(inner)?))
         }
         Term::Model(key, _) => {
             return Err(syn::Error::new(
@@ -175,7 +179,7 @@ fn lower(term: Term) -> syn::Result<Option<Requirement>> {
                 "`crate = …` belongs at the top level of `#[requires(...)]`",
             ));
         }
-    }))
+    })
 }
 
 fn lower_all(terms: Vec<Term>) -> syn::Result<Vec<Requirement>> {
@@ -183,8 +187,7 @@ fn lower_all(terms: Vec<Term>) -> syn::Result<Vec<Requirement>> {
     let mut errors: Option<syn::Error> = None;
     for term in terms {
         match lower(term) {
-            Ok(Some(requirement)) => out.push(requirement),
-            Ok(None) => {}
+            Ok(requirement) => out.push(requirement),
             Err(error) => match &mut errors {
                 Some(first) => first.combine(error),
                 None => errors = Some(error),
@@ -195,7 +198,7 @@ fn lower_all(terms: Vec<Term>) -> syn::Result<Vec<Requirement>> {
 }
 
 /// `requires`, `rbac_axum::requires` or `::rbac_axum::requires`.
-fn is_requires(path: &Path) -> bool {
+pub(crate) fn is_requires(path: &Path) -> bool {
     path.segments.last().is_some_and(|last| last.ident == "requires")
 }
 

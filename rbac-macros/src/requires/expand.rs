@@ -2,7 +2,9 @@
 //!
 //! Next to the handler: a hidden marker type carrying the requirement as a
 //! `const` [`Expr`] tree, and one `const` per role/scope literal whose
-//! evaluation fails, spanned on that literal, when the name is not declared.
+//! evaluation fails, spanned on that literal, when the name is not declared,
+//! and one on the attribute that fails unless the requirement guards: some
+//! tokens meet it and some do not (see `rbac_core::Coverage`).
 //! The handler itself only gains a first argument, the guard extractor, so it
 //! runs before every other extractor; its body and return type are untouched.
 
@@ -49,6 +51,14 @@ pub(crate) fn expand(mut function: ItemFn, checked: Checked) -> TokenStream {
         }
 
         #(#checks)*
+
+        const _: () = if let ::core::option::Option::Some(__rbac_message) =
+            #krate::__private::unguarded::<<#marker as #krate::__private::Requirement>::Model>(
+                &<#marker as #krate::__private::Requirement>::EXPR,
+            )
+        {
+            ::core::panic!("{}", __rbac_message.as_str())
+        };
 
         #function
     }

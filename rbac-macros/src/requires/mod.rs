@@ -13,10 +13,19 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
         // Not an item at all: let rustc report it, unchanged.
         Err(error) => return fallback(error, item),
     };
-    match try_expand(args, handler) {
+    match try_expand(args, handler.clone()) {
         Ok(tokens) => tokens,
-        Err(error) => fallback(error, item),
+        // Sibling `#[requires]` were read (and reported) with this one: they
+        // go, or each would report the same mistake again.
+        Err(error) => fallback(error, without_siblings(handler).into_token_stream()),
     }
+}
+
+fn without_siblings(mut item: syn::Item) -> syn::Item {
+    if let syn::Item::Fn(function) = &mut item {
+        function.attrs.retain(|attr| !check::is_requires(attr.path()));
+    }
+    item
 }
 
 fn try_expand(args: TokenStream, item: syn::Item) -> syn::Result<TokenStream> {

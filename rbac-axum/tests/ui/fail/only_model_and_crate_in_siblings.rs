@@ -1,0 +1,18 @@
+use axum::http::StatusCode;
+use rbac_axum::requires;
+
+rbac_axum::roles! {
+    admin: editor => ["users:write"],
+    editor: viewer => ["posts:write"],
+    viewer => ["posts:read"],
+    scopes: ["users:read", "users:write", "posts:read", "posts:write"],
+}
+
+// Taken together, the two attributes still name no role and no scope.
+#[requires(model = crate::Role)]
+#[requires(crate = ::rbac_axum)]
+async fn handler() -> StatusCode {
+    StatusCode::OK
+}
+
+fn main() {}

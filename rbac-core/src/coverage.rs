@@ -1,0 +1,239 @@
+//! Which tokens a requirement lets through, decided once at compile time so
+//! that a requirement which protects nothing (it holds for every token) or
+//! guards nothing reachable (it holds for none) cannot be written.
+//!
+//! The question is asked over everything a verified token can carry under a
+//! [`Schema`]: any set of roles, closed under inheritance, and any set of
+//! declared scopes, independently of the roles. Only the atoms the
+//! requirement mentions matter, so it is enough to try every combination of
+//! them that such a token can produce.
+
+use crate::bits::{RoleSet, ScopeSet};
+use crate::expr::Expr;
+use crate::schema::Schema;
+
+/// The most distinct roles and scopes a requirement containing `not(…)` may
+/// mention: its coverage is decided by trying every combination of them
+/// (2^12 at most), which `const` evaluation does in well under a second.
+/// Requirements without `not(…)` have no limit: they are monotone, and two
+/// tokens decide them.
+pub const MAX_DECIDED_ATOMS: u32 = 12;
+
+/// What [`Expr::coverage`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Coverage {
+    /// Some tokens pass and some are refused: the requirement guards.
+    Some,
+    /// Every verified token passes, one with no role and no scope included:
+    /// the requirement protects nothing.
+    Every,
+    /// No token can pass: whatever it guards is unreachable.
+    None,
+    /// An `all()` or `any()` with nothing in it, somewhere in the tree.
+    Empty,
+    /// An atom whose index the schema does not declare (the name was not
+    /// found; the build reports that separately).
+    Undeclared,
+    /// The requirement contains `not(…)` and mentions more than
+    /// [`MAX_DECIDED_ATOMS`] distinct roles and scopes.
+    TooLarge,
+}
+
+impl Expr {
+    /// Which tokens `self` lets through under `schema`. Usable in `const`
+    /// evaluation; `#[requires]` refuses to compile anything but
+    /// [`Coverage::Some`].
+    ///
+    /// ```
+    /// use rbac_core::{Coverage, Expr, RoleSet, Schema};
+    ///
+    /// // admin (0) inherits viewer (1).
+    /// static SCHEMA: Schema = Schema::new(
+    ///     &["admin", "viewer"],
+    ///     &[RoleSet::from_bits(0b11), RoleSet::from_bits(0b10)],
+    ///     &[],
+    ///     &[],
+    /// );
+    /// const VIEWER_OR_NOT_ADMIN: Expr = Expr::Any(&[Expr::Role(1), Expr::Not(&Expr::Role(0))]);
+    /// const ADMIN_NOT_VIEWER: Expr = Expr::All(&[Expr::Role(0), Expr::Not(&Expr::Role(1))]);
+    ///
+    /// assert_eq!(Expr::Role(0).coverage(&SCHEMA), Coverage::Some);
+    /// // Every admin is a viewer: the first holds for every token,
+    /// // the second for none.
+    /// assert_eq!(VIEWER_OR_NOT_ADMIN.coverage(&SCHEMA), Coverage::Every);
+    /// assert_eq!(ADMIN_NOT_VIEWER.coverage(&SCHEMA), Coverage::None);
+    /// ```
+    pub const fn coverage(&self, schema: &Schema) -> Coverage {
+        if has_undeclared(self, schema) {
+            return Coverage::Undeclared;
+        }
+        if has_empty_list(self) {
+            return Coverage::Empty;
+        }
+        let (roles, scopes) = atoms(self);
+        if !has_not(self) {
+            // Monotone: the empty token passes iff every token does, the
+            // token holding every mentioned atom fails iff every token does.
+            return verdict(holds(self, 0, 0), !holds(self, roles, scopes));
+        }
+        if roles.count_ones() + scopes.count_ones() > MAX_DECIDED_ATOMS {
+            return Coverage::TooLarge;
+        }
+        let mut passes = false;
+        let mut fails = false;
+        let mut held_roles = roles;
+        loop {
+            if is_reachable(held_roles, roles, schema) {
+                let mut held_scopes = scopes;
+                loop {
+                    if holds(self, held_roles, held_scopes) {
+                        passes = true;
+                    } else {
+                        fails = true;
+                    }
+                    if passes && fails {
+                        return Coverage::Some;
+                    }
+                    if held_scopes == 0 {
+                        break;
+                    }
+                    held_scopes = (held_scopes - 1) & scopes;
+                }
+            }
+            if held_roles == 0 {
+                break;
+            }
+            held_roles = (held_roles - 1) & roles;
+        }
+        verdict(!fails, !passes)
+    }
+}
+
+const fn verdict(always: bool, never: bool) -> Coverage {
+    match (always, never) {
+        (true, _) => Coverage::Every,
+        (false, true) => Coverage::None,
+        (false, false) => Coverage::Some,
+    }
+}
+
+/// Whether some token's roles, closed under inheritance, meet the mentioned
+/// roles `mentioned` in exactly `held`. A closed set is a union of single
+/// roles' closures, so `held` is reachable exactly when the closures that fit
+/// inside it cover it.
+const fn is_reachable(held: u128, mentioned: u128, schema: &Schema) -> bool {
+    let mut covered = 0u128;
+    let mut role = 0;
+    while role < schema.roles().len() {
+        let implied = schema.implied(role).bits() & mentioned;
+        if implied & !held == 0 {
+            covered |= implied;
+        }
+        role += 1;
+    }
+    covered == held
+}
+
+/// The plain meaning of `expr` for closed role bits and scope bits.
+const fn holds(expr: &Expr, roles: u128, scopes: u128) -> bool {
+    match *expr {
+        Expr::Role(index) => RoleSet::from_bits(roles).contains(index as usize),
+        Expr::Scope(index) => ScopeSet::from_bits(scopes).contains(index as usize),
+        Expr::All(parts) => {
+            let mut i = 0;
+            while i < parts.len() {
+                if !holds(&parts[i], roles, scopes) {
+                    return false;
+                }
+                i += 1;
+            }
+            true
+        }
+        Expr::Any(parts) => {
+            let mut i = 0;
+            while i < parts.len() {
+                if holds(&parts[i], roles, scopes) {
+                    return true;
+                }
+                i += 1;
+            }
+            false
+        }
+        Expr::Not(inner) => !holds(inner, roles, scopes),
+    }
+}
+
+/// The role bits and scope bits `expr` mentions.
+const fn atoms(expr: &Expr) -> (u128, u128) {
+    match *expr {
+        Expr::Role(index) => (RoleSet::single(index as usize).bits(), 0),
+        Expr::Scope(index) => (0, ScopeSet::single(index as usize).bits()),
+        Expr::All(parts) | Expr::Any(parts) => {
+            let (mut roles, mut scopes) = (0, 0);
+            let mut i = 0;
+            while i < parts.len() {
+                let (r, s) = atoms(&parts[i]);
+                roles |= r;
+                scopes |= s;
+                i += 1;
+            }
+            (roles, scopes)
+        }
+        Expr::Not(inner) => atoms(inner),
+    }
+}
+
+const fn has_not(expr: &Expr) -> bool {
+    match *expr {
+        Expr::Role(_) | Expr::Scope(_) => false,
+        Expr::All(parts) | Expr::Any(parts) => {
+            let mut i = 0;
+            while i < parts.len() {
+                if has_not(&parts[i]) {
+                    return true;
+                }
+                i += 1;
+            }
+            false
+        }
+        Expr::Not(_) => true,
+    }
+}
+
+const fn has_empty_list(expr: &Expr) -> bool {
+    match *expr {
+        Expr::Role(_) | Expr::Scope(_) => false,
+        Expr::All(parts) | Expr::Any(parts) => {
+            if parts.is_empty() {
+                return true;
+            }
+            let mut i = 0;
+            while i < parts.len() {
+                if has_empty_list(&parts[i]) {
+                    return true;
+                }
+                i += 1;
+            }
+            false
+        }
+        Expr::Not(inner) => has_empty_list(inner),
+    }
+}
+
+const fn has_undeclared(expr: &Expr, schema: &Schema) -> bool {
+    match *expr {
+        Expr::Role(index) => index as usize >= schema.roles().len(),
+        Expr::Scope(index) => index as usize >= schema.scopes().len(),
+        Expr::All(parts) | Expr::Any(parts) => {
+            let mut i = 0;
+            while i < parts.len() {
+                if has_undeclared(&parts[i], schema) {
+                    return true;
+                }
+                i += 1;
+            }
+            false
+        }
+        Expr::Not(inner) => has_undeclared(inner, schema),
+    }
+}
