@@ -9,10 +9,10 @@ use std::fmt::Write as _;
 use rusqlite::TransactionBehavior;
 
 use crate::db::{Db, DbError};
+use crate::grants::grantable;
 use crate::password;
 use crate::server::StartError;
 use crate::state::AppState;
-use crate::token::grantable;
 use crate::users::store;
 use crate::{Role, posts};
 

@@ -56,6 +56,7 @@ mod db;
 mod demo;
 mod error;
 mod extract;
+mod grants;
 mod password;
 mod posts;
 mod private_file;
@@ -64,6 +65,7 @@ mod signing_key;
 mod state;
 mod tls;
 mod token;
+mod token_issuer;
 mod users;
 
 pub use config::{

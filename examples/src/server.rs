@@ -17,7 +17,7 @@ use crate::password::PasswordError;
 use crate::signing_key::KeyError;
 use crate::state::AppState;
 use crate::tls::{self, TlsListener, TlsSetup};
-use crate::token::IssueError;
+use crate::token_issuer::IssueError;
 use crate::{app, demo};
 
 /// Why the service could not start.

@@ -13,7 +13,7 @@ use crate::config::{Config, Tls, TrustedKeys};
 use crate::db::{self, Db};
 use crate::password::Passwords;
 use crate::server::StartError;
-use crate::token::TokenIssuer;
+use crate::token_issuer::TokenIssuer;
 use crate::{Role, demo, private_file, signing_key};
 
 /// The protection space named in `WWW-Authenticate` challenges.

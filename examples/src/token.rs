@@ -1,5 +1,5 @@
 //! `POST /token`: the OAuth 2.0 resource owner password credentials grant
-//! (RFC 6749 §4.3), and the HS256 access tokens it issues.
+//! (RFC 6749 §4.3). The tokens it hands out are signed by `token_issuer.rs`.
 //!
 //! * The request is a form (`application/x-www-form-urlencoded`) with
 //!   `grant_type=password`, `username`, `password` and optionally `scope`;
@@ -21,7 +21,6 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::time::Duration;
 
 use axum::Json;
 use axum::body::Bytes;
@@ -30,128 +29,13 @@ use axum::extract::rejection::BytesRejection;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, PRAGMA};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use rbac_axum::jsonwebtoken::{self, Algorithm, EncodingKey, Header};
-use rbac_axum::{RoleModel, RoleSet, ScopeSet};
-use serde::Serialize;
+use rbac_axum::ScopeSet;
 
-use crate::config::Config;
-use crate::signing_key::SigningKey;
+use crate::db;
+use crate::grants::{grantable, schema};
 use crate::state::AppState;
+use crate::token_issuer::IssuedToken;
 use crate::users::store;
-use crate::{Role, db};
-
-/// Signs access tokens for this service's users.
-pub(crate) struct TokenIssuer {
-    key: EncodingKey,
-    issuer: String,
-    audience: String,
-    ttl: Duration,
-}
-
-impl fmt::Debug for TokenIssuer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Never print key material.
-        f.debug_struct("TokenIssuer")
-            .field("issuer", &self.issuer)
-            .field("audience", &self.audience)
-            .field("ttl", &self.ttl)
-            .finish_non_exhaustive()
-    }
-}
-
-/// A signed token and what the client is told about it.
-#[derive(Debug, Serialize)]
-pub(crate) struct IssuedToken {
-    /// The JWT.
-    pub(crate) access_token: String,
-    /// Always `bearer` (RFC 6750).
-    pub(crate) token_type: &'static str,
-    /// Seconds until it expires.
-    pub(crate) expires_in: u64,
-    /// The granted scopes, space-separated.
-    pub(crate) scope: String,
-}
-
-#[derive(Serialize)]
-struct Claims<'a> {
-    sub: String,
-    roles: Vec<&'static str>,
-    scope: String,
-    iat: i64,
-    exp: i64,
-    iss: &'a str,
-    aud: &'a str,
-    jti: String,
-}
-
-impl TokenIssuer {
-    /// An issuer signing with `key`, naming `config`'s issuer and audience.
-    pub(crate) fn new(key: &SigningKey, config: &Config) -> TokenIssuer {
-        TokenIssuer {
-            key: EncodingKey::from_secret(key.bytes()),
-            issuer: config.issuer.clone(),
-            audience: config.audience.clone(),
-            ttl: config.token_ttl,
-        }
-    }
-
-    /// Lifetime of the tokens issued, in seconds.
-    pub(crate) fn ttl_secs(&self) -> u64 {
-        self.ttl.as_secs()
-    }
-
-    /// A token for user `user_id` holding `roles`, granted `scopes`.
-    pub(crate) fn issue(
-        &self,
-        user_id: i64,
-        roles: &[Role],
-        scopes: ScopeSet,
-    ) -> Result<IssuedToken, IssueError> {
-        let mut jti = [0u8; 16];
-        aws_lc_rs::rand::fill(&mut jti).map_err(|_| IssueError::Random)?;
-        let now = db::unix_now();
-        let ttl = self.ttl.as_secs();
-        let scope = schema().scope_names(scopes).collect::<Vec<_>>().join(" ");
-        let claims = Claims {
-            sub: user_id.to_string(),
-            roles: roles.iter().map(|role| role.name()).collect(),
-            scope: scope.clone(),
-            iat: now,
-            exp: now.saturating_add(i64::try_from(ttl).unwrap_or(i64::MAX)),
-            iss: &self.issuer,
-            aud: &self.audience,
-            jti: hex(&jti),
-        };
-        let access_token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.key)
-            .map_err(|error| IssueError::Sign(error.to_string()))?;
-        Ok(IssuedToken { access_token, token_type: "bearer", expires_in: ttl, scope })
-    }
-}
-
-/// Signing a token failed.
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum IssueError {
-    /// The system's random number generator failed.
-    #[error("the system random number generator failed")]
-    Random,
-    /// `jsonwebtoken` could not sign.
-    #[error("signing the token failed: {0}")]
-    Sign(String),
-}
-
-fn schema() -> &'static rbac_axum::Schema {
-    <Role as RoleModel>::SCHEMA
-}
-
-/// The set of `roles`, by declaration index.
-pub(crate) fn role_set(roles: &[Role]) -> RoleSet {
-    roles.iter().fold(RoleSet::EMPTY, |set, role| set.with(role.index()))
-}
-
-/// Every scope holders of `roles` may be granted.
-pub(crate) fn grantable(roles: &[Role]) -> ScopeSet {
-    schema().grantable(role_set(roles))
-}
 
 /// An RFC 6749 §5.2 error response.
 #[derive(Debug)]
@@ -347,27 +231,12 @@ fn parse_scope(text: &str) -> Result<ScopeSet, OAuthError> {
     Ok(set)
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn names(set: ScopeSet) -> Vec<&'static str> {
         schema().scope_names(set).collect()
-    }
-
-    #[test]
-    fn each_role_may_be_granted_its_own_and_inherited_scopes() {
-        assert_eq!(names(grantable(&[Role::Viewer])), ["posts:read"]);
-        assert_eq!(names(grantable(&[Role::Editor])), ["users:read", "posts:read", "posts:write"]);
-        assert_eq!(
-            names(grantable(&[Role::Admin])),
-            ["users:read", "users:write", "posts:read", "posts:write"]
-        );
-        assert!(grantable(&[]).is_empty());
     }
 
     #[test]

@@ -22,8 +22,8 @@ use self::store::User;
 use crate::Role;
 use crate::error::ApiError;
 use crate::extract::{Id, JsonBody};
+use crate::grants::role_set;
 use crate::state::AppState;
-use crate::token::role_set;
 
 /// What `GET /users/me` answers.
 #[derive(Debug, Serialize)]
