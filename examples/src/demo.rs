@@ -11,7 +11,7 @@ use rusqlite::TransactionBehavior;
 use crate::db::{Db, DbError};
 use crate::grants::grantable;
 use crate::password;
-use crate::server::StartError;
+use crate::start_error::StartError;
 use crate::state::AppState;
 use crate::users::store;
 use crate::{Role, posts};

@@ -62,6 +62,7 @@ mod posts;
 mod private_file;
 mod server;
 mod signing_key;
+mod start_error;
 mod state;
 mod tls;
 mod token;
@@ -71,7 +72,8 @@ mod users;
 pub use config::{
     ClaimsPreset, Config, ConfigError, DEFAULT_LOG_FILTER, Tls, TrustedIssuer, TrustedKeys,
 };
-pub use server::{Server, StartError, run};
+pub use server::{Server, run};
+pub use start_error::StartError;
 pub use state::AppState;
 
 rbac_axum::roles! {

@@ -12,7 +12,7 @@ use rbac_axum::jsonwebtoken::{Algorithm, AlgorithmFamily};
 use crate::config::{Config, Tls, TrustedKeys};
 use crate::db::{self, Db};
 use crate::password::Passwords;
-use crate::server::StartError;
+use crate::start_error::StartError;
 use crate::token_issuer::TokenIssuer;
 use crate::{Role, demo, private_file, signing_key};
 

@@ -22,7 +22,7 @@ use tokio_rustls::server::TlsStream;
 
 use crate::config::Tls;
 use crate::private_file;
-use crate::server::StartError;
+use crate::start_error::StartError;
 
 /// Names of the generated certificate and key in the data directory.
 pub(crate) const CERT_FILE: &str = "tls-cert.pem";
