@@ -4,7 +4,8 @@
 
 mod common;
 
-use common::{ALICE, BOB, CAROL, TestServer, claims, forge, now};
+use common::{ALICE, BOB, CAROL, TestServer};
+use rbac_test_support::{claims_of, now, sign_hs256};
 use serde_json::json;
 
 #[tokio::test]
@@ -24,7 +25,7 @@ async fn tampered_token_is_401_invalid_token() {
     let token = server.login(CAROL, None).await;
     // Same header and signature, payload claiming the admin role.
     let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
-    let mut claims = claims(&token);
+    let mut claims = claims_of(&token);
     claims["roles"] = json!(["admin"]);
     use base64::Engine as _;
     parts[1] = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(claims.to_string());
@@ -45,10 +46,10 @@ async fn tampered_token_is_401_invalid_token() {
 async fn expired_token_is_401_invalid_token() {
     let server = TestServer::start().await;
     let token = server.login(ALICE, None).await;
-    let mut claims = claims(&token);
+    let mut claims = claims_of(&token);
     claims["iat"] = json!(now() - 1000);
     claims["exp"] = json!(now() - 100);
-    let expired = forge(&server.signing_key(), &claims);
+    let expired = sign_hs256(&server.signing_key(), &claims);
 
     let response = server.get("/users/me", Some(&expired)).await;
     assert_eq!(response.status, 401);
@@ -62,16 +63,17 @@ async fn expired_token_is_401_invalid_token() {
 async fn token_for_another_issuer_or_audience_is_401() {
     let server = TestServer::start().await;
     let token = server.login(ALICE, None).await;
-    let valid = claims(&token);
+    let valid = claims_of(&token);
     for (claim, value) in [("iss", "https://elsewhere.example"), ("aud", "another-api")] {
         let mut claims = valid.clone();
         claims[claim] = json!(value);
-        let response = server.get("/users/me", Some(&forge(&server.signing_key(), &claims))).await;
+        let response =
+            server.get("/users/me", Some(&sign_hs256(&server.signing_key(), &claims))).await;
         assert_eq!(response.status, 401, "{claim}");
         assert_eq!(response.error_code(), "invalid_token", "{claim}");
     }
     // The same claims, untouched, pass: the refusals above are the claims'.
-    let response = server.get("/users/me", Some(&forge(&server.signing_key(), &valid))).await;
+    let response = server.get("/users/me", Some(&sign_hs256(&server.signing_key(), &valid))).await;
     assert_eq!(response.status, 200, "{}", response.text());
     server.stop().await;
 }
@@ -124,7 +126,7 @@ async fn posts_are_read_with_posts_read_and_written_by_editors() {
     assert_eq!(created.status, 201, "{}", created.text());
     let id = created.json()["id"].as_i64().expect("an id");
     assert_eq!(created.header("location"), Some(format!("/posts/{id}").as_str()));
-    assert_eq!(created.json()["author"], claims(&bob)["sub"]);
+    assert_eq!(created.json()["author"], claims_of(&bob)["sub"]);
 
     let carol = server.login(CAROL, None).await;
     let post = server.get(&format!("/posts/{id}"), Some(&carol)).await;

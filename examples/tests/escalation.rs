@@ -5,6 +5,7 @@
 mod common;
 
 use common::{ALICE, CAROL, TestServer};
+use rbac_test_support::claims_of;
 use serde_json::{Value, json};
 
 /// Creates `username` with `roles` as alice; returns the new user's id.
@@ -42,7 +43,7 @@ async fn admin_creates_changes_and_deletes_users() {
 
     let id = create(&server, &alice, "dave", json!(["viewer"])).await;
     let dave = server.login(("dave", "dave-password"), None).await;
-    assert_eq!(common::claims(&dave)["scope"], "posts:read");
+    assert_eq!(claims_of(&dave)["scope"], "posts:read");
 
     let changed = server
         .json("PUT", &format!("/users/{id}/roles"), &alice, json!({"roles": ["editor"]}))
@@ -50,7 +51,7 @@ async fn admin_creates_changes_and_deletes_users() {
     assert_eq!(changed.status, 200, "{}", changed.text());
     assert_eq!(changed.json()["roles"], json!(["editor"]));
     let dave = server.login(("dave", "dave-password"), None).await;
-    assert_eq!(common::claims(&dave)["scope"], "users:read posts:read posts:write");
+    assert_eq!(claims_of(&dave)["scope"], "users:read posts:read posts:write");
 
     assert_eq!(server.delete(&format!("/users/{id}"), &alice).await.status, 204);
     assert_eq!(roles_of(&server, &alice, "dave").await, Value::Null);

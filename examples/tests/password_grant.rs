@@ -5,7 +5,8 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{ALICE, BOB, CAROL, TestServer, claims};
+use common::{ALICE, BOB, CAROL, TestServer};
+use rbac_test_support::{Request, claims_of};
 
 #[tokio::test]
 async fn password_grant_issues_a_bearer_token_with_the_requested_scopes() {
@@ -27,7 +28,7 @@ async fn password_grant_issues_a_bearer_token_with_the_requested_scopes() {
     assert_eq!(body["scope"], "posts:read posts:write");
 
     let token = body["access_token"].as_str().expect("a token");
-    let claims = claims(token);
+    let claims = claims_of(token);
     assert_eq!(claims["roles"], serde_json::json!(["editor"]));
     assert_eq!(claims["scope"], "posts:read posts:write");
     assert_eq!(claims["iss"], "rbac-example");
@@ -77,7 +78,7 @@ async fn requested_scopes_are_narrowed_to_what_the_roles_allow() {
     assert_eq!(response.status, 200, "{}", response.text());
     assert_eq!(response.json()["scope"], "posts:read");
     let token = response.json()["access_token"].as_str().expect("a token").to_owned();
-    assert_eq!(claims(&token)["scope"], "posts:read");
+    assert_eq!(claims_of(&token)["scope"], "posts:read");
     server.stop().await;
 }
 
@@ -192,7 +193,7 @@ async fn malformed_token_requests_get_rfc6749_errors() {
 
     let json = server
         .send(
-            common::Request::new("POST", "/token")
+            Request::post("/token")
                 .json(&serde_json::json!({"grant_type": "password", "username": "bob"})),
         )
         .await;
@@ -212,7 +213,7 @@ async fn malformed_token_requests_get_rfc6749_errors() {
 async fn the_token_lifetime_follows_the_configuration() {
     let server = TestServer::start_with(&[("RBAC_EXAMPLE_TOKEN_TTL_SECS", "60")]).await;
     let token = server.login(BOB, None).await;
-    let claims = claims(&token);
+    let claims = claims_of(&token);
     assert_eq!(claims["exp"].as_i64().expect("exp") - claims["iat"].as_i64().expect("iat"), 60);
     server.stop().await;
 }

@@ -19,8 +19,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use common::{Request, TestServer, now};
+use common::TestServer;
 use rbac_axum::jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
+use rbac_test_support::{Request, now};
 use serde_json::{Value, json};
 use tokio::task::JoinHandle;
 
@@ -148,7 +149,7 @@ async fn resource_server_issues_no_tokens_and_manages_no_users() {
         [("GET", "/users"), ("POST", "/users"), ("DELETE", "/users/1"), ("PUT", "/users/1/roles")]
     {
         let response =
-            server.send(Request::new(method, path).bearer(Some(&admin)).json(&json!({}))).await;
+            server.send(Request::new(method, path).bearer(&admin).json(&json!({}))).await;
         assert_eq!(response.status, 404, "{method} {path}");
     }
     assert!(!server.data_dir.join("signing-key.bin").exists(), "no signing key is generated");

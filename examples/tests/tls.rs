@@ -6,8 +6,9 @@ mod common;
 
 use std::path::Path;
 
-use common::{BOB, CAROL, Request, TestServer, tls_connector};
+use common::{BOB, CAROL, TestServer, tls_connector};
 use rbac_example::{Config, Server, StartError};
+use rbac_test_support::Request;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 use tokio_rustls::rustls::pki_types::ServerName;
@@ -107,7 +108,7 @@ async fn certificate_files_from_the_configuration_are_served() {
     server.trust(Path::new(&cert));
 
     let token = server.login(CAROL, None).await;
-    let response = server.send(Request::new("GET", "/posts").bearer(Some(&token))).await;
+    let response = server.send(Request::get("/posts").bearer(&token)).await;
     assert_eq!(response.status, 200, "{}", response.text());
     assert_eq!(response.header("strict-transport-security"), Some("max-age=31536000"));
     server.stop().await;

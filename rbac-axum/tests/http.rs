@@ -14,12 +14,13 @@ use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use rbac_axum::{Auth, requires};
+use rbac_test_support::{Request, Server, now, sign_hs256};
 use serde_json::{Value, json};
 
 use support::{
-    AppState, Request, SECRET, Server, assert_insufficient, assert_invalid_request,
-    assert_invalid_token, assert_no_credentials, assert_refusal, claims, hmac_builder, hs256,
-    hs256_with, now, token, with, without,
+    AppState, SECRET, assert_insufficient, assert_invalid_request, assert_invalid_token,
+    assert_no_credentials, assert_refusal, claims, hmac_builder, hs256, insufficient_scope,
+    insufficient_without_scope_param, serve, token, with, without,
 };
 
 #[requires(role = "viewer")]
@@ -72,7 +73,7 @@ fn app(state: AppState) -> Router {
 }
 
 async fn server() -> Server {
-    Server::start(hmac_builder::<Role>().build().expect("valid test configuration"), app).await
+    serve(hmac_builder::<Role>().build().expect("valid test configuration"), app).await
 }
 
 #[tokio::test]
@@ -113,7 +114,7 @@ async fn missing_header_is_401_without_error_param() {
 #[tokio::test]
 async fn bad_signature_is_401_invalid_token() {
     let server = server().await;
-    let token = hs256_with(b"another secret that is 32+ bytes long", &claims(&["admin"], ""));
+    let token = sign_hs256(b"another secret that is 32+ bytes long", &claims(&["admin"], ""));
     let response = server.refused(Request::get("/viewer").bearer(&token)).await;
     assert_invalid_token(&response, &token);
 }
@@ -198,7 +199,7 @@ async fn empty_token_is_400_invalid_request() {
 async fn two_authorization_headers_are_400_invalid_request() {
     let server = server().await;
     let good = token(&["admin"], "");
-    let bad = hs256_with(b"another secret that is 32+ bytes long", &claims(&["admin"], ""));
+    let bad = sign_hs256(b"another secret that is 32+ bytes long", &claims(&["admin"], ""));
     for (first, second) in [(&good, &good), (&good, &bad), (&bad, &good)] {
         let response = server.refused(Request::get("/viewer").bearer(first).bearer(second)).await;
         assert_invalid_request(&response, &[first.as_bytes(), second.as_bytes(), SECRET]);
@@ -283,7 +284,7 @@ async fn two_requires_attributes_are_both_enforced() {
 async fn any_all_not_nested_behave_as_written() {
     let server = server().await;
     // any(role = "admin", all(role = "viewer", scope = "posts:write")), not(scope = "users:read")
-    for (roles, scope, allowed) in [
+    let rows = [
         (&["admin"][..], "", true),
         (&["viewer"], "posts:write", true),
         (&["editor"], "posts:write posts:read", true),
@@ -293,17 +294,8 @@ async fn any_all_not_nested_behave_as_written() {
         (&["admin"], "users:read", false),
         (&["viewer"], "posts:write users:read", false),
         (&[], "", false),
-    ] {
-        let token = token(roles, scope);
-        let request = Request::get("/nested").bearer(&token);
-        if allowed {
-            server.allowed(request).await;
-        } else {
-            let response = server.refused(request).await;
-            assert_eq!(response.status, 403, "{roles:?} {scope:?}: {response}");
-            assert_eq!(response.challenge().param("error"), Some("insufficient_scope"));
-        }
-    }
+    ];
+    server.check_access("/nested", rows, token, insufficient_scope).await;
 
     // The refusal says what would help, and what is held but excluded.
     let viewer = token(&["viewer"], "");
@@ -318,22 +310,14 @@ async fn any_all_not_nested_behave_as_written() {
 
     // not(all(role = "editor", not(scope = "posts:read"))):
     // refused only to an editor (or admin) without posts:read.
-    for (roles, scope, allowed) in [
+    let rows = [
         (&["editor"][..], "", false),
         (&["admin"], "posts:write", false),
         (&["editor"], "posts:read", true),
         (&["viewer"], "", true),
         (&[], "", true),
-    ] {
-        let token = token(roles, scope);
-        let request = Request::get("/double-negation").bearer(&token);
-        if allowed {
-            server.allowed(request).await;
-        } else {
-            let response = server.refused(request).await;
-            assert_insufficient(&response, None, &token);
-        }
-    }
+    ];
+    server.check_access("/double-negation", rows, token, insufficient_without_scope_param).await;
 }
 
 #[tokio::test]
@@ -402,7 +386,7 @@ async fn auth_extractor_alone_authenticates() {
 #[tokio::test]
 async fn configured_realm_is_named_in_every_challenge() {
     let authenticator = hmac_builder::<Role>().realm("staff portal").build().expect("valid");
-    let server = Server::start(authenticator, app).await;
+    let server = serve(authenticator, app).await;
 
     let response = server.refused(Request::get("/admin")).await;
     assert_refusal(&response, 401, None, "staff portal", &[SECRET]);

@@ -25,9 +25,10 @@ use rbac_axum::jsonwebtoken::{self, Algorithm, EncodingKey, Header};
 use rbac_axum::{
     Authenticator, AuthenticatorBuilder, ConfigError, Issuer, RemoteSettings, requires,
 };
+use rbac_test_support::{Request, Response, Server, now};
 use rustls::pki_types::PrivateKeyDer;
 use serde_json::{Value, json};
-use support::{AppState, Request, Server, SigningKey, assert_invalid_token, b64, now};
+use support::{AppState, SigningKey, assert_invalid_token, b64, serve};
 use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 
@@ -252,7 +253,7 @@ async fn ready(auth: &Authenticator) {
     assert!(auth.wait_for_keys(Duration::from_secs(5)).await, "the first fetch succeeds");
 }
 
-async fn get_viewer(server: &Server, token: &str) -> support::Response {
+async fn get_viewer(server: &Server, token: &str) -> Response {
     server.send(Request::get("/viewer").bearer(token)).await
 }
 
@@ -273,7 +274,7 @@ async fn keys_from_a_jwks_url_verify_tokens_by_kid() {
     let provider = Provider::start(key_set(&[&k1])).await;
     let auth = remote(&provider.jwks_url()).build().unwrap();
     ready(&auth).await;
-    let server = Server::start(auth.clone(), app).await;
+    let server = serve(auth.clone(), app).await;
     server.allowed(Request::get("/viewer").bearer(&k1.token(&viewer_claims(None)))).await;
     assert_eq!(auth.key_fetches(), 1);
     assert_eq!(provider.jwks_hits(), 1);
@@ -285,7 +286,7 @@ async fn a_new_kid_costs_one_fetch_for_a_burst_of_requests() {
     let provider = Provider::start(key_set(&[&k1])).await;
     let auth = remote(&provider.jwks_url()).build().unwrap();
     ready(&auth).await;
-    let server = Arc::new(Server::start(auth.clone(), app).await);
+    let server = Arc::new(serve(auth.clone(), app).await);
     provider.set(key_set(&[&k1, &k2]));
     let token = k2.token(&viewer_claims(None));
     let burst: Vec<_> = (0..16)
@@ -308,7 +309,7 @@ async fn unknown_kids_refetch_at_most_once_per_interval() {
     let provider = Provider::start(key_set(&[&k1])).await;
     let auth = remote(&provider.jwks_url()).build().unwrap();
     ready(&auth).await;
-    let server = Server::start(auth.clone(), app).await;
+    let server = serve(auth.clone(), app).await;
     for _ in 0..10 {
         let token = forged.token(&viewer_claims(None));
         assert_invalid_token(&server.refused(Request::get("/viewer").bearer(&token)).await, &token);
@@ -330,7 +331,7 @@ async fn case_37_provider_unreachable_at_start_up_refuses_with_500() {
     };
     let auth = remote(&format!("http://{closed}/jwks")).build().unwrap();
     assert!(!auth.wait_for_keys(Duration::from_millis(300)).await);
-    let server = Server::start(auth.clone(), app).await;
+    let server = serve(auth.clone(), app).await;
     assert_keys_unavailable(&server, &k1.token(&viewer_claims(None))).await;
     assert_keys_unavailable(&server, &k1.token(&viewer_claims(None))).await;
     assert!(auth.key_fetches() >= 1);
@@ -346,7 +347,7 @@ async fn a_provider_behind_a_private_ca_is_trusted_with_its_certificate() {
     let found = by_discovery(&provider.issuer()).provider_ca_pem(&ca).build().unwrap();
     for auth in [by_url, found] {
         ready(&auth).await;
-        let server = Server::start(auth.clone(), app).await;
+        let server = serve(auth.clone(), app).await;
         let iss = provider.issuer();
         server.allowed(Request::get("/viewer").bearer(&k1.token(&viewer_claims(Some(&iss))))).await;
     }
@@ -359,7 +360,7 @@ async fn a_provider_certificate_nobody_trusts_gives_no_keys() {
     let (provider, _) = Provider::start_tls(key_set(&[&k1])).await;
     let auth = remote(&provider.jwks_url()).build().unwrap();
     assert!(!auth.wait_for_keys(Duration::from_millis(500)).await, "the handshake must fail");
-    let server = Server::start(auth.clone(), app).await;
+    let server = serve(auth.clone(), app).await;
     assert_keys_unavailable(&server, &k1.token(&viewer_claims(None))).await;
     assert_eq!(provider.jwks_hits(), 0, "no request got through");
 }
@@ -396,7 +397,7 @@ async fn an_unusable_key_in_a_fetched_set_is_skipped_not_fatal() {
     let provider = Provider::start(Mode::Keys { jwks, max_age: None }).await;
     let auth = remote(&provider.jwks_url()).build().unwrap();
     ready(&auth).await;
-    let server = Server::start(auth.clone(), app).await;
+    let server = serve(auth.clone(), app).await;
     server.allowed(Request::get("/viewer").bearer(&k1.token(&viewer_claims(None)))).await;
     assert_eq!(auth.key_fetches(), 1);
     // A set of nothing but unusable keys gives no keys: 500, never a pass.
@@ -404,7 +405,7 @@ async fn an_unusable_key_in_a_fetched_set_is_skipped_not_fatal() {
     let provider = Provider::start(Mode::Keys { jwks: only, max_age: None }).await;
     let auth = remote(&provider.jwks_url()).build().unwrap();
     assert!(!auth.wait_for_keys(Duration::from_millis(300)).await);
-    let server = Server::start(auth.clone(), app).await;
+    let server = serve(auth.clone(), app).await;
     assert_keys_unavailable(&server, &k1.token(&viewer_claims(None))).await;
 }
 
@@ -413,7 +414,7 @@ async fn provider_failing_at_start_up_refuses_then_recovers() {
     let k1 = SigningKey::generate("k1");
     let provider = Provider::start(Mode::Status(503)).await;
     let auth = remote(&provider.jwks_url()).build().unwrap();
-    let server = Server::start(auth.clone(), app).await;
+    let server = serve(auth.clone(), app).await;
     let token = k1.token(&viewer_claims(None));
     // Let the start-up fetch fail, then ask: refused, never let through.
     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -429,7 +430,7 @@ async fn provider_down_mid_run_keeps_known_keys_working() {
     let provider = Provider::start(key_set(&[&k1])).await;
     let auth = remote(&provider.jwks_url()).build().unwrap();
     ready(&auth).await;
-    let server = Server::start(auth.clone(), app).await;
+    let server = serve(auth.clone(), app).await;
     provider.shut_down();
     tokio::time::sleep(Duration::from_millis(50)).await;
     server.allowed(Request::get("/viewer").bearer(&k1.token(&viewer_claims(None)))).await;
@@ -446,7 +447,7 @@ async fn fault_keeps_known_keys(fault: Mode) -> Duration {
     let provider = Provider::start(key_set(&[&k1])).await;
     let auth = remote(&provider.jwks_url()).build().unwrap();
     ready(&auth).await;
-    let server = Server::start(auth.clone(), app).await;
+    let server = serve(auth.clone(), app).await;
     provider.set(fault);
     let unknown = k2.token(&viewer_claims(None));
     let started = Instant::now();
@@ -490,7 +491,7 @@ async fn rotated_and_removed_keys_follow_the_refresh() {
     let provider = Provider::start(key_set(&[&k1])).await;
     let auth = remote(&provider.jwks_url()).build().unwrap();
     ready(&auth).await;
-    let server = Server::start(auth.clone(), app).await;
+    let server = serve(auth.clone(), app).await;
     let old = k1.token(&viewer_claims(None));
     server.allowed(Request::get("/viewer").bearer(&old)).await;
     // Rotate: k2 replaces k1, and the provider asks for short caching, so
@@ -511,7 +512,7 @@ async fn discovery_finds_the_jwks_of_an_issuer_under_a_path() {
     let issuer = provider.issuer();
     let auth = by_discovery(&issuer).build().unwrap();
     ready(&auth).await;
-    let server = Server::start(auth.clone(), app).await;
+    let server = serve(auth.clone(), app).await;
     server.allowed(Request::get("/viewer").bearer(&k1.token(&viewer_claims(Some(&issuer))))).await;
     assert_eq!(provider.state.discovery_hits.load(Ordering::SeqCst), 1);
     let other = k1.token(&viewer_claims(Some("http://other.test")));
@@ -526,7 +527,7 @@ async fn discovery_naming_another_issuer_is_not_trusted() {
     *provider.state.issuer.lock().unwrap() = format!("{issuer}-impostor");
     let auth = by_discovery(&issuer).build().unwrap();
     assert!(!auth.wait_for_keys(Duration::from_millis(300)).await);
-    let server = Server::start(auth.clone(), app).await;
+    let server = serve(auth.clone(), app).await;
     assert_keys_unavailable(&server, &k1.token(&viewer_claims(Some(&issuer)))).await;
     assert_eq!(provider.jwks_hits(), 0, "the key set of a mismatched document is never fetched");
 }
@@ -542,7 +543,7 @@ async fn several_issuers_the_tokens_iss_selects_the_keys() {
         .build()
         .unwrap();
     ready(&auth).await;
-    let server = Server::start(auth.clone(), app).await;
+    let server = serve(auth.clone(), app).await;
     server
         .allowed(Request::get("/viewer").bearer(&k1.token(&viewer_claims(Some("https://a.test")))))
         .await;
@@ -574,7 +575,7 @@ async fn case_17_keys_named_in_a_token_are_never_fetched_from_a_jwks_issuer() {
     let provider = Provider::start(key_set(&[&k1])).await;
     let auth = remote(&provider.jwks_url()).build().unwrap();
     ready(&auth).await;
-    let server = Server::start(auth.clone(), app).await;
+    let server = serve(auth.clone(), app).await;
     let mut header = Header::new(Algorithm::EdDSA);
     header.kid = Some("evil".into());
     header.jku = Some(format!("http://{}/evil-jwks", provider.addr));

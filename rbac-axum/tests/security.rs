@@ -21,13 +21,14 @@ use axum::extract::State;
 use axum::routing::get;
 use rbac_axum::jsonwebtoken::{Algorithm, DecodingKey, Header};
 use rbac_axum::{Authenticator, ClaimMapping, ClaimPath, ConfigError, requires};
+use rbac_test_support::{Request, Server, claims_of, now, sign_hs256};
 use serde_json::{Value, json};
 
 use support::{
-    AUDIENCE, AppState, EcKey, EdKey, ISSUER, Request, RsaKey, SECRET, Server, Trap,
-    assert_insufficient, assert_invalid_request, assert_invalid_token, assert_no_credentials,
-    assert_no_secrets, assert_refusal, b64, b64_json, captured_logs, claims, hmac, hmac_builder,
-    hs256, hs256_raw, hs256_with, now, raw_token, token, with, without,
+    AUDIENCE, AppState, EcKey, EdKey, ISSUER, RsaKey, SECRET, Trap, assert_insufficient,
+    assert_invalid_request, assert_invalid_token, assert_no_credentials, assert_no_secrets,
+    assert_refusal, b64, b64_json, captured_logs, claims, hmac, hmac_builder, hs256, hs256_raw,
+    insufficient_scope, insufficient_without_scope_param, raw_token, serve, token, with, without,
 };
 
 #[requires(all(role = "viewer", scope = "posts:read", scope = "posts:write"))]
@@ -64,7 +65,7 @@ async fn server() -> Server {
 }
 
 async fn server_with(authenticator: Authenticator) -> Server {
-    Server::start(authenticator, app).await
+    serve(authenticator, app).await
 }
 
 fn another_secret() -> &'static [u8] {
@@ -187,7 +188,7 @@ async fn case_06_access_token_in_query_or_body_is_ignored() {
 async fn case_07_two_authorization_headers_are_400_invalid_request() {
     let server = server().await;
     let good = token(&["admin"], "");
-    let bad = hs256_with(another_secret(), &claims(&["admin"], ""));
+    let bad = sign_hs256(another_secret(), &claims(&["admin"], ""));
     let pairs = [
         (format!("Bearer {good}"), format!("Bearer {good}")),
         (format!("Bearer {good}"), format!("Bearer {bad}")),
@@ -451,18 +452,11 @@ async fn case_14_edited_payload_under_the_original_signature_is_401() {
     let server = server().await;
     let viewer = token(&["viewer"], "posts:read");
     let mut parts = viewer.split('.');
-    let (header, original_payload, signature) =
+    let (header, _, signature) =
         (parts.next().unwrap(), parts.next().unwrap(), parts.next().unwrap());
     server.allowed(Request::get("/viewer").bearer(&viewer)).await;
 
-    let original: Value = serde_json::from_slice(
-        &base64::Engine::decode(
-            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
-            original_payload,
-        )
-        .unwrap(),
-    )
-    .unwrap();
+    let original = claims_of(&viewer);
     let edits = [
         with(original.clone(), "roles", json!(["admin"])),
         with(original.clone(), "roles", json!(["viewer", "admin"])),
@@ -1010,7 +1004,7 @@ async fn case_34_not_and_any_behave_as_written_including_nested() {
     let server = server().await;
     // any(all(role = "editor", not(scope = "users:read")),
     //     all(not(role = "viewer"), scope = "posts:read"))
-    for (roles, scope, allowed) in [
+    let rows = [
         (&["editor"][..], "", true),
         (&["admin"], "posts:write", true),
         (&[], "posts:read", true),
@@ -1020,35 +1014,18 @@ async fn case_34_not_and_any_behave_as_written_including_nested() {
         (&["admin"], "users:read posts:read", false),
         (&[], "", false),
         (&[], "users:read", false),
-    ] {
-        let token = token(roles, scope);
-        let request = Request::get("/nested").bearer(&token);
-        if allowed {
-            server.allowed(request).await;
-        } else {
-            let response = server.refused(request).await;
-            assert_eq!(response.status, 403, "{roles:?} {scope:?}: {response}");
-            assert_eq!(response.challenge().param("error"), Some("insufficient_scope"));
-        }
-    }
+    ];
+    server.check_access("/nested", rows, token, insufficient_scope).await;
 
     // not(any(role = "admin", scope = "users:write"))
-    for (roles, scope, allowed) in [
+    let rows = [
         (&[][..], "", true),
         (&["editor"], "users:read", true),
         (&["admin"], "", false),
         (&["viewer"], "users:write", false),
         (&["admin"], "users:write", false),
-    ] {
-        let token = token(roles, scope);
-        let request = Request::get("/excluded").bearer(&token);
-        if allowed {
-            server.allowed(request).await;
-        } else {
-            let response = server.refused(request).await;
-            assert_insufficient(&response, None, &token);
-        }
-    }
+    ];
+    server.check_access("/excluded", rows, token, insufficient_without_scope_param).await;
 }
 
 #[tokio::test]
@@ -1109,7 +1086,7 @@ async fn case_36_bodies_and_logs_never_contain_the_token_or_key() {
     let mark = |claims: Value| with(claims, "jti", json!(marker));
     let tokens = [
         hs256(&mark(with(claims(&["admin"], ""), "exp", json!(now() - 10)))),
-        hs256_with(another_secret(), &mark(claims(&["admin"], ""))),
+        sign_hs256(another_secret(), &mark(claims(&["admin"], ""))),
         hs256(&mark(claims(&["viewer"], ""))),
         hs256(&mark(with(claims(&["admin"], ""), "aud", json!("another-api")))),
         hs256_raw(&json!({"alg": "none", "kid": marker}), &mark(claims(&["admin"], ""))),

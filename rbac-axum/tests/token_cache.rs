@@ -15,8 +15,9 @@ use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
 use rbac_axum::{Authenticator, RemoteSettings, requires};
+use rbac_test_support::{Request, now};
 use serde_json::{Value, json};
-use support::{AppState, Request, Server, SigningKey, assert_invalid_token, now};
+use support::{AppState, SigningKey, assert_invalid_token, serve};
 
 rbac_axum::roles! {
     viewer,
@@ -80,7 +81,7 @@ async fn a_cached_token_is_refused_once_its_key_is_removed() {
         (SigningKey::generate("k1"), SigningKey::generate("k2"), SigningKey::generate("k3"));
     let keys = Arc::new(Mutex::new(json!({ "keys": [k1.jwk(), k2.jwk()] })));
     let auth = cached_authenticator(Arc::clone(&keys)).await;
-    let server = Server::start(auth.clone(), app).await;
+    let server = serve(auth.clone(), app).await;
     let (old, kept) = (viewer_token(&k1), viewer_token(&k2));
     for _ in 0..3 {
         server.allowed(Request::get("/viewer").bearer(&old)).await;
@@ -106,7 +107,7 @@ async fn a_token_differing_from_a_cached_one_is_verified_and_refused() {
     let k1 = SigningKey::generate("k1");
     let keys = Arc::new(Mutex::new(json!({ "keys": [k1.jwk()] })));
     let auth = cached_authenticator(keys).await;
-    let server = Server::start(auth, app).await;
+    let server = serve(auth, app).await;
     let token = viewer_token(&k1);
     server.allowed(Request::get("/viewer").bearer(&token)).await;
     // Last signature character changed (still base64url, canonical bits).

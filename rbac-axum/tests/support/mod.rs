@@ -1,7 +1,8 @@
-//! Shared by the socket tests: a server started on 127.0.0.1:0, a raw
-//! HTTP/1.1 client (full control over duplicate headers and odd bytes), a
-//! handler call counter, token builders and the assertions every refused
-//! request must pass.
+//! What the socket tests of rbac-axum share beyond the raw client and the
+//! counting server of `rbac-test-support`: router state holding the
+//! authenticator, token builders for the default test server, the
+//! assertions every refused request must pass, key pairs, a listener that
+//! proves nothing is fetched, and captured logs.
 
 // Each test binary uses a different subset of these helpers.
 #![allow(dead_code)]
@@ -9,7 +10,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::FromRef;
@@ -17,8 +18,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use rbac_axum::jsonwebtoken::{self, Algorithm, EncodingKey, Header};
 use rbac_axum::{Authenticator, AuthenticatorBuilder};
+use rbac_test_support::{Challenge, HandlerCalls, Refused, Response, Server, now, sign_hs256};
 use serde_json::{Map, Value, json};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 
 /// The HMAC secret of the default test server.
 pub(crate) const SECRET: &[u8] = b"integration tests: a 32+ byte HS256 secret";
@@ -27,26 +29,24 @@ pub(crate) const ISSUER: &str = "https://issuer.test";
 /// The audience the default test server requires.
 pub(crate) const AUDIENCE: &str = "rbac-tests";
 
-const IO_TIMEOUT: Duration = Duration::from_secs(20);
-
 // ---------------------------------------------------------------- state ---
 
-/// Router state: the authenticator (via `FromRef`) and a counter every
-/// handler body increments, so a test can tell whether a handler ran.
+/// Router state: the authenticator (via `FromRef`) and the counter every
+/// handler body hits, so a test can tell whether a handler ran.
 #[derive(Clone)]
 pub(crate) struct AppState {
     pub(crate) auth: Authenticator,
-    pub(crate) calls: Arc<AtomicUsize>,
+    pub(crate) calls: HandlerCalls,
 }
 
 impl AppState {
     pub(crate) fn new(auth: Authenticator) -> Self {
-        Self { auth, calls: Arc::new(AtomicUsize::new(0)) }
+        Self { auth, calls: HandlerCalls::default() }
     }
 
     /// Called first thing in every handler body.
     pub(crate) fn hit(&self) {
-        self.calls.fetch_add(1, Ordering::SeqCst);
+        self.calls.hit();
     }
 }
 
@@ -56,281 +56,11 @@ impl FromRef<AppState> for Authenticator {
     }
 }
 
-/// A running server and the count of handler bodies it has run.
-pub(crate) struct Server {
-    pub(crate) addr: SocketAddr,
-    calls: Arc<AtomicUsize>,
-}
-
-impl Server {
-    /// Serves `router(state)` with `axum::serve` on an ephemeral port.
-    pub(crate) async fn start(auth: Authenticator, router: fn(AppState) -> Router) -> Self {
-        let state = AppState::new(auth);
-        let calls = Arc::clone(&state.calls);
-        let listener =
-            TcpListener::bind("127.0.0.1:0").await.expect("bind an ephemeral port on 127.0.0.1");
-        let addr = listener.local_addr().expect("a bound listener has an address");
-        let app = router(state);
-        tokio::spawn(async move {
-            axum::serve(listener, app).await.expect("the test server runs until the test ends");
-        });
-        Self { addr, calls }
-    }
-
-    /// How many handler bodies have run so far.
-    pub(crate) fn calls(&self) -> usize {
-        self.calls.load(Ordering::SeqCst)
-    }
-
-    /// Sends `request` on a new connection and reads the whole response.
-    pub(crate) async fn send(&self, request: Request) -> Response {
-        send_raw(self.addr, &request.to_bytes()).await
-    }
-
-    /// Sends `request` and asserts the handler did not run because of it.
-    pub(crate) async fn refused(&self, request: Request) -> Response {
-        let before = self.calls();
-        let response = self.send(request).await;
-        assert_eq!(self.calls(), before, "a refused request must not run the handler: {response}");
-        response
-    }
-
-    /// Sends `request` and asserts 200 and that the handler ran exactly once.
-    pub(crate) async fn allowed(&self, request: Request) -> Response {
-        let before = self.calls();
-        let response = self.send(request).await;
-        assert_eq!(response.status, 200, "expected 200: {response}");
-        assert_eq!(self.calls(), before + 1, "an allowed request runs the handler once");
-        response
-    }
-}
-
-// --------------------------------------------------------------- client ---
-
-/// An HTTP/1.1 request written byte for byte as given.
-#[derive(Debug, Clone)]
-pub(crate) struct Request {
-    method: &'static str,
-    target: String,
-    headers: Vec<(String, Vec<u8>)>,
-    body: Vec<u8>,
-}
-
-impl Request {
-    pub(crate) fn get(target: &str) -> Self {
-        Self::new("GET", target)
-    }
-
-    pub(crate) fn post(target: &str) -> Self {
-        Self::new("POST", target)
-    }
-
-    fn new(method: &'static str, target: &str) -> Self {
-        Self { method, target: target.to_owned(), headers: Vec::new(), body: Vec::new() }
-    }
-
-    /// Adds a header (a second call with the same name adds a second line).
-    pub(crate) fn header(mut self, name: &str, value: impl AsRef<[u8]>) -> Self {
-        self.headers.push((name.to_owned(), value.as_ref().to_vec()));
-        self
-    }
-
-    /// Adds `Authorization: Bearer <token>`.
-    pub(crate) fn bearer(self, token: &str) -> Self {
-        self.header("Authorization", format!("Bearer {token}"))
-    }
-
-    /// Sets the body and its `Content-Type`.
-    pub(crate) fn body(mut self, content_type: &str, body: impl AsRef<[u8]>) -> Self {
-        self.body = body.as_ref().to_vec();
-        self.header("Content-Type", content_type)
-    }
-
-    fn to_bytes(&self) -> Vec<u8> {
-        let mut out =
-            format!("{} {} HTTP/1.1\r\nHost: localhost\r\n", self.method, self.target).into_bytes();
-        for (name, value) in &self.headers {
-            out.extend_from_slice(name.as_bytes());
-            out.extend_from_slice(b": ");
-            out.extend_from_slice(value);
-            out.extend_from_slice(b"\r\n");
-        }
-        out.extend_from_slice(format!("Content-Length: {}\r\n", self.body.len()).as_bytes());
-        out.extend_from_slice(b"Connection: close\r\n\r\n");
-        out.extend_from_slice(&self.body);
-        out
-    }
-}
-
-/// A parsed response; headers in order, duplicates kept.
-#[derive(Debug, Clone)]
-pub(crate) struct Response {
-    pub(crate) status: u16,
-    pub(crate) headers: Vec<(String, String)>,
-    pub(crate) body: Vec<u8>,
-}
-
-impl std::fmt::Display for Response {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {:?} {}", self.status, self.headers, String::from_utf8_lossy(&self.body))
-    }
-}
-
-impl Response {
-    /// Every value of header `name` (case-insensitive), in order.
-    pub(crate) fn header_values(&self, name: &str) -> Vec<&str> {
-        self.headers
-            .iter()
-            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-            .collect()
-    }
-
-    /// The only value of header `name`, if present; panics on duplicates.
-    pub(crate) fn header(&self, name: &str) -> Option<&str> {
-        let values = self.header_values(name);
-        assert!(values.len() <= 1, "header {name} is repeated: {self}");
-        values.first().copied()
-    }
-
-    /// The body as text.
-    pub(crate) fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-
-    /// The body as JSON.
-    pub(crate) fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("the body is not JSON ({e}): {self}"))
-    }
-
-    /// The `WWW-Authenticate` challenge, parsed; panics when absent or not
-    /// a `Bearer` challenge.
-    pub(crate) fn challenge(&self) -> Challenge {
-        let value = self
-            .header("WWW-Authenticate")
-            .unwrap_or_else(|| panic!("no WWW-Authenticate header: {self}"));
-        Challenge::parse(value).unwrap_or_else(|| panic!("not a Bearer challenge: {value:?}"))
-    }
-}
-
-/// A `Bearer` challenge's auth-params (RFC 6750 §3).
-#[derive(Debug, Clone)]
-pub(crate) struct Challenge {
-    pub(crate) params: Vec<(String, String)>,
-}
-
-impl Challenge {
-    fn parse(value: &str) -> Option<Self> {
-        let rest = value.strip_prefix("Bearer ")?;
-        let mut params = Vec::new();
-        let mut rest = rest.trim_start();
-        while !rest.is_empty() {
-            let (name, after) = rest.split_once('=')?;
-            let after = after.strip_prefix('"')?;
-            let end = after.find('"')?;
-            params.push((name.trim().to_owned(), after[..end].to_owned()));
-            rest = after[end + 1..].trim_start();
-            rest = rest.strip_prefix(',').unwrap_or(rest).trim_start();
-        }
-        Some(Self { params })
-    }
-
-    /// The value of auth-param `name`; panics if it appears twice.
-    pub(crate) fn param(&self, name: &str) -> Option<&str> {
-        let mut found = self.params.iter().filter(|(n, _)| n == name).map(|(_, v)| v.as_str());
-        let first = found.next();
-        assert!(found.next().is_none(), "auth-param {name} is repeated: {self:?}");
-        first
-    }
-}
-
-/// Writes `raw` to a new connection to `addr` and reads the response to
-/// EOF (the request says `Connection: close`).
-pub(crate) async fn send_raw(addr: SocketAddr, raw: &[u8]) -> Response {
-    let exchange = async {
-        let stream = TcpStream::connect(addr).await.expect("connect to the test server");
-        write_all(&stream, raw).await;
-        let bytes = read_to_end(&stream).await;
-        parse_response(&bytes)
-    };
-    tokio::time::timeout(IO_TIMEOUT, exchange).await.expect("the server answers in time")
-}
-
-// Written with `try_write`/`try_read` so the tests need no tokio feature
-// beyond what axum already enables.
-async fn write_all(stream: &TcpStream, mut data: &[u8]) {
-    while !data.is_empty() {
-        stream.writable().await.expect("socket writable");
-        match stream.try_write(data) {
-            Ok(n) => data = &data[n..],
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-            // The server may answer and close before reading everything.
-            Err(_) => return,
-        }
-    }
-}
-
-async fn read_to_end(stream: &TcpStream) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut buf = [0u8; 16 * 1024];
-    loop {
-        stream.readable().await.expect("socket readable");
-        match stream.try_read(&mut buf) {
-            Ok(0) => return out,
-            Ok(n) => out.extend_from_slice(&buf[..n]),
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-            // A reset after the response has arrived still leaves a response.
-            Err(e) if !out.is_empty() && e.kind() == std::io::ErrorKind::ConnectionReset => {
-                return out;
-            }
-            Err(e) => panic!("reading the response failed: {e}"),
-        }
-    }
-}
-
-fn parse_response(bytes: &[u8]) -> Response {
-    let split = bytes
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .unwrap_or_else(|| panic!("no end of headers in {:?}", String::from_utf8_lossy(bytes)));
-    let head = std::str::from_utf8(&bytes[..split]).expect("response head is ASCII");
-    let mut lines = head.split("\r\n");
-    let status_line = lines.next().expect("a status line");
-    let mut words = status_line.splitn(3, ' ');
-    assert_eq!(words.next(), Some("HTTP/1.1"), "status line {status_line:?}");
-    let status = words
-        .next()
-        .and_then(|code| code.parse().ok())
-        .unwrap_or_else(|| panic!("no status code in {status_line:?}"));
-    let headers: Vec<(String, String)> = lines
-        .map(|line| {
-            let (name, value) = line.split_once(':').expect("header line has a colon");
-            (name.to_owned(), value.trim().to_owned())
-        })
-        .collect();
-    let raw_body = &bytes[split + 4..];
-    let chunked = headers.iter().any(|(n, v)| {
-        n.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked")
-    });
-    let body = if chunked { dechunk(raw_body) } else { raw_body.to_vec() };
-    Response { status, headers, body }
-}
-
-fn dechunk(mut data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let line_end = data.windows(2).position(|w| w == b"\r\n").expect("chunk size line");
-        let size_text = std::str::from_utf8(&data[..line_end]).expect("chunk size is ASCII");
-        let size_text = size_text.split(';').next().unwrap_or(size_text).trim();
-        let size = usize::from_str_radix(size_text, 16).expect("chunk size is hex");
-        data = &data[line_end + 2..];
-        if size == 0 {
-            return out;
-        }
-        out.extend_from_slice(&data[..size]);
-        data = &data[size + 2..];
-    }
+/// Serves `router(state)` for `auth` on an ephemeral port.
+pub(crate) async fn serve(auth: Authenticator, router: fn(AppState) -> Router) -> Server {
+    let state = AppState::new(auth);
+    let calls = state.calls.clone();
+    Server::start(router(state), calls).await
 }
 
 // ----------------------------------------------------------- assertions ---
@@ -414,16 +144,24 @@ pub(crate) fn assert_insufficient(response: &Response, scope: Option<&str>, toke
     assert_eq!(challenge.param("scope"), scope, "scope param: {response}");
 }
 
+/// An access-table refusal: 403 with `error="insufficient_scope"`.
+pub(crate) fn insufficient_scope(refused: &Refused<'_>) {
+    let response = &refused.response;
+    assert_eq!(response.status, 403, "{:?} {:?}: {response}", refused.roles, refused.scope);
+    assert_eq!(response.challenge().param("error"), Some("insufficient_scope"));
+}
+
+/// An access-table refusal: [`assert_insufficient`] with no `scope`
+/// auth-param.
+pub(crate) fn insufficient_without_scope_param(refused: &Refused<'_>) {
+    assert_insufficient(&refused.response, None, refused.token);
+}
+
 pub(crate) fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 // --------------------------------------------------------------- tokens ---
-
-/// Seconds since the epoch.
-pub(crate) fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).expect("the clock is after 1970").as_secs()
-}
 
 /// The builder of the default test server: HS256 with [`SECRET`],
 /// [`ISSUER`], [`AUDIENCE`].
@@ -464,13 +202,7 @@ pub(crate) fn without(mut claims: Value, key: &str) -> Value {
 
 /// An HS256 token over `claims` with [`SECRET`], by `jsonwebtoken::encode`.
 pub(crate) fn hs256(claims: &Value) -> String {
-    hs256_with(SECRET, claims)
-}
-
-/// An HS256 token over `claims` with `secret`, by `jsonwebtoken::encode`.
-pub(crate) fn hs256_with(secret: &[u8], claims: &Value) -> String {
-    jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &EncodingKey::from_secret(secret))
-        .expect("encode an HS256 token")
+    sign_hs256(SECRET, claims)
 }
 
 /// A token for the default server with these roles and space-separated
