@@ -6,6 +6,7 @@
 
 use proc_macro::TokenStream;
 
+mod ctxt;
 mod name;
 mod requires;
 mod roles;

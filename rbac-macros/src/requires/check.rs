@@ -8,6 +8,7 @@ use syn::spanned::Spanned;
 use syn::{Attribute, Ident, ItemFn, LitStr, Path};
 
 use super::ast::{Args, Term};
+use crate::ctxt::Ctxt;
 
 /// A requirement tree whose shape is valid.
 pub(crate) enum Requirement {
@@ -82,11 +83,7 @@ pub(crate) fn requirement(
     }
     function.attrs = kept;
 
-    let mut errors: Option<syn::Error> = None;
-    let mut push = |error: syn::Error| match &mut errors {
-        Some(first) => first.combine(error),
-        None => errors = Some(error),
-    };
+    let cx = Ctxt::new();
     let mut parts = Vec::new();
     let mut model: Option<(Ident, Path)> = None;
     let mut krate: Option<Path> = None;
@@ -94,18 +91,18 @@ pub(crate) fn requirement(
         let args: Args = match syn::parse2(tokens) {
             Ok(args) => args,
             Err(error) => {
-                push(error);
+                cx.push(error);
                 continue;
             }
         };
         if args.terms.is_empty() {
-            push(syn::Error::new(span, format!("`#[requires]` needs a requirement, {USAGE}")));
+            cx.error(span, format!("`#[requires]` needs a requirement, {USAGE}"));
             continue;
         }
         for term in args.terms {
             if let Term::Crate(key, path) = term {
                 if krate.is_some() {
-                    push(syn::Error::new(key.span, "`crate` is given twice"));
+                    cx.error(key.span, "`crate` is given twice");
                 } else {
                     krate = Some(path);
                 }
@@ -113,21 +110,18 @@ pub(crate) fn requirement(
             }
             if let Term::Model(key, path) = term {
                 if model.is_some() {
-                    push(syn::Error::new(key.span(), "`model` is given twice"));
+                    cx.error(key.span(), "`model` is given twice");
                 } else {
                     model = Some((key, path));
                 }
                 continue;
             }
-            match lower(term) {
-                Ok(requirement) => parts.push(requirement),
-                Err(error) => push(error),
+            if let Some(requirement) = lower(&cx, term) {
+                parts.push(requirement);
             }
         }
     }
-    if let Some(error) = errors {
-        return Err(error);
-    }
+    cx.check()?;
     // `model` and `crate` say where names are found, not what is required:
     // the attributes together must still name a role or a scope.
     let requirement = match parts.len() {
@@ -143,58 +137,55 @@ pub(crate) fn requirement(
     Ok((function, Checked { requirement, model: model.map(|(_, path)| path), krate }))
 }
 
-fn lower(term: Term) -> syn::Result<Requirement> {
-    Ok(match term {
-        Term::Role(lit) => Requirement::Role(lit),
-        Term::Scope(lit) => Requirement::Scope(lit),
+/// The requirement `term` states, or `None` with its errors in `cx`.
+fn lower(cx: &Ctxt, term: Term) -> Option<Requirement> {
+    match term {
+        Term::Role(lit) => Some(Requirement::Role(lit)),
+        Term::Scope(lit) => Some(Requirement::Scope(lit)),
         Term::All(key, terms) | Term::Any(key, terms) if terms.is_empty() => {
-            return Err(syn::Error::new(
+            cx.error(
                 key.span(),
                 format!(
                     "`{key}()` is empty; list at least one requirement: `{key}(role = \"…\", …)`"
                 ),
-            ));
+            );
+            None
         }
-        Term::All(_, terms) => Requirement::All(lower_all(terms)?),
-        Term::Any(_, terms) => Requirement::Any(lower_all(terms)?),
+        Term::All(_, terms) => lower_all(cx, terms).map(Requirement::All),
+        Term::Any(_, terms) => lower_all(cx, terms).map(Requirement::Any),
         Term::Not(key, mut terms) => {
             if terms.len() != 1 {
-                return Err(syn::Error::new(
+                cx.error(
                     key.span(),
                     "`not(…)` takes exactly one requirement; combine several with `not(any(…))` or `not(all(…))`",
-                ));
+                );
+                return None;
             }
             let inner = terms.swap_remove(0);
-            Requirement::Not(Box::new(lower(inner)?))
+            lower(cx, inner).map(|inner| Requirement::Not(Box::new(inner)))
         }
         Term::Model(key, _) => {
-            return Err(syn::Error::new(
-                key.span(),
-                "`model = …` belongs at the top level of `#[requires(...)]`",
-            ));
+            cx.error(key.span(), "`model = …` belongs at the top level of `#[requires(...)]`");
+            None
         }
         Term::Crate(key, _) => {
-            return Err(syn::Error::new(
-                key.span,
-                "`crate = …` belongs at the top level of `#[requires(...)]`",
-            ));
-        }
-    })
-}
-
-fn lower_all(terms: Vec<Term>) -> syn::Result<Vec<Requirement>> {
-    let mut out = Vec::new();
-    let mut errors: Option<syn::Error> = None;
-    for term in terms {
-        match lower(term) {
-            Ok(requirement) => out.push(requirement),
-            Err(error) => match &mut errors {
-                Some(first) => first.combine(error),
-                None => errors = Some(error),
-            },
+            cx.error(key.span, "`crate = …` belongs at the top level of `#[requires(...)]`");
+            None
         }
     }
-    errors.map_or(Ok(out), Err)
+}
+
+/// Every term lowered, each error reported, or `None` if any had one.
+fn lower_all(cx: &Ctxt, terms: Vec<Term>) -> Option<Vec<Requirement>> {
+    let mut out = Vec::new();
+    let mut complete = true;
+    for term in terms {
+        match lower(cx, term) {
+            Some(requirement) => out.push(requirement),
+            None => complete = false,
+        }
+    }
+    complete.then_some(out)
 }
 
 /// `requires`, `rbac_axum::requires` or `::rbac_axum::requires`.

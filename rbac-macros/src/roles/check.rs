@@ -7,6 +7,7 @@ use proc_macro2::Span;
 use syn::{Attribute, Ident};
 
 use super::ast::RolesDecl;
+use crate::ctxt::Ctxt;
 use crate::name::{Name, did_you_mean};
 
 /// A validated declaration, ready to expand.
@@ -26,24 +27,11 @@ pub(crate) struct Role {
     pub(crate) grantable: Vec<usize>,
 }
 
-#[derive(Default)]
-struct Errors(Option<syn::Error>);
-
-impl Errors {
-    fn push(&mut self, span: Span, message: impl std::fmt::Display) {
-        let error = syn::Error::new(span, message);
-        match &mut self.0 {
-            Some(first) => first.combine(error),
-            None => self.0 = Some(error),
-        }
-    }
-}
-
 pub(crate) fn validate(decl: RolesDecl) -> syn::Result<Model> {
-    let mut errors = Errors::default();
+    let cx = Ctxt::new();
 
     if decl.roles.is_empty() {
-        errors.push(
+        cx.error(
             Span::call_site(),
             "declare at least one role, e.g. `roles! { admin: viewer, viewer }`",
         );
@@ -53,7 +41,7 @@ pub(crate) fn validate(decl: RolesDecl) -> syn::Result<Model> {
     let mut scopes: Vec<String> = Vec::new();
     for (i, list) in decl.scopes.iter().enumerate() {
         if i > 0 {
-            errors.push(
+            cx.error(
                 list.keyword.span,
                 "`scopes` is declared twice; list every scope in one `scopes: [...]`",
             );
@@ -62,21 +50,21 @@ pub(crate) fn validate(decl: RolesDecl) -> syn::Result<Model> {
         for lit in &list.names {
             let value = lit.value();
             if !rbac_core::is_scope_token(&value) {
-                errors.push(
+                cx.error(
                     lit.span(),
                     format!(
                         "`{value}` is not a valid OAuth 2.0 scope: use printable ASCII without spaces, `\"` or `\\` (RFC 6749 §3.3)"
                     ),
                 );
             } else if scopes.contains(&value) {
-                errors.push(lit.span(), format!("scope `{value}` is declared twice"));
+                cx.error(lit.span(), format!("scope `{value}` is declared twice"));
             } else {
                 scopes.push(value);
             }
         }
     }
     if scopes.len() > rbac_core::MAX_NAMES {
-        errors.push(
+        cx.error(
             Span::call_site(),
             format!("at most {} scopes can be declared", rbac_core::MAX_NAMES),
         );
@@ -85,7 +73,7 @@ pub(crate) fn validate(decl: RolesDecl) -> syn::Result<Model> {
     let mut krate = None;
     for (i, (key, path)) in decl.krate.iter().enumerate() {
         if i > 0 {
-            errors.push(key.span, "`crate` is given twice");
+            cx.error(key.span, "`crate` is given twice");
         } else {
             krate = Some(path.clone());
         }
@@ -98,16 +86,16 @@ pub(crate) fn validate(decl: RolesDecl) -> syn::Result<Model> {
     for role in &decl.roles {
         let name = &role.name;
         if name.value.is_empty() || name.value.chars().any(char::is_whitespace) {
-            errors.push(name.span, "a role name cannot be empty or contain white space");
+            cx.error(name.span, "a role name cannot be empty or contain white space");
             continue;
         }
         if index_of.contains_key(&name.value) {
-            errors.push(name.span, format!("role `{}` is declared twice", name.value));
+            cx.error(name.span, format!("role `{}` is declared twice", name.value));
             continue;
         }
         let variant = variant_name(&name.value);
         if let Some(other) = variants.get(&variant) {
-            errors.push(
+            cx.error(
                 name.span,
                 format!(
                     "role `{}` and role `{other}` would both become `Role::{variant}`; rename one",
@@ -121,7 +109,7 @@ pub(crate) fn validate(decl: RolesDecl) -> syn::Result<Model> {
         kept.push((role, Ident::new(&variant, name.span)));
     }
     if kept.len() > rbac_core::MAX_NAMES {
-        errors.push(
+        cx.error(
             Span::call_site(),
             format!("at most {} roles can be declared", rbac_core::MAX_NAMES),
         );
@@ -136,7 +124,7 @@ pub(crate) fn validate(decl: RolesDecl) -> syn::Result<Model> {
         for parent in &role.parents {
             match index_of.get(&parent.value) {
                 Some(&index) => own.push((index, parent)),
-                None => errors.push(
+                None => cx.error(
                     parent.span,
                     format!(
                         "`{}` inherits from `{}`, which is not a declared role{}",
@@ -153,7 +141,7 @@ pub(crate) fn validate(decl: RolesDecl) -> syn::Result<Model> {
             let value = lit.value();
             match scopes.iter().position(|s| *s == value) {
                 Some(index) => own.push(index),
-                None => errors.push(
+                None => cx.error(
                     lit.span(),
                     format!(
                         "`{value}` is not listed in `scopes: [...]`{}",
@@ -170,12 +158,10 @@ pub(crate) fn validate(decl: RolesDecl) -> syn::Result<Model> {
     let mut state = vec![Visit::New; kept.len()];
     let mut stack = Vec::new();
     for start in 0..kept.len() {
-        find_cycles(start, &parents, &declared, &mut state, &mut stack, &mut errors);
+        find_cycles(start, &parents, &declared, &mut state, &mut stack, &cx);
     }
 
-    if let Some(error) = errors.0 {
-        return Err(error);
-    }
+    cx.check()?;
 
     let roles = kept
         .into_iter()
@@ -204,7 +190,7 @@ fn find_cycles(
     declared: &[&str],
     state: &mut [Visit],
     stack: &mut Vec<usize>,
-    errors: &mut Errors,
+    cx: &Ctxt,
 ) {
     if state[node] != Visit::New {
         return;
@@ -220,7 +206,7 @@ fn find_cycles(
                     .chain(std::iter::once(&parent))
                     .map(|&n| declared[n])
                     .collect();
-                errors.push(
+                cx.error(
                     name.span,
                     format!(
                         "role inheritance cycle: {}; inheritance must go one way",
@@ -228,7 +214,7 @@ fn find_cycles(
                     ),
                 );
             }
-            Visit::New => find_cycles(parent, parents, declared, state, stack, errors),
+            Visit::New => find_cycles(parent, parents, declared, state, stack, cx),
             Visit::Done => {}
         }
     }
