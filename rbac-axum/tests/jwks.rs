@@ -2,7 +2,8 @@
 //! a JWK Set and an OpenID Connect discovery document, and each fault of the
 //! matrix (down at start-up, down mid-run, 5xx, slow past the timeout,
 //! garbage, rotation, removal) is checked for which requests pass, which
-//! are refused and how many fetches were made.
+//! are refused and how many fetches were made. The `case_NN_…` tests are
+//! the remote parts of those cases of `SECURITY.md`.
 
 // Tests may panic on setup failures; that is a failed test, not a bug.
 #![allow(clippy::unwrap_used)]

@@ -1,6 +1,8 @@
-//! The cases of SECURITY-CASES.md, one test each (`case_NN_…`), over a real
-//! socket: status, `WWW-Authenticate`, a JSON body that repeats neither the
-//! token nor the key, and a handler that never ran when access is refused.
+//! The security cases listed in `SECURITY.md` beside this file (what each
+//! tries, what the service answers), one test each, `case_NN_…` after the
+//! case's number, over a real socket: status, `WWW-Authenticate`, a JSON
+//! body that repeats neither the token nor the key, and a handler that
+//! never ran when access is refused.
 //!
 //! The remote parts of cases 17 and 37 (a JWKS issuer never fetching the
 //! token's `jku`, an identity provider unreachable at start-up) are in
