@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# jsonwebtoken's crypto backends, aws_lc_rs vs rust_crypto (issue 5), one
+# jsonwebtoken's crypto backends, aws_lc_rs vs rust_crypto, one
 # command:
 #
 #   bench/backends.sh

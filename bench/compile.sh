@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Compile time of #[requires] (issue 5), one command:
+# Compile time of #[requires], one command:
 #
 #   bench/compile.sh
 #

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# HTTP throughput and latency on loopback (issue 5), one command:
+# HTTP throughput and latency on loopback, one command:
 #
 #   bench/http.sh
 #

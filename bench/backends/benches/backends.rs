@@ -1,4 +1,4 @@
-//! `jsonwebtoken`'s two crypto backends side by side (issue 5): aws_lc_rs
+//! `jsonwebtoken`'s two crypto backends side by side: aws_lc_rs
 //! (the project's) and rust_crypto, for HS256, RS256 (2048-bit), ES256 and
 //! EdDSA, on the 12-claim token of `rbac-axum/benches/verify.rs`.
 //!

@@ -1,4 +1,4 @@
-//! HTTP benchmark servers on axum 0.8 (issue 5), one variant per process,
+//! HTTP benchmark servers on axum 0.8, one variant per process,
 //! all with the same handler body (`"ok"`), the same token and the same
 //! requirement:
 //! `all(any(role = "admin", all(role = "editor", scope = "posts:write")), scope = "posts:read")`.
