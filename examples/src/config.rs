@@ -432,7 +432,7 @@ impl Config {
         text.push_str(
             "\nDemo users, created on first start (local demo credentials, not secrets):\n",
         );
-        for user in crate::demo::USERS {
+        for user in crate::demo_users::USERS {
             let _ = writeln!(
                 text,
                 "  {:<8} password {:<12} role {}",

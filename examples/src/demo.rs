@@ -1,38 +1,19 @@
-//! The demo: one user per role seeded into a fresh database, and the
-//! banner printed at start with a ready token and a `curl` line for each.
-//! The passwords are published here and in `--help` on purpose: they are
-//! local demo credentials, not secrets; delete the users (or the data
-//! directory) before exposing the service anywhere.
+//! The demo: the users of `demo_users.rs` seeded into a fresh database,
+//! and the banner printed at start with a ready token and a `curl` line for
+//! each.
 
 use std::fmt::Write as _;
 
 use rusqlite::TransactionBehavior;
 
 use crate::db::{Db, DbError};
+use crate::demo_users::USERS;
 use crate::grants::grantable;
 use crate::password;
 use crate::start_error::StartError;
 use crate::state::AppState;
 use crate::users::store;
 use crate::{Role, posts};
-
-/// A seeded demo user.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct DemoUser {
-    /// The login name.
-    pub(crate) username: &'static str,
-    /// The password, published on purpose.
-    pub(crate) password: &'static str,
-    /// The one role granted.
-    pub(crate) role: Role,
-}
-
-/// One demo user per role.
-pub(crate) const USERS: [DemoUser; 3] = [
-    DemoUser { username: "alice", password: "alice-demo", role: Role::Admin },
-    DemoUser { username: "bob", password: "bob-demo", role: Role::Editor },
-    DemoUser { username: "carol", password: "carol-demo", role: Role::Viewer },
-];
 
 /// Seeds the demo users, and a first post by the editor, into a database
 /// that has no user yet. Blocking: it hashes passwords.

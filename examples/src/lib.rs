@@ -54,6 +54,7 @@ use axum::routing::{get, post, put};
 mod config;
 mod db;
 mod demo;
+mod demo_users;
 mod error;
 mod extract;
 mod grants;
