@@ -24,8 +24,8 @@ use std::sync::{Arc, Weak};
 use aws_lc_rs::hmac;
 use quick_cache::sync::Cache;
 
-use crate::jwt::Window;
 use crate::principal::Principal;
+use crate::window::Window;
 
 /// HMAC-SHA-256 of a token's signature segment under the cache's key.
 pub(crate) type Digest = [u8; 32];

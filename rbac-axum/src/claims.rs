@@ -22,7 +22,7 @@ use rbac_core::{Granted, RoleSet, Schema, ScopeSet};
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
-use crate::jwt::TokenError;
+use crate::token_error::TokenError;
 
 /// Where a claim lives in the token's JSON payload: a sequence of object
 /// keys, each taken literally (a key may itself contain dots or slashes,

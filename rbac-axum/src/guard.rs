@@ -9,10 +9,9 @@ use axum::extract::{FromRef, FromRequestParts};
 use http::request::Parts;
 use rbac_core::{Coverage, Expr, RoleModel};
 
-use crate::bearer::{BearerError, bearer_token};
-use crate::error::{AuthError, Rejection};
-use crate::jwt::{Authenticator, TokenErrorKind};
-use crate::principal::{Auth, model_id};
+use crate::authenticator::Authenticator;
+use crate::extract::{Auth, authenticate};
+use crate::refusal::{AuthError, Rejection};
 
 /// A handler's requirement, implemented by `#[requires]` on a hidden marker
 /// type.
@@ -60,10 +59,10 @@ where
         // non-generic function, compiled once (compile time of many
         // handlers).
         let () = R::GUARDS;
-        let requirement = Checked {
+        let requirement = HandlerRequirement {
             handler: R::HANDLER,
             expr: R::EXPR,
-            model: model_id::<R::Model>(),
+            model: TypeId::of::<R::Model>(),
             model_name: std::any::type_name::<R::Model>(),
             share: R::SHARES_PRINCIPAL,
         };
@@ -73,7 +72,7 @@ where
 }
 
 /// What the guard needs of a [`Requirement`].
-struct Checked {
+struct HandlerRequirement {
     handler: &'static str,
     expr: Expr,
     model: TypeId,
@@ -87,10 +86,9 @@ struct Checked {
 async fn check(
     parts: &mut Parts,
     authenticator: Authenticator,
-    requirement: Checked,
+    requirement: HandlerRequirement,
 ) -> Result<(), Rejection> {
-    let Checked { handler, expr, model, model_name, share } = requirement;
-    let realm = &authenticator.inner.realm;
+    let HandlerRequirement { handler, expr, model, model_name, share } = requirement;
     if !authenticator.is_for(model) {
         tracing::error!(
             handler,
@@ -98,7 +96,7 @@ async fn check(
             authenticator_roles = authenticator.inner.model_name,
             "refused: the handler's roles are not the authenticator's"
         );
-        return Err(Rejection::new(AuthError::Misconfigured, realm));
+        return Err(authenticator.reject(AuthError::Misconfigured));
     }
     let auth = match parts.extensions.get::<Auth>() {
         Some(auth) => auth.clone(),
@@ -113,54 +111,20 @@ async fn check(
             Ok(())
         }
         Err(denial) => {
-            let schema = authenticator.schema();
-            let missing_roles: Vec<_> = schema.role_names(denial.missing_roles()).collect();
-            let missing_scopes: Vec<_> = schema.scope_names(denial.missing_scopes()).collect();
-            let forbidden: Vec<_> = schema
-                .role_names(denial.forbidden_roles())
-                .chain(schema.scope_names(denial.forbidden_scopes()))
-                .collect();
-            tracing::info!(
-                handler,
-                subject = auth.subject(),
-                ?missing_roles,
-                ?missing_scopes,
-                ?forbidden,
-                "refused: insufficient rights"
-            );
-            Err(Rejection::new(
-                AuthError::InsufficientScope { missing_roles, missing_scopes, forbidden },
-                realm,
-            ))
-        }
-    }
-}
-
-/// Reads and verifies the request's bearer token; logs why when it refuses.
-pub(crate) async fn authenticate(
-    parts: &Parts,
-    authenticator: &Authenticator,
-    handler: &'static str,
-) -> Result<Auth, Rejection> {
-    let realm = &authenticator.inner.realm;
-    let token = bearer_token(&parts.headers, parts.uri.query()).map_err(|error| {
-        let error = match error {
-            BearerError::Missing => AuthError::MissingCredentials,
-            BearerError::InvalidRequest(reason) => AuthError::InvalidRequest(reason.into()),
-            BearerError::InvalidToken(reason) => AuthError::InvalidToken(reason.into()),
-        };
-        tracing::info!(handler, reason = %error, "refused: no usable bearer token");
-        Rejection::new(error, realm)
-    })?;
-    match authenticator.verify_fresh_shared(token).await {
-        Ok(principal) => Ok(Auth(principal)),
-        Err(error) if error.kind() == TokenErrorKind::Server => {
-            tracing::error!(handler, reason = %error, "refused: cannot verify tokens now");
-            Err(Rejection::new(AuthError::Unavailable(error.into_message()), realm))
-        }
-        Err(error) => {
-            tracing::info!(handler, reason = %error, "refused: invalid token");
-            Err(Rejection::new(AuthError::InvalidToken(error.into_message()), realm))
+            let error = AuthError::insufficient(authenticator.schema(), &denial);
+            if let AuthError::InsufficientScope { missing_roles, missing_scopes, forbidden } =
+                &error
+            {
+                tracing::info!(
+                    handler,
+                    subject = auth.subject(),
+                    ?missing_roles,
+                    ?missing_scopes,
+                    ?forbidden,
+                    "refused: insufficient rights"
+                );
+            }
+            Err(authenticator.reject(error))
         }
     }
 }

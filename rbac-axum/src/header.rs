@@ -16,7 +16,8 @@ use std::rc::Rc;
 use jsonwebtoken::Algorithm;
 use serde::Deserialize;
 
-use crate::jwt::{TokenError, decode_segment};
+use crate::segment::decode_segment;
+use crate::token_error::TokenError;
 
 /// What verification needs from a header.
 #[derive(Debug, PartialEq, Eq)]

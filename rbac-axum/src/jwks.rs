@@ -8,7 +8,7 @@ use jsonwebtoken::jwk::{
 };
 use jsonwebtoken::{Algorithm, DecodingKey};
 
-use crate::config::ConfigError;
+use crate::config_error::ConfigError;
 
 /// A verification key from a JWK Set: its `kid`, algorithm and key.
 pub(crate) type JwkKey = (Option<String>, Algorithm, DecodingKey);

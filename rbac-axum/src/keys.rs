@@ -9,7 +9,7 @@ use aws_lc_rs::hmac;
 use aws_lc_rs::signature::{self as sig, ParsedPublicKey, RsaPublicKeyComponents};
 use jsonwebtoken::{Algorithm, AlgorithmFamily, DecodingKey, DecodingKeyKind};
 
-use crate::config::{ConfigError, bad_key};
+use crate::config_error::{ConfigError, bad_key};
 
 pub(crate) struct Key {
     /// Dropped with the key: a cached verification outliving it is evicted.
@@ -151,6 +151,13 @@ pub(crate) struct KeySet {
     keys: Vec<Key>,
 }
 
+impl KeySet {
+    /// Alive while the key at `index` is in this set; see [`Key::liveness`].
+    pub(crate) fn liveness(&self, index: usize) -> Weak<()> {
+        self.keys.get(index).map_or_else(Weak::new, Key::liveness)
+    }
+}
+
 /// Which keys may have signed a token.
 pub(crate) enum Selection<'k, 't> {
     /// These keys (at least one), by algorithm and `kid`.
@@ -236,7 +243,7 @@ impl KeySet {
     ) -> Selection<'k, 't> {
         let any_kid = self.keys.iter().any(|k| k.kid.is_some());
         let candidates = Candidates {
-            keys: self.keys.iter(),
+            keys: self.keys.iter().enumerate(),
             algorithm,
             kid,
             any_kid,
@@ -256,7 +263,7 @@ impl KeySet {
 /// are iterated, without allocating.
 #[derive(Clone)]
 pub(crate) struct Candidates<'k, 't> {
-    keys: std::slice::Iter<'k, Key>,
+    keys: std::iter::Enumerate<std::slice::Iter<'k, Key>>,
     algorithm: Algorithm,
     kid: Option<&'t str>,
     /// Whether any key of the set has a `kid`.
@@ -266,12 +273,13 @@ pub(crate) struct Candidates<'k, 't> {
 }
 
 impl<'k> Iterator for Candidates<'k, '_> {
-    type Item = &'k Key;
+    /// The key, with its place in the set.
+    type Item = (usize, &'k Key);
 
-    fn next(&mut self) -> Option<&'k Key> {
+    fn next(&mut self) -> Option<(usize, &'k Key)> {
         let (algorithm, kid, any_kid, single) =
             (self.algorithm, self.kid, self.any_kid, self.single);
-        self.keys.find(|k| {
+        self.keys.find(|(_, k)| {
             k.algorithm == algorithm
                 && match (kid, any_kid) {
                     (Some(kid), true) => k.kid.as_deref() == Some(kid),

@@ -43,31 +43,48 @@
 //!
 //! [axum]: https://docs.rs/axum
 
-pub mod bearer;
+// Each module uses only modules listed below it.
+// Requests: the guard and the extractors.
+mod extract;
+mod guard;
+// The public entry type, its configuration, and the pipeline it runs.
+mod authenticator;
+mod builder;
+mod issuer;
+mod verify;
+// Steps of the pipeline and what they read.
 mod cache;
 mod claims;
-mod config;
-mod error;
-mod guard;
 mod header;
 mod jwks;
-mod jwt;
+mod key_source;
 mod keys;
 mod principal;
 mod recycle;
 mod remote;
+// Leaves: refusals, errors, small values and helpers.
+pub mod bearer;
+mod config_error;
+mod refusal;
+mod segment;
+mod token_error;
+mod window;
 
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;
 
+pub use authenticator::Authenticator;
+pub use builder::{AuthenticatorBuilder, DEFAULT_MAX_TOKEN_BYTES};
 pub use claims::{ClaimMapping, ClaimPath, RoleMapper};
-pub use config::{AuthenticatorBuilder, ConfigError, DEFAULT_MAX_TOKEN_BYTES, Issuer};
-pub use error::{AuthError, Rejection};
-pub use jwt::{Authenticator, TokenError, TokenErrorKind};
-pub use principal::{Auth, Principal, TokenClaims};
+pub use config_error::ConfigError;
+pub use extract::{Auth, TokenClaims};
+pub use issuer::Issuer;
+pub use principal::Principal;
 pub use rbac_core::{Denial, Expr, Granted, RoleModel, RoleSet, Schema, ScopeSet, UnknownRole};
+pub use refusal::{AuthError, Rejection};
 pub use remote::{KeySource, RemoteSettings};
+pub use token_error::{TokenError, TokenErrorKind};
 
 /// The `jsonwebtoken` version this crate verifies with (for `Algorithm`,
 /// `DecodingKey`).

@@ -1,21 +1,13 @@
-//! Who made the request and what they may do: [`Principal`], and the
-//! [`Auth`] extractor that hands it to handlers.
+//! Who made the request and what they may do: [`Principal`].
 
-use std::any::TypeId;
 use std::fmt;
-use std::ops::Deref;
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
-use axum::extract::{FromRef, FromRequestParts};
-use http::request::Parts;
 use rbac_core::{Granted, RoleModel, Schema};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use crate::claims::token_scopes;
-use crate::error::Rejection;
-use crate::guard::authenticate;
-use crate::jwt::Authenticator;
 
 /// A verified token's subject, rights and claims.
 ///
@@ -135,7 +127,7 @@ impl Principal {
 
     /// The claims as your own type, for fields of your identity provider
     /// (tenant, email): read from the verified payload, without verifying or
-    /// decoding the token again. See also the [`TokenClaims`] extractor.
+    /// decoding the token again. See also the [`TokenClaims`](crate::TokenClaims) extractor.
     ///
     /// ```
     /// # use rbac_axum::{Authenticator, jsonwebtoken::{self, Algorithm, EncodingKey, Header}};
@@ -191,108 +183,6 @@ impl Subject {
             Some(Cow::Owned(sub)) => Subject::Owned(sub),
         }
     }
-}
-
-/// Extractor for the authenticated principal. As an argument of a
-/// `#[requires]` handler it reuses the guard's verification; on its own it
-/// authenticates the request (any valid token) and refuses with 401
-/// otherwise.
-///
-/// The guard hands the principal over only to handlers whose arguments name
-/// `Auth`, [`TokenClaims`] or [`Principal`] (so the others pay for no
-/// allocation). An `Auth` reached another way (a type alias, an extractor of
-/// your own, `parts.extensions.get::<Auth>()`) does not see the guard's:
-/// extracting it authenticates the request again, as for a handler without
-/// a guard. That is the same principal unless the token expired in between
-/// or your `map_roles` answers differently; it never has rights the guard
-/// refused, since the guard has already decided. Name `Auth` in the
-/// handler's arguments to get exactly the principal the guard checked.
-///
-/// ```
-/// use rbac_axum::{Auth, requires};
-///
-/// rbac_axum::roles! { admin: viewer, viewer }
-///
-/// #[requires(role = "viewer")]
-/// async fn me(auth: Auth) -> String {
-///     format!("{} is admin: {}", auth.subject().unwrap_or("?"), auth.has_role(Role::Admin))
-/// }
-/// # fn main() {}
-/// ```
-#[derive(Debug, Clone)]
-pub struct Auth(pub(crate) Arc<Principal>);
-
-impl Deref for Auth {
-    type Target = Principal;
-
-    fn deref(&self) -> &Principal {
-        &self.0
-    }
-}
-
-impl<S> FromRequestParts<S> for Auth
-where
-    Authenticator: FromRef<S>,
-    S: Send + Sync,
-{
-    type Rejection = Rejection;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        if let Some(auth) = parts.extensions.get::<Auth>() {
-            return Ok(auth.clone());
-        }
-        let authenticator = Authenticator::from_ref(state);
-        let auth = authenticate(parts, &authenticator, "Auth").await?;
-        parts.extensions.insert(auth.clone());
-        Ok(auth)
-    }
-}
-
-/// Extractor for the token's claims as your own `serde::Deserialize` type,
-/// read from the payload the guard (or [`Auth`]) already verified. A token
-/// whose claims do not fit the type is refused with 401 `invalid_token`.
-///
-/// ```
-/// use rbac_axum::{TokenClaims, requires};
-/// rbac_axum::roles! { viewer }
-///
-/// #[derive(serde::Deserialize)]
-/// struct Tenant { tenant: String }
-///
-/// #[requires(role = "viewer")]
-/// async fn handler(TokenClaims(claims): TokenClaims<Tenant>) -> String {
-///     claims.tenant
-/// }
-/// # fn main() {}
-/// ```
-#[derive(Debug, Clone)]
-pub struct TokenClaims<T>(pub T);
-
-impl<S, T> FromRequestParts<S> for TokenClaims<T>
-where
-    Authenticator: FromRef<S>,
-    S: Send + Sync,
-    T: DeserializeOwned,
-{
-    type Rejection = Rejection;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let auth = Auth::from_request_parts(parts, state).await?;
-        auth.claims_as().map(TokenClaims).map_err(|error| {
-            tracing::info!(%error, "refused: the token's claims do not fit the handler's type");
-            let realm = Authenticator::from_ref(state).inner.realm.clone();
-            Rejection {
-                error: crate::error::AuthError::InvalidToken(
-                    "the token's claims lack a field this resource needs".into(),
-                ),
-                realm,
-            }
-        })
-    }
-}
-
-pub(crate) fn model_id<R: RoleModel>() -> TypeId {
-    TypeId::of::<R>()
 }
 
 #[cfg(test)]

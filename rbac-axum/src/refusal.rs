@@ -9,10 +9,16 @@ use axum::Json;
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;
 use http::header::{HeaderValue, WWW_AUTHENTICATE};
+use rbac_core::{Denial, Schema};
 use serde::Serialize;
 
-/// Why a request was refused.
+use crate::bearer::BearerError;
+use crate::token_error::{TokenError, TokenErrorKind};
+
+/// Why a request was refused. New kinds of refusal may be added: match
+/// with a wildcard arm.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum AuthError {
     /// No bearer credentials at all: 401 with a bare challenge.
     #[error("the request has no bearer token")]
@@ -63,7 +69,39 @@ fn insufficient_message(roles: &[&str], scopes: &[&str], forbidden: &[&str]) -> 
     message
 }
 
+impl From<BearerError> for AuthError {
+    fn from(error: BearerError) -> Self {
+        match error {
+            BearerError::Missing => AuthError::MissingCredentials,
+            BearerError::InvalidRequest(reason) => AuthError::InvalidRequest(reason.into()),
+            BearerError::InvalidToken(reason) => AuthError::InvalidToken(reason.into()),
+        }
+    }
+}
+
+impl From<TokenError> for AuthError {
+    fn from(error: TokenError) -> Self {
+        match error.kind() {
+            TokenErrorKind::Server => AuthError::Unavailable(error.into_message()),
+            _ => AuthError::InvalidToken(error.into_message()),
+        }
+    }
+}
+
 impl AuthError {
+    /// The refusal for a principal that `denial` refused, naming what was
+    /// missing or forbidden as `schema` declares it.
+    pub(crate) fn insufficient(schema: &'static Schema, denial: &Denial) -> Self {
+        AuthError::InsufficientScope {
+            missing_roles: schema.role_names(denial.missing_roles()).collect(),
+            missing_scopes: schema.scope_names(denial.missing_scopes()).collect(),
+            forbidden: schema
+                .role_names(denial.forbidden_roles())
+                .chain(schema.scope_names(denial.forbidden_scopes()))
+                .collect(),
+        }
+    }
+
     /// The HTTP status this refusal gets.
     pub fn status(&self) -> StatusCode {
         match self {

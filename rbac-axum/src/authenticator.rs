@@ -1,0 +1,149 @@
+//! [`Authenticator`]: the public face of verification. What it checks, and
+//! how, is in the pipeline (`verify`); how it is configured, in `builder`.
+
+use std::any::TypeId;
+use std::fmt;
+use std::sync::Arc;
+
+use rbac_core::Schema;
+
+use crate::principal::Principal;
+use crate::refusal::{AuthError, Rejection};
+use crate::token_error::{Failure, TokenError};
+use crate::verify::Verifier;
+use crate::window::now;
+
+/// Validates bearer JWTs and maps them to a [`Principal`] for one role model.
+/// Cheap to clone (an `Arc`); put it in the router state and implement
+/// `FromRef` for it, or use it as the state itself.
+///
+/// ```
+/// use rbac_axum::{Authenticator, jsonwebtoken::Algorithm};
+///
+/// rbac_axum::roles! { admin: viewer, viewer }
+///
+/// let authenticator = Authenticator::builder::<Role>()
+///     .hmac(Algorithm::HS256, b"a development secret of 32+ bytes!!")
+///     .issuer("https://issuer.example")
+///     .audience("my-api")
+///     .build()?;
+/// # Ok::<(), rbac_axum::ConfigError>(())
+/// ```
+#[derive(Clone)]
+pub struct Authenticator {
+    pub(crate) inner: Arc<Verifier>,
+}
+
+impl fmt::Debug for Authenticator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = &self.inner;
+        f.debug_struct("Authenticator")
+            .field("model", &inner.model_name)
+            .field("realm", &inner.realm)
+            .field("issuers", &inner.issuers)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Authenticator {
+    /// The realm named in `WWW-Authenticate` challenges.
+    pub fn realm(&self) -> &str {
+        &self.inner.realm
+    }
+
+    /// The declared roles and scopes this authenticator maps tokens to.
+    pub fn schema(&self) -> &'static Schema {
+        self.inner.schema
+    }
+
+    /// Validates `token` (the bearer value, without the scheme) with the
+    /// keys known now, and maps it to a principal. Never fetches: use
+    /// [`verify_fresh`](Self::verify_fresh) where a token may name a key
+    /// the provider has just published. With the verified-token cache
+    /// ([`AuthenticatorBuilder::cache_verified_tokens`](crate::AuthenticatorBuilder::cache_verified_tokens)), a token verified
+    /// before and still valid is answered from it.
+    pub fn verify(&self, token: &str) -> Result<Principal, TokenError> {
+        match &self.inner.cache {
+            None => self.inner.verify_once(token, now(), Vec::new()).map(|v| v.principal),
+            Some(_) => self.inner.verify_shared(token, now()).map(Arc::unwrap_or_clone),
+        }
+        .map_err(Failure::into_error)
+    }
+
+    /// Validates `token` like [`verify`](Self::verify); when it names a
+    /// `kid` no fetched key has (or no keys were fetched yet), fetches the
+    /// issuer's key set once more (at most once per `min_refetch`, shared by
+    /// concurrent requests) and tries again.
+    pub async fn verify_fresh(&self, token: &str) -> Result<Principal, TokenError> {
+        self.verify_fresh_shared(token).await.map(Arc::unwrap_or_clone)
+    }
+
+    /// [`verify_fresh`](Self::verify_fresh), sharing the principal with the
+    /// verified-token cache when it is enabled.
+    pub(crate) async fn verify_fresh_shared(
+        &self,
+        token: &str,
+    ) -> Result<Arc<Principal>, TokenError> {
+        let failure = match self.inner.verify_shared(token, now()) {
+            Ok(principal) => return Ok(principal),
+            Err(failure) => failure,
+        };
+        let (Failure::UnknownKid { issuer, generation }
+        | Failure::NoKeysYet { issuer, generation }) = failure
+        else {
+            return Err(failure.into_error());
+        };
+        let Some(keys) = self.inner.issuers.get(issuer).map(|i| &i.keys) else {
+            return Err(failure.into_error());
+        };
+        // Boxed: the rare path, and otherwise its state would make every
+        // verification's future (held in each request's) several times larger.
+        if Box::pin(keys.refetch_after_miss(generation)).await {
+            self.inner.verify_shared(token, now()).map_err(Failure::into_error)
+        } else {
+            Err(failure.into_error())
+        }
+    }
+
+    /// Waits until every remote issuer has a key set, or `timeout` passes;
+    /// returns whether all have one. Static keys are always ready. Requests
+    /// before that are refused (500), never let through.
+    pub async fn wait_for_keys(&self, timeout: std::time::Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let ready = self.inner.issuers.iter().all(|issuer| issuer.keys.is_ready());
+            if ready {
+                return true;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
+    /// How many key-set fetches have been attempted, over all issuers (for
+    /// metrics and tests).
+    pub fn key_fetches(&self) -> u64 {
+        self.inner.issuers.iter().map(|issuer| issuer.keys.fetch_count()).sum()
+    }
+
+    /// A refusal challenging for this authenticator's realm, for handlers
+    /// that refuse after the guard (a resource check, a deleted account).
+    ///
+    /// ```
+    /// # use rbac_axum::{AuthError, Authenticator, jsonwebtoken::Algorithm};
+    /// # rbac_axum::roles! { viewer }
+    /// # let authenticator = Authenticator::builder::<Role>().hmac(Algorithm::HS256, [1u8; 32]).build()?;
+    /// let refusal = authenticator.reject(AuthError::InvalidToken("the account was deleted".into()));
+    /// assert_eq!(refusal.error.status(), 401);
+    /// # Ok::<(), rbac_axum::ConfigError>(())
+    /// ```
+    pub fn reject(&self, error: AuthError) -> Rejection {
+        Rejection::new(error, &self.inner.realm)
+    }
+
+    pub(crate) fn is_for(&self, model: TypeId) -> bool {
+        self.inner.model == model
+    }
+}

@@ -1,0 +1,245 @@
+//! [`AuthenticatorBuilder`]: an [`Authenticator`]'s configuration, checked
+//! once by [`build`](AuthenticatorBuilder::build).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER;
+use jsonwebtoken::{Algorithm, DecodingKey};
+use rbac_core::RoleModel;
+
+use crate::authenticator::Authenticator;
+use crate::cache::TokenCache;
+use crate::claims::{ClaimMapping, ClaimPath};
+use crate::config_error::ConfigError;
+use crate::issuer::{Issuer, IssuerConfig};
+use crate::remote::RemoteSettings;
+use crate::verify::Verifier;
+
+/// Default cap on a token's length, checked before any decoding.
+pub const DEFAULT_MAX_TOKEN_BYTES: usize = 8 * 1024;
+
+impl Authenticator {
+    /// Starts a configuration for the roles declared by `roles!` (`R` is the
+    /// generated `Role` type). Defaults: realm `api`, no leeway, tokens up to
+    /// 8 KiB, roles from the `roles` claim, `sub` optional, any `typ`.
+    pub fn builder<R: RoleModel>() -> AuthenticatorBuilder {
+        AuthenticatorBuilder::new::<R>()
+    }
+}
+
+/// Builds an [`Authenticator`]; see [`Authenticator::builder`]. The
+/// per-issuer methods (`hmac`, `jwks_url`, `audience`, …) configure the one
+/// issuer most services have; [`trust`](Self::trust) adds more.
+#[must_use]
+pub struct AuthenticatorBuilder {
+    pub(crate) model: std::any::TypeId,
+    pub(crate) model_name: &'static str,
+    pub(crate) schema: &'static rbac_core::Schema,
+    realm: String,
+    max_token_bytes: usize,
+    cached_tokens: usize,
+    install_crypto_provider: bool,
+    primary: Issuer,
+    others: Vec<Issuer>,
+}
+
+/// Forwards an [`Issuer`] method to the builder's primary issuer.
+macro_rules! primary_issuer {
+    ($($(#[$doc:meta])* fn $name:ident($($arg:ident: $ty:ty),*);)*) => {$(
+        $(#[$doc])*
+        ///
+        #[doc = concat!("Configures the primary issuer; see [`Issuer::", stringify!($name), "`].")]
+        pub fn $name(mut self, $($arg: $ty),*) -> Self {
+            self.primary = self.primary.$name($($arg),*);
+            self
+        }
+    )*};
+}
+
+impl AuthenticatorBuilder {
+    fn new<R: RoleModel>() -> Self {
+        Self {
+            model: std::any::TypeId::of::<R>(),
+            model_name: std::any::type_name::<R>(),
+            schema: R::SCHEMA,
+            realm: "api".to_owned(),
+            max_token_bytes: DEFAULT_MAX_TOKEN_BYTES,
+            cached_tokens: 0,
+            install_crypto_provider: true,
+            primary: Issuer::unnamed(),
+            others: Vec::new(),
+        }
+    }
+
+    primary_issuer! {
+        /// Requires `iss` to equal `issuer`.
+        fn issuer(issuer: impl Into<String>);
+        /// Adds an HMAC secret of at least 32/48/64 bytes.
+        fn hmac(algorithm: Algorithm, secret: impl AsRef<[u8]>);
+        /// Adds an RSA public key (PEM).
+        fn rsa_pem(algorithm: Algorithm, pem: impl AsRef<[u8]>);
+        /// Adds an EC public key (PEM).
+        fn ec_pem(algorithm: Algorithm, pem: impl AsRef<[u8]>);
+        /// Adds an Ed25519 public key (PEM).
+        fn ed_pem(pem: impl AsRef<[u8]>);
+        /// Adds a key under an optional `kid`.
+        fn key(kid: Option<&str>, algorithm: Algorithm, key: DecodingKey);
+        /// Adds the signature keys of a JWK Set document.
+        fn jwk_set(json: &str);
+        /// Adds the signature keys of a JWK Set file.
+        fn jwk_set_file(path: impl AsRef<std::path::Path>);
+        /// Fetches keys from a JWK Set URL.
+        fn jwks_url(url: impl Into<String>);
+        /// Finds the JWK Set URL by OpenID Connect discovery.
+        fn discovery();
+        /// Trusts a private CA for fetching keys.
+        fn provider_ca_pem(pem: impl AsRef<[u8]>);
+        /// Timings of remote key fetching.
+        fn remote_settings(settings: RemoteSettings);
+        /// Requires `aud` to hold `audience` (or any of several).
+        fn audience(audience: impl Into<String>);
+        /// Clock skew tolerated on `exp` and `nbf`.
+        fn leeway(leeway: Duration);
+        /// How roles and scopes are read from claims.
+        fn claims(mapping: ClaimMapping);
+        /// Where roles are read from.
+        fn roles_claim(path: impl Into<ClaimPath>);
+        /// Refuses tokens without `sub`.
+        fn require_subject(required: bool);
+        /// RFC 9068: refuses tokens whose `typ` is not `at+jwt`.
+        fn require_at_jwt_typ(required: bool);
+    }
+
+    /// Trusts tokens of an OpenID Connect provider: `iss` must equal
+    /// `issuer`, and keys come from its discovery document's `jwks_uri`.
+    pub fn oidc(self, issuer: impl Into<String>) -> Self {
+        self.issuer(issuer).discovery()
+    }
+
+    /// Trusts one more issuer. With several, every token's `iss` must name
+    /// one of them, which then alone verifies it.
+    pub fn trust(mut self, issuer: Issuer) -> Self {
+        self.others.push(issuer);
+        self
+    }
+
+    /// The realm named in challenges (default `api`).
+    pub fn realm(mut self, realm: impl Into<String>) -> Self {
+        self.realm = realm.into();
+        self
+    }
+
+    /// Longest token accepted, checked before decoding (default 8 KiB).
+    pub fn max_token_bytes(mut self, max: usize) -> Self {
+        self.max_token_bytes = max;
+        self
+    }
+
+    /// Remembers up to `max_entries` verified tokens (off by default; `0`
+    /// turns it off), so that a token seen again skips the signature check
+    /// and the claim parsing. Most worth it for RSA, ECDSA and EdDSA tokens
+    /// reused across requests, whose signature check is most of their cost;
+    /// HMAC tokens gain less. See `BENCHMARKS.md` for figures.
+    ///
+    /// What a cached token is still checked for on each request: that it is
+    /// byte-identical to the verified one (entries are keyed by
+    /// HMAC-SHA-256 of the token's signature under a random key drawn here,
+    /// and hold the token's `header.payload`, compared byte for byte; the
+    /// signature itself is not stored, so the cache holds no usable token),
+    /// that it is not expired or not yet valid (`exp`, `nbf`, with the
+    /// issuer's leeway, exactly as verification compares them), and that the
+    /// key that verified it is still in its issuer's key set: a fetched key
+    /// set replaced by a refresh or a rotation drops every entry its keys
+    /// verified (each such token is verified again once). Failed
+    /// verifications are never cached.
+    ///
+    /// The trade-offs:
+    /// * revocation is unchanged: a token revoked at the identity provider
+    ///   but not expired stays accepted until its `exp`, as without the
+    ///   cache (a JWT is checked locally either way);
+    /// * a [`RoleMapper`](crate::RoleMapper) runs once per cached token, not
+    ///   once per request: a mapper that reads changing state (a database)
+    ///   sees the token's first request only, until the entry goes;
+    /// * memory: at most `max_entries` entries (S3-FIFO eviction), each
+    ///   holding the token's `header.payload` (at most
+    ///   [`max_token_bytes`](Self::max_token_bytes)), the principal (the
+    ///   decoded payload, and the parsed claims once a handler asked for
+    ///   them) and about 350 bytes of bookkeeping;
+    /// * the principal is shared by the requests that present the token
+    ///   (it is immutable).
+    pub fn cache_verified_tokens(mut self, max_entries: usize) -> Self {
+        self.cached_tokens = max_entries;
+        self
+    }
+
+    /// Whether [`build`](Self::build) installs `jsonwebtoken`'s aws-lc-rs
+    /// crypto provider as the process default (default: yes). Verification
+    /// here never needs it (its keys are parsed with aws-lc-rs directly),
+    /// but `jsonwebtoken::encode`/`decode` calls elsewhere in the process
+    /// do, and panic without one when both of its backend features end up
+    /// in one build. Turn it off when the application installs its own
+    /// provider; installing never replaces one already installed.
+    pub fn install_default_crypto_provider(mut self, install: bool) -> Self {
+        self.install_crypto_provider = install;
+        self
+    }
+
+    /// Checks the configuration and builds the authenticator. With remote
+    /// keys it must run inside a tokio runtime, where it starts fetching.
+    ///
+    /// Unless turned off with
+    /// [`install_default_crypto_provider`](Self::install_default_crypto_provider),
+    /// it also installs `jsonwebtoken`'s aws-lc-rs provider as the process
+    /// default, if none is installed yet.
+    pub fn build(self) -> Result<Authenticator, ConfigError> {
+        if self.install_crypto_provider {
+            // Fails only when a provider is installed already: that one stays.
+            let _ = DEFAULT_PROVIDER.install_default();
+        }
+        let issuers = build_issuers(self.primary, self.others)?;
+        let cache = match self.cached_tokens {
+            0 => None,
+            entries => Some(TokenCache::new(entries).map_err(|_| ConfigError::NoRandomness)?),
+        };
+        Ok(Authenticator {
+            inner: Arc::new(Verifier {
+                model: self.model,
+                model_name: self.model_name,
+                schema: self.schema,
+                realm: Arc::from(self.realm),
+                max_token_bytes: self.max_token_bytes,
+                issuers,
+                cache,
+            }),
+        })
+    }
+}
+
+/// The primary issuer (when configured, or alone) and the others, each
+/// checked; with several, each must name a distinct `iss`.
+fn build_issuers(primary: Issuer, others: Vec<Issuer>) -> Result<Vec<IssuerConfig>, ConfigError> {
+    let mut specs = Vec::new();
+    if primary.is_configured() || others.is_empty() {
+        specs.push(primary);
+    }
+    specs.extend(others);
+    if specs.len() > 1 {
+        let mut seen: Vec<&str> = Vec::new();
+        for spec in &specs {
+            match spec.name() {
+                None => {
+                    return Err(ConfigError::AmbiguousIssuers("one has no issuer string".into()));
+                }
+                Some(name) if seen.contains(&name) => {
+                    return Err(ConfigError::AmbiguousIssuers(format!(
+                        "`{name}` is configured twice"
+                    )));
+                }
+                Some(name) => seen.push(name),
+            }
+        }
+    }
+    let mut runtime = None;
+    specs.into_iter().map(|spec| spec.build(&mut runtime)).collect()
+}

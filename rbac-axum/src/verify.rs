@@ -1,0 +1,544 @@
+//! The verification pipeline: a token goes through named steps (split,
+//! read the header, choose the issuer, pick keys, check the signature,
+//! check the claims, build the principal), each reading its part once.
+//!
+//! What is enforced, and where the RFCs or `jsonwebtoken`'s defaults differ:
+//! * the algorithm comes from the configured key, never from the token; the
+//!   header's `alg` must name it exactly (`"hs256"`, `"none"` are refused);
+//! * keys named inside a token (`jwk`, `jku`, `x5u`, `x5c`) are ignored, and
+//!   `kid` is only a lookup key among configured (or fetched) keys;
+//! * a `crit` header is refused (no extension is understood);
+//! * `exp` is required, must be a number and is refused on or after expiry
+//!   (RFC 7519 §4.1.4), `nbf` is checked when present, `iss` and `aud` are
+//!   required when configured; all with the configured leeway;
+//! * with several issuers, the unverified `iss` only chooses whose keys to
+//!   verify with; the verified `iss` must then be that issuer.
+
+use std::any::TypeId;
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rbac_core::{Granted, Schema};
+use serde::Deserialize;
+
+use crate::cache::{Lookup, TokenCache, Validity};
+use crate::claims::{Claims, NumericDate, read_claims};
+use crate::header::{self, JoseHeader};
+use crate::issuer::IssuerConfig;
+use crate::key_source::CurrentKeys;
+use crate::keys::Selection;
+use crate::principal::{Principal, Subject};
+use crate::recycle;
+use crate::segment::decode_segment;
+use crate::token_error::{Failure, TokenError};
+use crate::window::Window;
+
+/// Everything an [`Authenticator`](crate::Authenticator) verifies with.
+pub(crate) struct Verifier {
+    pub(crate) model: TypeId,
+    pub(crate) model_name: &'static str,
+    pub(crate) schema: &'static Schema,
+    pub(crate) realm: Arc<str>,
+    pub(crate) max_token_bytes: usize,
+    pub(crate) issuers: Vec<IssuerConfig>,
+    /// Verified tokens, when enabled (`cache_verified_tokens`).
+    pub(crate) cache: Option<TokenCache>,
+}
+
+/// A token that passed every step, with what the verified-token cache
+/// needs to know until when the result holds.
+pub(crate) struct Verified<'v> {
+    pub(crate) principal: Principal,
+    window: Window,
+    keys: CurrentKeys<'v>,
+    /// The verifying key's place in `keys`.
+    key: usize,
+}
+
+impl Verified<'_> {
+    /// Until when the verification holds: its time window, and while its
+    /// key stays in the issuer's key set.
+    fn validity(&self) -> Validity {
+        Validity { window: self.window, key: self.keys.set().liveness(self.key) }
+    }
+}
+
+/// The three segments of a compact JWS, as sent.
+struct Segments<'t> {
+    header: &'t str,
+    payload: &'t str,
+    signature: &'t str,
+    /// `header.payload`: what the signature covers.
+    signed: &'t [u8],
+}
+
+/// Just `iss`, read before verification to choose among several issuers.
+#[derive(Deserialize)]
+struct UnverifiedIssuer<'a> {
+    #[serde(borrow, default, deserialize_with = "header::borrowed")]
+    iss: Option<Cow<'a, str>>,
+}
+
+/// Signatures up to this size (decoded: RSA-4096) are decoded on the stack.
+const SIGNATURE_ON_STACK: usize = 512;
+
+/// HMAC, ECDSA and Ed25519 signatures fit in this (decoded: HS512, ES384).
+const SMALL_SIGNATURE: usize = 128;
+
+impl Verifier {
+    /// The principal of `token` at `now`: from the verified-token cache when
+    /// it is enabled and holds the token, else verified now (and remembered
+    /// there).
+    pub(crate) fn verify_shared(&self, token: &str, now: u64) -> Result<Arc<Principal>, Failure> {
+        let principal = match self.cache_lookup(token) {
+            None => self.verify_into_spare(token, now)?,
+            Some((cache, lookup)) => match cache.get(&lookup, now) {
+                Some(principal) => principal,
+                None => self.verify_and_cache(cache, lookup, token, now)?,
+            },
+        };
+        // Fresh or cached, every accepted token leaves here: a check that
+        // must hold on each request, not only at verification, goes here.
+        Ok(principal)
+    }
+
+    /// The cache and where `token` would be in it, when the cache is on.
+    /// Over-long tokens are refused by verification before any hashing.
+    fn cache_lookup<'t>(&self, token: &'t str) -> Option<(&TokenCache, Lookup<'t>)> {
+        let cache = self.cache.as_ref().filter(|_| token.len() <= self.max_token_bytes)?;
+        Some((cache, cache.lookup(token)?))
+    }
+
+    /// Verifies `token` into a principal this thread built before, once its
+    /// request is over (see `recycle`): no allocation in the steady state.
+    fn verify_into_spare(&self, token: &str, now: u64) -> Result<Arc<Principal>, Failure> {
+        let mut spare = recycle::take();
+        let buffer = recycle::buffer_of(&mut spare);
+        let verified = self.verify_once(token, now, buffer)?;
+        let shared = recycle::into_shared(spare, verified.principal);
+        recycle::keep(&shared);
+        Ok(shared)
+    }
+
+    fn verify_and_cache(
+        &self,
+        cache: &TokenCache,
+        lookup: Lookup<'_>,
+        token: &str,
+        now: u64,
+    ) -> Result<Arc<Principal>, Failure> {
+        let verified = self.verify_once(token, now, Vec::new())?;
+        let validity = verified.validity();
+        let principal = Arc::new(verified.principal);
+        cache.insert(lookup, Arc::clone(&principal), validity);
+        Ok(principal)
+    }
+
+    /// Verifies `token` at `now`, decoding the payload into `payload` (an
+    /// empty buffer, reused).
+    pub(crate) fn verify_once(
+        &self,
+        token: &str,
+        now: u64,
+        payload: Vec<u8>,
+    ) -> Result<Verified<'_>, Failure> {
+        let segments = split(token, self.max_token_bytes)?;
+        let (header, remembered) = header::header(segments.header)?;
+        let payload = decode_payload(segments.payload, payload)?;
+        let (index, issuer) = self.issuer_for(&payload)?;
+        check_type(issuer, &header)?;
+        let keys = issuer.keys.current(index)?;
+        let key = check_signature(&keys, &header, &segments)?;
+        if !remembered {
+            header::remember(segments.header, &header);
+        }
+        // One pass over the payload for what the checks and the decision
+        // need; the full claims are built later, only if asked for.
+        let Ok(claims) = read_claims(&payload, &issuer.mapping, self.schema, &issuer.audiences)
+        else {
+            return Err(TokenError::new("the token payload is not a JSON object").into());
+        };
+        let window = check_claims(issuer, &claims, now)?;
+        let granted = claims.granted(self.schema);
+        let subject = Subject::of(claims.sub, &payload);
+        let principal = self.build_principal(issuer, granted, subject, payload)?;
+        Ok(Verified { principal, window, keys, key })
+    }
+
+    /// The issuer whose keys verify this token: the only one, or the one
+    /// whose string equals the payload's (still unverified) `iss`.
+    fn issuer_for(&self, payload: &str) -> Result<(usize, &IssuerConfig), TokenError> {
+        if let [only] = self.issuers.as_slice() {
+            return Ok((0, only));
+        }
+        let iss = serde_json::from_str::<UnverifiedIssuer<'_>>(payload).ok().and_then(|u| u.iss);
+        let Some(iss) = iss else {
+            return Err(TokenError::new("the token has no `iss` claim"));
+        };
+        self.issuers
+            .iter()
+            .enumerate()
+            .find(|(_, issuer)| issuer.issuer.as_deref() == Some(iss.as_ref()))
+            .ok_or_else(|| TokenError::new("the token's issuer (`iss`) is not accepted"))
+    }
+
+    /// The principal, with the rights of the issuer's extra claim paths and
+    /// mapper when it has any (they read the verified payload in full).
+    fn build_principal(
+        &self,
+        issuer: &IssuerConfig,
+        mut granted: Granted,
+        subject: Subject,
+        payload: String,
+    ) -> Result<Principal, TokenError> {
+        let mut extra_scopes = Vec::new();
+        if issuer.mapping.needs_full_claims() {
+            let extra = issuer.mapping.extra(self.schema, &payload)?;
+            granted = Granted::new(
+                self.schema.close(granted.roles().union(extra.roles)),
+                granted.scopes().union(extra.scopes),
+            );
+            extra_scopes = extra.raw_scopes;
+        }
+        Ok(Principal::new(subject, granted, payload, extra_scopes, self.schema))
+    }
+}
+
+/// Step 1: a token of at most `max_bytes`, in three dot-separated segments.
+fn split(token: &str, max_bytes: usize) -> Result<Segments<'_>, TokenError> {
+    if token.len() > max_bytes {
+        return Err(TokenError::new("the token is longer than this server accepts"));
+    }
+    let mut parts = token.split('.');
+    let (Some(header), Some(payload), Some(signature), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(TokenError::new(
+            "the token is not a JWT: expected three base64url segments separated by dots",
+        ));
+    };
+    let signed = &token.as_bytes()[..header.len() + 1 + payload.len()];
+    Ok(Segments { header, payload, signature, signed })
+}
+
+/// The payload segment decoded into `buffer` (empty, reused; see
+/// `recycle`), UTF-8 checked once here rather than string by string.
+fn decode_payload(segment: &str, mut buffer: Vec<u8>) -> Result<String, TokenError> {
+    URL_SAFE_NO_PAD
+        .decode_vec(segment, &mut buffer)
+        .map_err(|_| TokenError::new("the token payload is not base64url"))?;
+    String::from_utf8(buffer).map_err(|_| TokenError::new("the token payload is not a JSON object"))
+}
+
+/// RFC 9068's `typ`, when the issuer requires it.
+fn check_type(issuer: &IssuerConfig, header: &JoseHeader) -> Result<(), TokenError> {
+    if issuer.require_at_jwt_typ && !header.at_jwt {
+        return Err(TokenError::new("the token's `typ` must be `at+jwt` (RFC 9068)"));
+    }
+    Ok(())
+}
+
+/// The place in `keys` of the key whose signature the token carries,
+/// among those of its algorithm (and `kid`).
+fn check_signature(
+    keys: &CurrentKeys<'_>,
+    header: &JoseHeader,
+    segments: &Segments<'_>,
+) -> Result<usize, Failure> {
+    let mut candidates = match keys.set().select(header.algorithm, header.kid.as_deref()) {
+        Selection::Candidates(candidates) => candidates,
+        Selection::UnknownKid => return Err(keys.unknown_kid()),
+        Selection::AlgorithmNotAccepted => {
+            return Err(
+                TokenError::new("the token's algorithm is not accepted by this server").into()
+            );
+        }
+    };
+    // Signatures up to RSA-4096 are decoded on the stack, into a buffer only
+    // as large as needed (it is zeroed first); longer ones on the heap.
+    let (mut small, mut large);
+    let mut heap = Vec::new();
+    let estimate = base64::decoded_len_estimate(segments.signature.len());
+    let buffer: &mut [u8] = if estimate <= SMALL_SIGNATURE {
+        small = [0u8; SMALL_SIGNATURE];
+        &mut small
+    } else if estimate <= SIGNATURE_ON_STACK {
+        large = [0u8; SIGNATURE_ON_STACK];
+        &mut large
+    } else {
+        &mut []
+    };
+    let signature = decode_segment(
+        segments.signature,
+        buffer,
+        &mut heap,
+        "the token signature is not base64url",
+    )?;
+    match candidates.find(|(_, key)| key.verifies(segments.signed, signature)) {
+        Some((index, _)) => Ok(index),
+        None => Err(TokenError::new("the token signature is invalid").into()),
+    }
+}
+
+/// Step 5: the registered claims; on success, the token's time window.
+fn check_claims(
+    issuer: &IssuerConfig,
+    claims: &Claims<'_>,
+    now: u64,
+) -> Result<Window, TokenError> {
+    let now = now as f64;
+    let exp = match claims.exp {
+        None => return Err(TokenError::new("the token has no `exp` claim")),
+        Some(NumericDate::NotANumber) => {
+            return Err(TokenError::new("the token's `exp` is not a number of seconds"));
+        }
+        Some(NumericDate::Seconds(exp)) => exp,
+    };
+    let mut window = Window { exp, nbf: None, leeway: issuer.leeway as f64 };
+    if window.expired(now) {
+        return Err(TokenError::new("the token has expired"));
+    }
+    window.nbf = match claims.nbf {
+        None => None,
+        Some(NumericDate::NotANumber) => {
+            return Err(TokenError::new("the token's `nbf` is not a number of seconds"));
+        }
+        Some(NumericDate::Seconds(nbf)) => Some(nbf),
+    };
+    if window.early(now) {
+        return Err(TokenError::new("the token is not valid yet (`nbf`)"));
+    }
+    if let Some(expected) = &issuer.issuer {
+        match claims.iss.as_deref() {
+            Some(iss) if iss == expected => {}
+            Some(_) => return Err(TokenError::new("the token's issuer (`iss`) is not accepted")),
+            None => return Err(TokenError::new("the token has no `iss` claim")),
+        }
+    }
+    if !issuer.audiences.is_empty() && !claims.aud_accepted {
+        return Err(TokenError::new("the token's audience (`aud`) is not accepted"));
+    }
+    if issuer.require_subject && claims.sub.as_deref().is_none_or(str::is_empty) {
+        return Err(TokenError::new("the token has no `sub` claim"));
+    }
+    Ok(window)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Authenticator;
+    use crate::window::now;
+    use jsonwebtoken::{Algorithm, EncodingKey, Header as JwtHeader, encode};
+    use rbac_core::RoleModel;
+    use rbac_core::{RoleSet, ScopeSet};
+    use serde_json::json;
+
+    static SCHEMA: Schema = Schema::new(
+        &["admin", "viewer"],
+        &[RoleSet::from_bits(0b11), RoleSet::from_bits(0b10)],
+        &["posts:read"],
+        &[ScopeSet::from_bits(0b1), ScopeSet::from_bits(0b1)],
+    );
+
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    struct Model;
+
+    impl RoleModel for Model {
+        const SCHEMA: &'static Schema = &SCHEMA;
+
+        fn index(self) -> usize {
+            0
+        }
+
+        fn from_index(_: usize) -> Option<Self> {
+            None
+        }
+    }
+
+    fn secret(n: u8) -> [u8; 32] {
+        [n; 32]
+    }
+
+    fn authenticator(secret: &[u8]) -> Authenticator {
+        Authenticator::builder::<Model>()
+            .hmac(Algorithm::HS256, secret)
+            .build()
+            .expect("a valid configuration")
+    }
+
+    fn token(secret: &[u8], claims: &serde_json::Value) -> String {
+        encode(&JwtHeader::new(Algorithm::HS256), claims, &EncodingKey::from_secret(secret))
+            .expect("encode a test token")
+    }
+
+    fn claims() -> serde_json::Value {
+        json!({ "exp": now() + 600, "sub": "u\"1", "roles": ["viewer"] })
+    }
+
+    #[test]
+    fn a_key_verifies_only_its_own_tokens() {
+        let (a, b) = (authenticator(&secret(1)), authenticator(&secret(2)));
+        let (for_a, for_b) = (token(&secret(1), &claims()), token(&secret(2), &claims()));
+        assert!(a.verify(&for_a).is_ok());
+        assert!(b.verify(&for_b).is_ok());
+        assert!(a.verify(&for_b).is_err(), "b's token must not verify with a's key");
+        assert!(b.verify(&for_a).is_err(), "a's token must not verify with b's key");
+    }
+
+    #[test]
+    fn signatures_of_every_length_are_decoded_and_checked() {
+        let authenticator = authenticator(&secret(7));
+        let valid = token(&secret(7), &claims());
+        let message = valid.rsplit_once('.').map(|(m, _)| m).unwrap_or_default();
+        assert!(authenticator.verify(&valid).is_ok());
+        // Stack buffers of 128 and 512 bytes, then the heap (RSA-8192 size).
+        for decoded in [32_usize, 100, 129, 300, 512, 513, 1024] {
+            let forged = format!("{message}.{}", "A".repeat((decoded * 4).div_ceil(3)));
+            let error = authenticator.verify(&forged).err().map(|e| e.message().to_owned());
+            assert_eq!(error.as_deref(), Some("the token signature is invalid"), "{decoded}");
+        }
+    }
+
+    #[test]
+    fn a_verification_future_stays_small() {
+        // The refetch after an unknown `kid` is boxed; inline, its state
+        // made this future 848 bytes, carried by every request's future.
+        let authenticator = authenticator(&secret(6));
+        let future = authenticator.verify_fresh_shared("not a token");
+        let size = std::mem::size_of_val(&future);
+        assert!(size <= 256, "{size} bytes");
+    }
+
+    fn subject_token(secret: &[u8], subject: &str) -> String {
+        token(secret, &json!({ "exp": now() + 600, "sub": subject, "roles": ["viewer"] }))
+    }
+
+    #[test]
+    fn a_principal_still_held_is_never_reused() {
+        let inner = &authenticator(&secret(3)).inner;
+        let first = inner.verify_shared(&subject_token(&secret(3), "first"), now()).ok();
+        let first = first.expect("valid");
+        let mut held = vec![first];
+        // More verifications than a thread keeps, all still held.
+        for n in 0..20 {
+            let subject = format!("user-{n}");
+            let next = inner.verify_shared(&subject_token(&secret(3), &subject), now()).ok();
+            let next = next.expect("valid");
+            assert_eq!(next.subject(), Some(subject.as_str()));
+            assert!(held.iter().all(|h| !Arc::ptr_eq(h, &next)), "a held principal was reused");
+            held.push(next);
+        }
+        assert_eq!(held[0].subject(), Some("first"), "a held principal was overwritten");
+        assert_eq!(held[0].claims()["sub"], "first");
+    }
+
+    #[test]
+    fn a_released_principal_is_reused_with_the_new_tokens_claims() {
+        let inner = &authenticator(&secret(4)).inner;
+        let first = inner.verify_shared(&subject_token(&secret(4), "first"), now()).ok();
+        let first = first.expect("valid");
+        let address = Arc::as_ptr(&first);
+        drop(first);
+        let second = inner.verify_shared(&subject_token(&secret(4), "second"), now()).ok();
+        let second = second.expect("valid");
+        assert_eq!(Arc::as_ptr(&second), address, "the released principal's allocation");
+        assert_eq!(second.subject(), Some("second"));
+        assert_eq!(second.claims()["sub"], "second");
+        assert!(second.scopes().is_empty());
+        // A failed verification leaves nothing behind to be served.
+        drop(second);
+        assert!(inner.verify_shared(&subject_token(&secret(5), "forged"), now()).is_err());
+        let third = inner.verify_shared(&subject_token(&secret(4), "third"), now()).ok();
+        assert_eq!(third.expect("valid").claims()["sub"], "third");
+    }
+
+    fn cached(secret: &[u8], leeway: u64) -> Authenticator {
+        Authenticator::builder::<Model>()
+            .hmac(Algorithm::HS256, secret)
+            .leeway(std::time::Duration::from_secs(leeway))
+            .cache_verified_tokens(64)
+            .build()
+            .expect("a valid configuration")
+    }
+
+    #[test]
+    fn the_token_cache_serves_a_token_until_it_expires() {
+        let key = secret(4);
+        let inner = &cached(&key, 5).inner;
+        let t = now();
+        let mut claims = claims();
+        claims["exp"] = json!(t + 100);
+        claims["nbf"] = json!(t - 10);
+        let token = token(&key, &claims);
+        let first = inner.verify_shared(&token, t).ok().expect("valid");
+        let again = inner.verify_shared(&token, t + 50).ok().expect("still valid");
+        assert!(Arc::ptr_eq(&first, &again), "served from the cache");
+        // The leeway as verification applies it, then refused on `exp + leeway`.
+        assert!(inner.verify_shared(&token, t + 104).is_ok());
+        assert!(inner.verify_shared(&token, t + 105).is_err(), "expired despite the cache");
+        // Before `nbf - leeway` (a clock set back): refused too.
+        let early = inner.verify_shared(&token, t - 16);
+        assert!(early.is_err(), "not valid yet despite the cache");
+    }
+
+    #[test]
+    fn the_token_cache_never_serves_another_token() {
+        let key = secret(5);
+        let authenticator = cached(&key, 0);
+        let inner = &authenticator.inner;
+        let token = token(&key, &claims());
+        let cached = inner.verify_shared(&token, now()).ok().expect("valid");
+        let bytes = token.as_bytes();
+        for i in 0..bytes.len() {
+            for flip in [0x01u8, 0x02, 0x20] {
+                let mut other = bytes.to_vec();
+                other[i] ^= flip;
+                let Ok(other) = String::from_utf8(other) else { continue };
+                if let Ok(principal) = inner.verify_shared(&other, now()) {
+                    let hit = Arc::ptr_eq(&principal, &cached);
+                    panic!("byte {i} ^ {flip:#x} accepted (from the cache: {hit})");
+                }
+            }
+        }
+        for other in [&token[..token.len() - 1], &format!("{token}A"), &format!("{token}.")] {
+            assert!(inner.verify_shared(other, now()).is_err(), "{other}");
+        }
+        // The cached token itself still hits.
+        let again = inner.verify_shared(&token, now()).ok().expect("valid");
+        assert!(Arc::ptr_eq(&cached, &again));
+        // And the public API answers the same as without the cache.
+        assert_eq!(authenticator.verify(&token).expect("valid").subject(), Some("u\"1"));
+    }
+
+    #[test]
+    fn failed_verifications_are_not_cached() {
+        let key = secret(6);
+        let inner = &cached(&key, 0).inner;
+        let mut claims = claims();
+        claims["exp"] = json!(now() - 1);
+        let expired = token(&key, &claims);
+        assert!(inner.verify_shared(&expired, now()).is_err());
+        let forged = token(&secret(7), &self::claims());
+        assert!(inner.verify_shared(&forged, now()).is_err());
+        assert_eq!(inner.cache.as_ref().map(|c| c.len()), Some(0));
+    }
+
+    #[test]
+    fn the_principal_still_has_every_claim_and_scope() {
+        let mut claims = claims();
+        claims["scope"] = json!("posts:read undeclared");
+        claims["scp"] = json!(["other"]);
+        claims["extra"] = json!({ "nested": [1, 2.5, null] });
+        let key = secret(3);
+        let principal = authenticator(&key).verify(&token(&key, &claims)).expect("valid");
+        assert_eq!(principal.subject(), Some("u\"1"));
+        assert_eq!(principal.role_names(), ["viewer"]);
+        assert_eq!(principal.scopes(), ["posts:read", "undeclared", "other"]);
+        assert!(principal.has_scope("undeclared") && !principal.has_scope("posts"));
+        assert_eq!(serde_json::Value::Object(principal.claims().clone()), claims);
+        assert!(format!("{principal:?}").contains("nested"));
+    }
+}
