@@ -1,12 +1,13 @@
-//! Validation of a parsed `roles!`: every problem is collected, each on the
-//! token that causes it, before failing.
+//! Validation of a parsed `roles!`: one function per rule, run in turn on
+//! the declaration; every problem is collected, each on the token that
+//! causes it, before failing.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use proc_macro2::Span;
 use syn::{Attribute, Ident};
 
-use super::ast::RolesDecl;
+use super::ast::{RoleDecl, RolesDecl, ScopesDecl};
 use crate::ctxt::Ctxt;
 use crate::name::{Name, did_you_mean};
 
@@ -27,41 +28,86 @@ pub(crate) struct Role {
     pub(crate) grantable: Vec<usize>,
 }
 
-pub(crate) fn validate(decl: RolesDecl) -> syn::Result<Model> {
+/// Runs every check on `decl`, then builds the model from what passed.
+pub(crate) fn validate(decl: &RolesDecl) -> syn::Result<Model> {
     let cx = Ctxt::new();
+    at_least_one_role(&cx, &decl.roles);
+    let scopes = scopes(&cx, &decl.scopes);
+    let krate = facade(&cx, &decl.krate);
+    let roles = roles(&cx, &decl.roles);
+    let names: Vec<&str> = roles.iter().map(|role| role.decl.name.value.as_str()).collect();
+    // Role by role, so that errors come in the order they are written.
+    let mut parents = Vec::new();
+    let mut grantable = Vec::new();
+    for role in &roles {
+        parents.push(declared_parents(&cx, role.decl, &names));
+        grantable.push(declared_grants(&cx, role.decl, &scopes));
+    }
+    acyclic(&cx, &names, &parents);
+    cx.check()?;
 
-    if decl.roles.is_empty() {
+    let roles = roles
+        .into_iter()
+        .zip(grantable)
+        .enumerate()
+        .map(|(index, (role, grantable))| Role {
+            attrs: role.decl.attrs.clone(),
+            name: role.decl.name.value.clone(),
+            variant: role.variant,
+            implies: closure(index, &parents),
+            grantable,
+        })
+        .collect();
+    Ok(Model { roles, scopes, krate })
+}
+
+/// A role that passed [`roles`]: its declaration and its enum variant.
+struct Declared<'a> {
+    decl: &'a RoleDecl,
+    variant: Ident,
+}
+
+/// A role's parents, as indices of [`Declared`] roles, each with the name
+/// that refers to it.
+type Parents<'a> = Vec<(usize, &'a Name)>;
+
+/// An empty declaration is a mistake, not an application without roles.
+fn at_least_one_role(cx: &Ctxt, roles: &[RoleDecl]) {
+    if roles.is_empty() {
         cx.error(
             Span::call_site(),
             "declare at least one role, e.g. `roles! { admin: viewer, viewer }`",
         );
     }
+}
 
-    // Scopes: one list, valid RFC 6749 scope tokens, no duplicates.
+/// The declared scopes: one list, valid RFC 6749 scope tokens, no
+/// duplicates, at most `MAX_NAMES`.
+fn scopes(cx: &Ctxt, lists: &[ScopesDecl]) -> Vec<String> {
     let mut scopes: Vec<String> = Vec::new();
-    for (i, list) in decl.scopes.iter().enumerate() {
-        if i > 0 {
+    let Some((first, others)) = lists.split_first() else {
+        return scopes;
+    };
+    for lit in &first.names {
+        let value = lit.value();
+        if !rbac_core::is_scope_token(&value) {
             cx.error(
-                list.keyword.span,
-                "`scopes` is declared twice; list every scope in one `scopes: [...]`",
+                lit.span(),
+                format!(
+                    "`{value}` is not a valid OAuth 2.0 scope: use printable ASCII without spaces, `\"` or `\\` (RFC 6749 §3.3)"
+                ),
             );
-            continue;
+        } else if scopes.contains(&value) {
+            cx.error(lit.span(), format!("scope `{value}` is declared twice"));
+        } else {
+            scopes.push(value);
         }
-        for lit in &list.names {
-            let value = lit.value();
-            if !rbac_core::is_scope_token(&value) {
-                cx.error(
-                    lit.span(),
-                    format!(
-                        "`{value}` is not a valid OAuth 2.0 scope: use printable ASCII without spaces, `\"` or `\\` (RFC 6749 §3.3)"
-                    ),
-                );
-            } else if scopes.contains(&value) {
-                cx.error(lit.span(), format!("scope `{value}` is declared twice"));
-            } else {
-                scopes.push(value);
-            }
-        }
+    }
+    for list in others {
+        cx.error(
+            list.keyword.span,
+            "`scopes` is declared twice; list every scope in one `scopes: [...]`",
+        );
     }
     if scopes.len() > rbac_core::MAX_NAMES {
         cx.error(
@@ -69,27 +115,30 @@ pub(crate) fn validate(decl: RolesDecl) -> syn::Result<Model> {
             format!("at most {} scopes can be declared", rbac_core::MAX_NAMES),
         );
     }
+    scopes
+}
 
-    let mut krate = None;
-    for (i, (key, path)) in decl.krate.iter().enumerate() {
-        if i > 0 {
-            cx.error(key.span, "`crate` is given twice");
-        } else {
-            krate = Some(path.clone());
-        }
+/// `crate = path`, given at most once.
+fn facade(cx: &Ctxt, given: &[(syn::Token![crate], syn::Path)]) -> Option<syn::Path> {
+    for (key, _) in given.iter().skip(1) {
+        cx.error(key.span, "`crate` is given twice");
     }
+    given.first().map(|(_, path)| path.clone())
+}
 
-    // Roles: unique names, unique variant identifiers.
-    let mut index_of: HashMap<String, usize> = HashMap::new();
-    let mut variants: HashMap<String, String> = HashMap::new();
-    let mut kept = Vec::new();
-    for role in &decl.roles {
-        let name = &role.name;
+/// The roles that can be declared: a name without white space, not
+/// declared before, and an enum variant of its own; at most `MAX_NAMES`.
+fn roles<'a>(cx: &Ctxt, decls: &'a [RoleDecl]) -> Vec<Declared<'a>> {
+    let mut names: HashSet<&str> = HashSet::new();
+    let mut variants: HashMap<String, &str> = HashMap::new();
+    let mut roles = Vec::new();
+    for decl in decls {
+        let name = &decl.name;
         if name.value.is_empty() || name.value.chars().any(char::is_whitespace) {
             cx.error(name.span, "a role name cannot be empty or contain white space");
             continue;
         }
-        if index_of.contains_key(&name.value) {
+        if names.contains(name.value.as_str()) {
             cx.error(name.span, format!("role `{}` is declared twice", name.value));
             continue;
         }
@@ -104,77 +153,67 @@ pub(crate) fn validate(decl: RolesDecl) -> syn::Result<Model> {
             );
             continue;
         }
-        variants.insert(variant.clone(), name.value.clone());
-        index_of.insert(name.value.clone(), kept.len());
-        kept.push((role, Ident::new(&variant, name.span)));
+        names.insert(&name.value);
+        variants.insert(variant.clone(), &name.value);
+        roles.push(Declared { decl, variant: Ident::new(&variant, name.span) });
     }
-    if kept.len() > rbac_core::MAX_NAMES {
+    if roles.len() > rbac_core::MAX_NAMES {
         cx.error(
             Span::call_site(),
             format!("at most {} roles can be declared", rbac_core::MAX_NAMES),
         );
     }
+    roles
+}
 
-    // Parents must be declared; grantable scopes must be declared.
-    let declared: Vec<&str> = kept.iter().map(|(r, _)| r.name.value.as_str()).collect();
-    let mut parents: Vec<Vec<(usize, &Name)>> = Vec::new();
-    let mut grantable: Vec<Vec<usize>> = Vec::new();
-    for (role, _) in &kept {
-        let mut own = Vec::new();
-        for parent in &role.parents {
-            match index_of.get(&parent.value) {
-                Some(&index) => own.push((index, parent)),
-                None => cx.error(
-                    parent.span,
-                    format!(
-                        "`{}` inherits from `{}`, which is not a declared role{}",
-                        role.name.value,
-                        parent.value,
-                        did_you_mean(declared.iter().copied(), &parent.value)
-                    ),
+/// The role's parents, each a declared role (`names` in declaration
+/// order).
+fn declared_parents<'a>(cx: &Ctxt, role: &'a RoleDecl, names: &[&str]) -> Parents<'a> {
+    let mut parents = Vec::new();
+    for parent in &role.parents {
+        match names.iter().position(|name| *name == parent.value) {
+            Some(i) => parents.push((i, parent)),
+            None => cx.error(
+                parent.span,
+                format!(
+                    "`{}` inherits from `{}`, which is not a declared role{}",
+                    role.name.value,
+                    parent.value,
+                    did_you_mean(names.iter().copied(), &parent.value)
                 ),
-            }
+            ),
         }
-        parents.push(own);
-        let mut own = Vec::new();
-        for lit in &role.grantable {
-            let value = lit.value();
-            match scopes.iter().position(|s| *s == value) {
-                Some(index) => own.push(index),
-                None => cx.error(
-                    lit.span(),
-                    format!(
-                        "`{value}` is not listed in `scopes: [...]`{}",
-                        did_you_mean(scopes.iter().map(String::as_str), &value)
-                    ),
-                ),
-            }
-        }
-        grantable.push(own);
     }
+    parents
+}
 
-    // Inheritance must be acyclic: report each back edge once, on the
-    // parent name that closes the cycle.
-    let mut state = vec![Visit::New; kept.len()];
+/// The scopes the role is granted, each a declared scope, as indices.
+fn declared_grants(cx: &Ctxt, role: &RoleDecl, scopes: &[String]) -> Vec<usize> {
+    let mut grants = Vec::new();
+    for lit in &role.grantable {
+        let value = lit.value();
+        match scopes.iter().position(|scope| *scope == value) {
+            Some(i) => grants.push(i),
+            None => cx.error(
+                lit.span(),
+                format!(
+                    "`{value}` is not listed in `scopes: [...]`{}",
+                    did_you_mean(scopes.iter().map(String::as_str), &value)
+                ),
+            ),
+        }
+    }
+    grants
+}
+
+/// Inheritance goes one way: each back edge is reported once, on the
+/// parent name that closes the cycle.
+fn acyclic(cx: &Ctxt, names: &[&str], parents: &[Parents]) {
+    let mut state = vec![Visit::New; names.len()];
     let mut stack = Vec::new();
-    for start in 0..kept.len() {
-        find_cycles(start, &parents, &declared, &mut state, &mut stack, &cx);
+    for start in 0..names.len() {
+        find_cycles(start, parents, names, &mut state, &mut stack, cx);
     }
-
-    cx.check()?;
-
-    let roles = kept
-        .into_iter()
-        .enumerate()
-        .map(|(index, (role, variant))| Role {
-            attrs: role.attrs.clone(),
-            name: role.name.value.clone(),
-            variant,
-            implies: closure(index, &parents),
-            grantable: grantable[index].clone(),
-        })
-        .collect();
-    Ok(Model { roles, scopes, krate })
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -186,8 +225,8 @@ enum Visit {
 
 fn find_cycles(
     node: usize,
-    parents: &[Vec<(usize, &Name)>],
-    declared: &[&str],
+    parents: &[Parents],
+    names: &[&str],
     state: &mut [Visit],
     stack: &mut Vec<usize>,
     cx: &Ctxt,
@@ -204,7 +243,7 @@ fn find_cycles(
                 let path: Vec<&str> = stack[from..]
                     .iter()
                     .chain(std::iter::once(&parent))
-                    .map(|&n| declared[n])
+                    .map(|&n| names[n])
                     .collect();
                 cx.error(
                     name.span,
@@ -214,7 +253,7 @@ fn find_cycles(
                     ),
                 );
             }
-            Visit::New => find_cycles(parent, parents, declared, state, stack, cx),
+            Visit::New => find_cycles(parent, parents, names, state, stack, cx),
             Visit::Done => {}
         }
     }
@@ -222,7 +261,8 @@ fn find_cycles(
     state[node] = Visit::Done;
 }
 
-fn closure(start: usize, parents: &[Vec<(usize, &Name)>]) -> Vec<usize> {
+/// Every role `start` implies: itself and its ancestors, as indices.
+fn closure(start: usize, parents: &[Parents]) -> Vec<usize> {
     let mut seen = vec![false; parents.len()];
     let mut todo = vec![start];
     while let Some(node) = todo.pop() {
