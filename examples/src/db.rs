@@ -5,6 +5,11 @@
 //! One connection is plenty for this service (SQLite serialises writers
 //! anyway) and makes each `call` a consistent unit: a closure that opens a
 //! transaction sees no interleaved writes.
+//!
+//! The queries of each table live beside it: [`users`] and [`posts`].
+
+pub(crate) mod posts;
+pub(crate) mod users;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};

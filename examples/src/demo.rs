@@ -6,19 +6,18 @@ use std::fmt::Write as _;
 
 use rusqlite::TransactionBehavior;
 
-use crate::db::{Db, DbError};
+use crate::Role;
+use crate::db::{Db, DbError, posts, users};
 use crate::demo_users::USERS;
 use crate::grants::grantable;
 use crate::password;
 use crate::start_error::StartError;
 use crate::state::AppState;
-use crate::users::store;
-use crate::{Role, posts};
 
 /// Seeds the demo users, and a first post by the editor, into a database
 /// that has no user yet. Blocking: it hashes passwords.
 pub(crate) fn seed(db: &Db) -> Result<(), StartError> {
-    if !db.call_blocking(|conn| store::is_empty(conn))? {
+    if !db.call_blocking(|conn| users::is_empty(conn))? {
         return Ok(());
     }
     let mut hashes = Vec::with_capacity(USERS.len());
@@ -29,11 +28,11 @@ pub(crate) fn seed(db: &Db) -> Result<(), StartError> {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         // Checked again inside the transaction: another process may have
         // seeded meanwhile.
-        if !store::is_empty(&tx)? {
+        if !users::is_empty(&tx)? {
             return Ok(());
         }
         for (user, hash) in USERS.iter().zip(&hashes) {
-            let id = store::insert(&tx, user.username, hash, &[user.role])?;
+            let id = users::insert(&tx, user.username, hash, &[user.role])?;
             if user.role == Role::Editor {
                 posts::insert(
                     &tx,
@@ -77,7 +76,7 @@ pub(crate) async fn banner(
     for demo in USERS {
         let user = state
             .db
-            .call(move |conn| store::find_by_name(conn, demo.username).map_err(DbError::from))
+            .call(move |conn| users::find_by_name(conn, demo.username).map_err(DbError::from))
             .await?;
         let Some(user) = user else { continue };
         let token = issuer.issue(user.id, &user.roles, grantable(&user.roles))?;

@@ -35,7 +35,6 @@ use crate::db;
 use crate::grants::{grantable, schema};
 use crate::state::AppState;
 use crate::token_issuer::IssuedToken;
-use crate::users::store;
 
 /// An RFC 6749 §5.2 error response.
 #[derive(Debug)]
@@ -106,7 +105,7 @@ async fn grant(
     let username = request.username;
     let account = state
         .db
-        .call(move |conn| store::credentials(conn, &username).map_err(db::DbError::from))
+        .call(move |conn| db::users::credentials(conn, &username).map_err(db::DbError::from))
         .await
         .map_err(OAuthError::server_error)?;
     let (user, stored_hash) = match account {

@@ -7,7 +7,6 @@
 //! outliving its user's demotion or deletion is worth nothing here.
 
 pub(crate) mod rules;
-pub(crate) mod store;
 
 use axum::Json;
 use axum::extract::State;
@@ -18,8 +17,8 @@ use rusqlite::{Connection, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 
 use self::rules::RoleChange;
-use self::store::User;
 use crate::Role;
+use crate::db::{self, users::User};
 use crate::error::ApiError;
 use crate::extract::{Id, JsonBody};
 use crate::grants::role_set;
@@ -57,7 +56,7 @@ pub(crate) async fn me(State(state): State<AppState>, auth: Auth) -> Result<Json
 /// `GET /users`: every user with their roles.
 #[requires(any(role = "admin", scope = "users:read"))]
 pub(crate) async fn list(State(state): State<AppState>) -> Result<Json<Vec<User>>, ApiError> {
-    Ok(Json(state.db.call(|conn| store::list(conn).map_err(ApiError::from)).await?))
+    Ok(Json(state.db.call(|conn| db::users::list(conn).map_err(ApiError::from)).await?))
 }
 
 /// The body of `POST /users`.
@@ -97,13 +96,13 @@ pub(crate) async fn create(
                     target: None,
                     before: &[],
                     after: &roles,
-                    admins: store::count_holding(&tx, Role::Admin)?,
+                    admins: db::users::count_holding(&tx, Role::Admin)?,
                 },
             )?;
-            if store::find_by_name(&tx, &username)?.is_some() {
+            if db::users::find_by_name(&tx, &username)?.is_some() {
                 return Err(ApiError::conflict("username_taken", "this username is taken"));
             }
-            let id = store::insert(&tx, &username, &hash, &roles)?;
+            let id = db::users::insert(&tx, &username, &hash, &roles)?;
             tx.commit()?;
             Ok(User { id, username, roles })
         })
@@ -125,7 +124,7 @@ pub(crate) async fn delete(
         .call(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let (actor, actor_holds) = caller.resolve(&tx)?;
-            let target = store::find(&tx, id)?.ok_or_else(no_such_user)?;
+            let target = db::users::find(&tx, id)?.ok_or_else(no_such_user)?;
             rules::decide(
                 concat!(module_path!(), "::delete"),
                 &RoleChange {
@@ -134,10 +133,10 @@ pub(crate) async fn delete(
                     target: Some(id),
                     before: &target.roles,
                     after: &[],
-                    admins: store::count_holding(&tx, Role::Admin)?,
+                    admins: db::users::count_holding(&tx, Role::Admin)?,
                 },
             )?;
-            store::delete(&tx, id)?;
+            db::users::delete(&tx, id)?;
             tx.commit()?;
             Ok::<_, ApiError>(())
         })
@@ -168,7 +167,7 @@ pub(crate) async fn set_roles(
         .call(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let (actor, actor_holds) = caller.resolve(&tx)?;
-            let target = store::find(&tx, id)?.ok_or_else(no_such_user)?;
+            let target = db::users::find(&tx, id)?.ok_or_else(no_such_user)?;
             rules::decide(
                 concat!(module_path!(), "::set_roles"),
                 &RoleChange {
@@ -177,10 +176,10 @@ pub(crate) async fn set_roles(
                     target: Some(id),
                     before: &target.roles,
                     after: &roles,
-                    admins: store::count_holding(&tx, Role::Admin)?,
+                    admins: db::users::count_holding(&tx, Role::Admin)?,
                 },
             )?;
-            store::set_roles(&tx, id, &roles)?;
+            db::users::set_roles(&tx, id, &roles)?;
             tx.commit()?;
             Ok::<_, ApiError>(User { roles, ..target })
         })
@@ -222,7 +221,7 @@ impl Caller {
 fn local_user(conn: &Connection, subject: &str, realm: &str) -> Result<User, ApiError> {
     let gone = || ApiError::invalid_token(realm, "the token's user no longer exists");
     let id = subject.parse::<i64>().map_err(|_| gone())?;
-    store::find(conn, id)?.ok_or_else(gone)
+    db::users::find(conn, id)?.ok_or_else(gone)
 }
 
 fn no_such_user() -> ApiError {

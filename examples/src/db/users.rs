@@ -6,7 +6,8 @@ use rbac_axum::RoleModel;
 use rusqlite::{Connection, OptionalExtension as _, params};
 use serde::Serialize;
 
-use crate::{Role, db};
+use crate::Role;
+use crate::db::unix_now;
 
 /// A user as the API shows it: never the password hash.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -82,7 +83,7 @@ pub(crate) fn insert(
 ) -> rusqlite::Result<i64> {
     conn.execute(
         "INSERT INTO users (username, password_hash, created_at) VALUES (?1, ?2, ?3)",
-        params![username, password_hash, db::unix_now()],
+        params![username, password_hash, unix_now()],
     )?;
     let id = conn.last_insert_rowid();
     set_roles(conn, id, roles)?;
@@ -144,10 +145,11 @@ fn roles_of(conn: &Connection, id: i64) -> rusqlite::Result<Vec<Role>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::db::{Db, FILE_NAME};
 
-    fn db() -> (tempfile::TempDir, db::Db) {
+    fn db() -> (tempfile::TempDir, Db) {
         let dir = tempfile::tempdir().expect("temporary directory");
-        let db = db::Db::open(&dir.path().join(db::FILE_NAME)).expect("database");
+        let db = Db::open(&dir.path().join(FILE_NAME)).expect("database");
         (dir, db)
     }
 
