@@ -5,7 +5,7 @@
 use proc_macro2::{Span, TokenStream};
 use quote::ToTokens;
 use syn::spanned::Spanned;
-use syn::{Attribute, Ident, ItemFn, LitStr, Path};
+use syn::{Attribute, ItemFn, LitStr, Path};
 
 use super::ast::{Args, Term};
 use crate::ctxt::Ctxt;
@@ -85,7 +85,7 @@ pub(crate) fn requirement(
 
     let cx = Ctxt::new();
     let mut parts = Vec::new();
-    let mut model: Option<(Ident, Path)> = None;
+    let mut model: Option<Path> = None;
     let mut krate: Option<Path> = None;
     for (span, tokens) in lists {
         let args: Args = match syn::parse2(tokens) {
@@ -110,9 +110,9 @@ pub(crate) fn requirement(
             }
             if let Term::Model(key, path) = term {
                 if model.is_some() {
-                    cx.error(key.span(), "`model` is given twice");
+                    cx.error(key.span, "`model` is given twice");
                 } else {
-                    model = Some((key, path));
+                    model = Some(path);
                 }
                 continue;
             }
@@ -134,7 +134,7 @@ pub(crate) fn requirement(
         1 => parts.swap_remove(0),
         _ => Requirement::All(parts),
     };
-    Ok((function, Checked { requirement, model: model.map(|(_, path)| path), krate }))
+    Ok((function, Checked { requirement, model, krate }))
 }
 
 /// The requirement `term` states, or `None` with its errors in `cx`.
@@ -142,13 +142,12 @@ fn lower(cx: &Ctxt, term: Term) -> Option<Requirement> {
     match term {
         Term::Role(lit) => Some(Requirement::Role(lit)),
         Term::Scope(lit) => Some(Requirement::Scope(lit)),
-        Term::All(key, terms) | Term::Any(key, terms) if terms.is_empty() => {
-            cx.error(
-                key.span(),
-                format!(
-                    "`{key}()` is empty; list at least one requirement: `{key}(role = \"…\", …)`"
-                ),
-            );
+        Term::All(key, terms) if terms.is_empty() => {
+            cx.error(key.span, empty("all"));
+            None
+        }
+        Term::Any(key, terms) if terms.is_empty() => {
+            cx.error(key.span, empty("any"));
             None
         }
         Term::All(_, terms) => lower_all(cx, terms).map(Requirement::All),
@@ -156,7 +155,7 @@ fn lower(cx: &Ctxt, term: Term) -> Option<Requirement> {
         Term::Not(key, mut terms) => {
             if terms.len() != 1 {
                 cx.error(
-                    key.span(),
+                    key.span,
                     "`not(…)` takes exactly one requirement; combine several with `not(any(…))` or `not(all(…))`",
                 );
                 return None;
@@ -165,7 +164,7 @@ fn lower(cx: &Ctxt, term: Term) -> Option<Requirement> {
             lower(cx, inner).map(|inner| Requirement::Not(Box::new(inner)))
         }
         Term::Model(key, _) => {
-            cx.error(key.span(), "`model = …` belongs at the top level of `#[requires(...)]`");
+            cx.error(key.span, "`model = …` belongs at the top level of `#[requires(...)]`");
             None
         }
         Term::Crate(key, _) => {
@@ -173,6 +172,10 @@ fn lower(cx: &Ctxt, term: Term) -> Option<Requirement> {
             None
         }
     }
+}
+
+fn empty(key: &str) -> String {
+    format!("`{key}()` is empty; list at least one requirement: `{key}(role = \"…\", …)`")
 }
 
 /// Every term lowered, each error reported, or `None` if any had one.
