@@ -12,7 +12,7 @@ use crate::demo_users::USERS;
 use crate::grants::grantable;
 use crate::password;
 use crate::start_error::StartError;
-use crate::state::AppState;
+use crate::token_issuer::TokenIssuer;
 
 /// Seeds the demo users, and a first post by the editor, into a database
 /// that has no user yet. Blocking: it hashes passwords.
@@ -50,15 +50,17 @@ pub(crate) fn seed(db: &Db) -> Result<(), StartError> {
 
 /// The start-up banner: where the service listens, how to get a token and,
 /// when `with_tokens`, a ready token and `curl` line per demo user still
-/// present. `curl` is the command with any options it needs (`--cacert`).
+/// in `db`, signed by `issuer` (`None` in resource-server mode). `curl` is
+/// the command with any options it needs (`--cacert`).
 pub(crate) async fn banner(
-    state: &AppState,
+    db: &Db,
+    issuer: Option<&TokenIssuer>,
     base_url: &str,
     curl: &str,
     with_tokens: bool,
 ) -> Result<String, StartError> {
     let mut text = format!("\nrbac-example is listening on {base_url}\n");
-    let Some(issuer) = state.issuer.clone() else {
+    let Some(issuer) = issuer else {
         let _ = writeln!(text, "Resource-server mode: tokens come from the trusted issuer.");
         return Ok(text);
     };
@@ -74,8 +76,7 @@ pub(crate) async fn banner(
     let _ =
         writeln!(text, "\nReady tokens, valid for {} s, and a request to try:", issuer.ttl_secs());
     for demo in USERS {
-        let user = state
-            .db
+        let user = db
             .call(move |conn| users::find_by_name(conn, demo.username).map_err(DbError::from))
             .await?;
         let Some(user) = user else { continue };

@@ -101,7 +101,8 @@ impl Server {
                 curl.push_str(&format!(" --cacert '{}'", tls.cert_path.display()));
             }
         }
-        text.push_str(&demo::banner(&self.state, &base_url, &curl, self.demo_tokens).await?);
+        let (db, issuer) = (&self.state.db, self.state.issuer.as_deref());
+        text.push_str(&demo::banner(db, issuer, &base_url, &curl, self.demo_tokens).await?);
         if self.trusted_keys_ready == Some(false) {
             text.push_str(
                 "The trusted issuer's keys have not arrived yet: requests get 500 until they do.\n",
