@@ -10,19 +10,20 @@ use syn::{Attribute, ItemFn, LitStr, Path};
 use super::ast::{Args, Term};
 use crate::ctxt::Ctxt;
 
-/// A requirement tree whose shape is valid.
-pub(crate) enum Requirement {
+/// What a token must hold for the handler to run: a tree whose shape is
+/// valid, its role and scope names still unchecked.
+pub(crate) enum Condition {
     Role(LitStr),
     Scope(LitStr),
-    All(Vec<Requirement>),
-    Any(Vec<Requirement>),
-    Not(Box<Requirement>),
+    All(Vec<Condition>),
+    Any(Vec<Condition>),
+    Not(Box<Condition>),
 }
 
-/// The requirement of every `#[requires]` on the handler, and where its
-/// roles are declared.
-pub(crate) struct Checked {
-    pub(crate) requirement: Requirement,
+/// What a handler requires: the condition of every `#[requires]` on it
+/// together, and where its roles are declared.
+pub(crate) struct HandlerRule {
+    pub(crate) condition: Condition,
     pub(crate) model: Option<Path>,
     /// Path of the facade crate, when renamed.
     pub(crate) krate: Option<Path>,
@@ -58,10 +59,7 @@ pub(crate) fn handler(item: syn::Item) -> syn::Result<ItemFn> {
 
 /// Parses this attribute's arguments and those of any further `#[requires]`
 /// on the same function (all must hold), removing the latter.
-pub(crate) fn requirement(
-    args: TokenStream,
-    mut function: ItemFn,
-) -> syn::Result<(ItemFn, Checked)> {
+pub(crate) fn rule(args: TokenStream, mut function: ItemFn) -> syn::Result<(ItemFn, HandlerRule)> {
     let mut lists = vec![(Span::call_site(), args)];
     let mut kept: Vec<Attribute> = Vec::new();
     for attr in std::mem::take(&mut function.attrs) {
@@ -116,15 +114,15 @@ pub(crate) fn requirement(
                 }
                 continue;
             }
-            if let Some(requirement) = lower(&cx, term) {
-                parts.push(requirement);
+            if let Some(condition) = lower(&cx, term) {
+                parts.push(condition);
             }
         }
     }
     cx.check()?;
     // `model` and `crate` say where names are found, not what is required:
     // the attributes together must still name a role or a scope.
-    let requirement = match parts.len() {
+    let condition = match parts.len() {
         0 => {
             return Err(syn::Error::new(
                 Span::call_site(),
@@ -132,16 +130,16 @@ pub(crate) fn requirement(
             ));
         }
         1 => parts.swap_remove(0),
-        _ => Requirement::All(parts),
+        _ => Condition::All(parts),
     };
-    Ok((function, Checked { requirement, model, krate }))
+    Ok((function, HandlerRule { condition, model, krate }))
 }
 
-/// The requirement `term` states, or `None` with its errors in `cx`.
-fn lower(cx: &Ctxt, term: Term) -> Option<Requirement> {
+/// The condition `term` states, or `None` with its errors in `cx`.
+fn lower(cx: &Ctxt, term: Term) -> Option<Condition> {
     match term {
-        Term::Role(lit) => Some(Requirement::Role(lit)),
-        Term::Scope(lit) => Some(Requirement::Scope(lit)),
+        Term::Role(lit) => Some(Condition::Role(lit)),
+        Term::Scope(lit) => Some(Condition::Scope(lit)),
         Term::All(key, terms) if terms.is_empty() => {
             cx.error(key.span, empty("all"));
             None
@@ -150,8 +148,8 @@ fn lower(cx: &Ctxt, term: Term) -> Option<Requirement> {
             cx.error(key.span, empty("any"));
             None
         }
-        Term::All(_, terms) => lower_all(cx, terms).map(Requirement::All),
-        Term::Any(_, terms) => lower_all(cx, terms).map(Requirement::Any),
+        Term::All(_, terms) => lower_all(cx, terms).map(Condition::All),
+        Term::Any(_, terms) => lower_all(cx, terms).map(Condition::Any),
         Term::Not(key, mut terms) => {
             if terms.len() != 1 {
                 cx.error(
@@ -161,7 +159,7 @@ fn lower(cx: &Ctxt, term: Term) -> Option<Requirement> {
                 return None;
             }
             let inner = terms.swap_remove(0);
-            lower(cx, inner).map(|inner| Requirement::Not(Box::new(inner)))
+            lower(cx, inner).map(|inner| Condition::Not(Box::new(inner)))
         }
         Term::Model(key, _) => {
             cx.error(key.span, "`model = …` belongs at the top level of `#[requires(...)]`");
@@ -179,12 +177,12 @@ fn empty(key: &str) -> String {
 }
 
 /// Every term lowered, each error reported, or `None` if any had one.
-fn lower_all(cx: &Ctxt, terms: Vec<Term>) -> Option<Vec<Requirement>> {
+fn lower_all(cx: &Ctxt, terms: Vec<Term>) -> Option<Vec<Condition>> {
     let mut out = Vec::new();
     let mut complete = true;
     for term in terms {
         match lower(cx, term) {
-            Some(requirement) => out.push(requirement),
+            Some(condition) => out.push(condition),
             None => complete = false,
         }
     }

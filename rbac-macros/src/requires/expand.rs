@@ -12,24 +12,24 @@ use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::{FnArg, ItemFn, LitStr};
 
-use super::check::{Checked, Requirement};
+use super::check::{Condition, HandlerRule};
 
-pub(crate) fn expand(mut function: ItemFn, checked: Checked) -> TokenStream {
+pub(crate) fn expand(mut function: ItemFn, rule: HandlerRule) -> TokenStream {
     let name = &function.sig.ident;
     let marker = format_ident!("__rbac_requires_{}", name.unraw_text(), span = Span::mixed_site());
     let vis = &function.vis;
-    let model = match &checked.model {
+    let model = match &rule.model {
         Some(path) => quote!(#path),
         None => quote!(crate::Role),
     };
     let handler_name = name.unraw_text();
-    let krate = match &checked.krate {
+    let krate = match &rule.krate {
         Some(path) => quote!(#path),
         None => quote!(::rbac_axum),
     };
 
     let mut checks = Vec::new();
-    let expr = expr_tokens(&checked.requirement, &marker, &krate, &mut checks);
+    let expr = expr_tokens(&rule.condition, &marker, &krate, &mut checks);
 
     let shares = function.sig.inputs.iter().any(reads_principal);
     let guard: FnArg = syn::parse_quote_spanned! { Span::mixed_site() =>
@@ -65,33 +65,33 @@ pub(crate) fn expand(mut function: ItemFn, checked: Checked) -> TokenStream {
 }
 
 fn expr_tokens(
-    requirement: &Requirement,
+    condition: &Condition,
     marker: &syn::Ident,
     krate: &TokenStream,
     checks: &mut Vec<TokenStream>,
 ) -> TokenStream {
-    match requirement {
-        Requirement::Role(lit) => {
+    match condition {
+        Condition::Role(lit) => {
             checks.push(check(lit, marker, krate, quote!(unknown_role)));
             quote!(#krate::__private::Expr::Role(
                 #krate::__private::role_index::<Self::Model>(#lit)
             ))
         }
-        Requirement::Scope(lit) => {
+        Condition::Scope(lit) => {
             checks.push(check(lit, marker, krate, quote!(unknown_scope)));
             quote!(#krate::__private::Expr::Scope(
                 #krate::__private::scope_index::<Self::Model>(#lit)
             ))
         }
-        Requirement::All(parts) => {
+        Condition::All(parts) => {
             let parts = parts.iter().map(|p| expr_tokens(p, marker, krate, checks));
             quote!(#krate::__private::Expr::All(&[#(#parts),*]))
         }
-        Requirement::Any(parts) => {
+        Condition::Any(parts) => {
             let parts = parts.iter().map(|p| expr_tokens(p, marker, krate, checks));
             quote!(#krate::__private::Expr::Any(&[#(#parts),*]))
         }
-        Requirement::Not(inner) => {
+        Condition::Not(inner) => {
             let inner = expr_tokens(inner, marker, krate, checks);
             quote!(#krate::__private::Expr::Not(&#inner))
         }

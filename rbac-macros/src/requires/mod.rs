@@ -30,8 +30,8 @@ fn without_siblings(mut item: syn::Item) -> syn::Item {
 
 fn try_expand(args: TokenStream, item: syn::Item) -> syn::Result<TokenStream> {
     let handler = check::handler(item)?;
-    let (handler, requirement) = check::requirement(args, handler)?;
-    Ok(expand::expand(handler, requirement))
+    let (handler, rule) = check::rule(args, handler)?;
+    Ok(expand::expand(handler, rule))
 }
 
 /// The error and the user's item as written, so one mistake gives one
