@@ -1,4 +1,5 @@
-//! Parsing `#[requires(...)]` arguments into a requirement tree.
+//! Parsing `#[requires]`: the handler it is on, kept as written, and the
+//! arguments of every `#[requires]` on that handler, as terms.
 //!
 //! ```text
 //! args  := term ("," term)* ","?
@@ -6,13 +7,123 @@
 //!        | "all" "(" args? ")" | "any" "(" args? ")" | "not" "(" args? ")"
 //!        | "model" "=" PATH | "crate" "=" PATH
 //! ```
+//!
+//! The handler's body is not parsed: it goes back to rustc as written, so
+//! that a syntax error in it is reported once, by rustc.
 
-use proc_macro2::Span;
+use proc_macro2::{Group, Span, TokenStream};
+use quote::{ToTokens, TokenStreamExt};
 use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream};
-use syn::{Ident, LitStr, Path, Token, parenthesized};
+use syn::spanned::Spanned;
+use syn::{Attribute, Ident, LitStr, Meta, Path, Signature, Token, Visibility, parenthesized};
 
 use crate::name::did_you_mean;
+
+pub(crate) const USAGE: &str = "e.g. `#[requires(role = \"admin\")]` or `#[requires(any(role = \"editor\", scope = \"posts:write\"))]`";
+
+/// What `#[requires]` is given.
+pub(crate) struct Input {
+    /// The handler, without its other `#[requires]`.
+    pub(crate) handler: Handler,
+    /// This `#[requires]`, then those below it on the same handler, in
+    /// order: all must hold.
+    pub(crate) attrs: Vec<RequiresAttr>,
+}
+
+/// An async handler as written: attributes, visibility, signature and body.
+pub(crate) struct Handler {
+    pub(crate) attrs: Vec<Attribute>,
+    pub(crate) vis: Visibility,
+    pub(crate) sig: Signature,
+    /// `{ … }`, never parsed.
+    pub(crate) body: Group,
+}
+
+/// One `#[requires]` on the handler.
+pub(crate) struct RequiresAttr {
+    /// Where an error about the attribute as a whole goes.
+    pub(crate) span: Span,
+    /// Its arguments, or why they do not parse: `check` reports that with
+    /// every other error, in order.
+    pub(crate) args: syn::Result<Args>,
+}
+
+impl Input {
+    /// `args` are this attribute's, `item` what it is on. An error here
+    /// means `item` is not a function syn can read.
+    pub(crate) fn parse(args: TokenStream, item: TokenStream) -> syn::Result<Input> {
+        let mut handler: Handler = syn::parse2(item)?;
+        let (siblings, kept): (Vec<Attribute>, Vec<Attribute>) =
+            std::mem::take(&mut handler.attrs).into_iter().partition(is_requires);
+        handler.attrs = kept;
+        let mut attrs = vec![RequiresAttr { span: Span::call_site(), args: syn::parse2(args) }];
+        attrs.extend(siblings.iter().map(RequiresAttr::sibling));
+        Ok(Input { handler, attrs })
+    }
+}
+
+const NOT_A_FN: &str =
+    "`#[requires]` goes on an async handler function, e.g. `async fn delete_user(...)`";
+
+impl Parse for Handler {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let attrs = input.call(Attribute::parse_outer)?;
+        let vis: Visibility = input.parse()?;
+        // The item's first keyword: `struct`, `impl`, `async`…
+        let keyword = input.span();
+        if !starts_fn(input) {
+            return Err(syn::Error::new(keyword, NOT_A_FN));
+        }
+        let sig: Signature = input.parse()?;
+        if !input.peek(syn::token::Brace) {
+            // A declaration without a body, as in a trait.
+            return Err(syn::Error::new(keyword, NOT_A_FN));
+        }
+        let body: Group = input.parse()?;
+        Ok(Handler { attrs, vis, sig, body })
+    }
+}
+
+/// `fn`, after any of `const`, `async`, `unsafe` and `extern "abi"`.
+fn starts_fn(input: ParseStream) -> bool {
+    let fork = input.fork();
+    fork.parse::<Option<Token![const]>>().is_ok()
+        && fork.parse::<Option<Token![async]>>().is_ok()
+        && fork.parse::<Option<Token![unsafe]>>().is_ok()
+        && fork.parse::<Option<syn::Abi>>().is_ok()
+        && fork.peek(Token![fn])
+}
+
+impl ToTokens for Handler {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
+        tokens.append_all(&self.attrs);
+        self.vis.to_tokens(tokens);
+        self.sig.to_tokens(tokens);
+        self.body.to_tokens(tokens);
+    }
+}
+
+/// `requires`, `rbac_axum::requires` or `::rbac_axum::requires`.
+fn is_requires(attr: &Attribute) -> bool {
+    attr.path().segments.last().is_some_and(|last| last.ident == "requires")
+}
+
+impl RequiresAttr {
+    /// A `#[requires]` below this one, read here so that one expansion
+    /// guards the handler with all of them.
+    fn sibling(attr: &Attribute) -> Self {
+        let args = match &attr.meta {
+            Meta::Path(_) => Ok(Args { terms: Vec::new() }),
+            Meta::List(list) => syn::parse2(list.tokens.clone()),
+            Meta::NameValue(nv) => Err(syn::Error::new_spanned(
+                &nv.value,
+                format!("write `#[requires(...)]`, {USAGE}"),
+            )),
+        };
+        RequiresAttr { span: attr.path().span(), args }
+    }
+}
 
 /// The keys of a term; `crate` is a Rust keyword, `Token![crate]`.
 mod kw {

@@ -1,13 +1,13 @@
-//! Validation of `#[requires]`: the item must be an async fn, the
-//! arguments a non-empty requirement. Names are checked later, by `const`
-//! evaluation against the `roles!` declaration, since only rustc can see it.
+//! Validation of `#[requires]`: the handler must be an async free
+//! function, the arguments of its `#[requires]` together a non-empty
+//! requirement, every error collected before failing. Names are checked
+//! later, by `const` evaluation against the `roles!` declaration, since only
+//! rustc can see it.
 
-use proc_macro2::{Span, TokenStream};
-use quote::ToTokens;
-use syn::spanned::Spanned;
-use syn::{Attribute, ItemFn, LitStr, Path};
+use proc_macro2::Span;
+use syn::{LitStr, Path};
 
-use super::ast::{Args, Term};
+use super::ast::{Handler, RequiresAttr, Term, USAGE};
 use crate::ctxt::Ctxt;
 
 /// What a token must hold for the handler to run: a tree whose shape is
@@ -29,64 +29,16 @@ pub(crate) struct HandlerRule {
     pub(crate) krate: Option<Path>,
 }
 
-const USAGE: &str = "e.g. `#[requires(role = \"admin\")]` or `#[requires(any(role = \"editor\", scope = \"posts:write\"))]`";
-
-pub(crate) fn handler(item: syn::Item) -> syn::Result<ItemFn> {
-    let function = match item {
-        syn::Item::Fn(function) => function,
-        other => {
-            let span = item_keyword_span(&other);
-            return Err(syn::Error::new(
-                span,
-                "`#[requires]` goes on an async handler function, e.g. `async fn delete_user(...)`",
-            ));
-        }
-    };
-    if function.sig.asyncness.is_none() {
-        return Err(syn::Error::new(
-            function.sig.fn_token.span,
-            "`#[requires]` handlers must be async: write `async fn`",
-        ));
-    }
-    if let Some(receiver) = function.sig.receiver() {
-        return Err(syn::Error::new_spanned(
-            receiver,
-            "`#[requires]` handlers are free functions, not methods: remove `self`",
-        ));
-    }
-    Ok(function)
-}
-
-/// Parses this attribute's arguments and those of any further `#[requires]`
-/// on the same function (all must hold), removing the latter.
-pub(crate) fn rule(args: TokenStream, mut function: ItemFn) -> syn::Result<(ItemFn, HandlerRule)> {
-    let mut lists = vec![(Span::call_site(), args)];
-    let mut kept: Vec<Attribute> = Vec::new();
-    for attr in std::mem::take(&mut function.attrs) {
-        if is_requires(attr.path()) {
-            let tokens = match &attr.meta {
-                syn::Meta::Path(_) => TokenStream::new(),
-                syn::Meta::List(list) => list.tokens.clone(),
-                syn::Meta::NameValue(nv) => {
-                    return Err(syn::Error::new_spanned(
-                        &nv.value,
-                        format!("write `#[requires(...)]`, {USAGE}"),
-                    ));
-                }
-            };
-            lists.push((attr.path().span(), tokens));
-        } else {
-            kept.push(attr);
-        }
-    }
-    function.attrs = kept;
-
+/// Validates the handler and the arguments of its `#[requires]`, and
+/// combines them into one rule.
+pub(crate) fn check(handler: &Handler, attrs: Vec<RequiresAttr>) -> syn::Result<HandlerRule> {
     let cx = Ctxt::new();
+    async_free_fn(&cx, handler);
     let mut parts = Vec::new();
     let mut model: Option<Path> = None;
     let mut krate: Option<Path> = None;
-    for (span, tokens) in lists {
-        let args: Args = match syn::parse2(tokens) {
+    for attr in attrs {
+        let args = match attr.args {
             Ok(args) => args,
             Err(error) => {
                 cx.push(error);
@@ -94,28 +46,20 @@ pub(crate) fn rule(args: TokenStream, mut function: ItemFn) -> syn::Result<(Item
             }
         };
         if args.terms.is_empty() {
-            cx.error(span, format!("`#[requires]` needs a requirement, {USAGE}"));
+            cx.error(attr.span, format!("`#[requires]` needs a requirement, {USAGE}"));
             continue;
         }
         for term in args.terms {
-            if let Term::Crate(key, path) = term {
-                if krate.is_some() {
+            match term {
+                Term::Crate(key, _) if krate.is_some() => {
                     cx.error(key.span, "`crate` is given twice");
-                } else {
-                    krate = Some(path);
                 }
-                continue;
-            }
-            if let Term::Model(key, path) = term {
-                if model.is_some() {
+                Term::Crate(_, path) => krate = Some(path),
+                Term::Model(key, _) if model.is_some() => {
                     cx.error(key.span, "`model` is given twice");
-                } else {
-                    model = Some(path);
                 }
-                continue;
-            }
-            if let Some(condition) = lower(&cx, term) {
-                parts.push(condition);
+                Term::Model(_, path) => model = Some(path),
+                term => parts.extend(lower(&cx, term)),
             }
         }
     }
@@ -132,7 +76,23 @@ pub(crate) fn rule(args: TokenStream, mut function: ItemFn) -> syn::Result<(Item
         1 => parts.swap_remove(0),
         _ => Condition::All(parts),
     };
-    Ok((function, HandlerRule { condition, model, krate }))
+    Ok(HandlerRule { condition, model, krate })
+}
+
+/// axum calls a handler as a free function and awaits it.
+fn async_free_fn(cx: &Ctxt, handler: &Handler) {
+    if handler.sig.asyncness.is_none() {
+        cx.error(
+            handler.sig.fn_token.span,
+            "`#[requires]` handlers must be async: write `async fn`",
+        );
+    }
+    if let Some(receiver) = handler.sig.receiver() {
+        cx.push(syn::Error::new_spanned(
+            receiver,
+            "`#[requires]` handlers are free functions, not methods: remove `self`",
+        ));
+    }
 }
 
 /// The condition `term` states, or `None` with its errors in `cx`.
@@ -172,6 +132,7 @@ fn lower(cx: &Ctxt, term: Term) -> Option<Condition> {
     }
 }
 
+/// For an empty `all()` or `any()`.
 fn empty(key: &str) -> String {
     format!("`{key}()` is empty; list at least one requirement: `{key}(role = \"…\", …)`")
 }
@@ -187,24 +148,4 @@ fn lower_all(cx: &Ctxt, terms: Vec<Term>) -> Option<Vec<Condition>> {
         }
     }
     complete.then_some(out)
-}
-
-/// `requires`, `rbac_axum::requires` or `::rbac_axum::requires`.
-pub(crate) fn is_requires(path: &Path) -> bool {
-    path.segments.last().is_some_and(|last| last.ident == "requires")
-}
-
-fn item_keyword_span(item: &syn::Item) -> Span {
-    match item {
-        syn::Item::Struct(s) => s.struct_token.span,
-        syn::Item::Enum(e) => e.enum_token.span,
-        syn::Item::Const(c) => c.const_token.span,
-        syn::Item::Static(s) => s.static_token.span,
-        syn::Item::Mod(m) => m.mod_token.span,
-        syn::Item::Impl(i) => i.impl_token.span,
-        syn::Item::Trait(t) => t.trait_token.span,
-        syn::Item::Type(t) => t.type_token.span,
-        syn::Item::Use(u) => u.use_token.span,
-        other => other.to_token_stream().into_iter().next().map_or(Span::call_site(), |t| t.span()),
-    }
 }

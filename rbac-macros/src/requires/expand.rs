@@ -7,17 +7,19 @@
 //! tokens meet it and some do not (see `rbac_core::Coverage`).
 //! The handler itself only gains a first argument, the guard extractor, so it
 //! runs before every other extractor; its body and return type are untouched.
+//! When the input is wrong, [`fallback`] emits the error and the user's item.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
-use syn::{FnArg, ItemFn, LitStr};
+use syn::{FnArg, LitStr};
 
+use super::ast::Handler;
 use super::check::{Condition, HandlerRule};
 
-pub(crate) fn expand(mut function: ItemFn, rule: HandlerRule) -> TokenStream {
-    let name = &function.sig.ident;
+pub(crate) fn expand(mut handler: Handler, rule: &HandlerRule) -> TokenStream {
+    let name = &handler.sig.ident;
     let marker = format_ident!("__rbac_requires_{}", name.unraw_text(), span = Span::mixed_site());
-    let vis = &function.vis;
+    let vis = &handler.vis;
     let model = match &rule.model {
         Some(path) => quote!(#path),
         None => quote!(crate::Role),
@@ -31,11 +33,11 @@ pub(crate) fn expand(mut function: ItemFn, rule: HandlerRule) -> TokenStream {
     let mut checks = Vec::new();
     let expr = expr_tokens(&rule.condition, &marker, &krate, &mut checks);
 
-    let shares = function.sig.inputs.iter().any(reads_principal);
+    let shares = handler.sig.inputs.iter().any(reads_principal);
     let guard: FnArg = syn::parse_quote_spanned! { Span::mixed_site() =>
         _: #krate::__private::Guard<#marker>
     };
-    function.sig.inputs.insert(0, guard);
+    handler.sig.inputs.insert(0, guard);
 
     quote! {
         #[doc(hidden)]
@@ -60,8 +62,17 @@ pub(crate) fn expand(mut function: ItemFn, rule: HandlerRule) -> TokenStream {
             ::core::panic!("{}", __rbac_message.as_str())
         };
 
-        #function
+        #handler
     }
+}
+
+/// The error and the user's item without the guard, so that one mistake
+/// gives one error rather than an extra "cannot find function" where the
+/// handler is routed.
+pub(crate) fn fallback(error: syn::Error, item: impl ToTokens) -> TokenStream {
+    let mut tokens = error.into_compile_error();
+    item.to_tokens(&mut tokens);
+    tokens
 }
 
 fn expr_tokens(
