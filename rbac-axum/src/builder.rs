@@ -10,9 +10,9 @@ use rbac_core::RoleModel;
 
 use crate::authenticator::Authenticator;
 use crate::cache::TokenCache;
-use crate::claims::{ClaimMapping, ClaimPath};
 use crate::config_error::ConfigError;
 use crate::issuer::{Issuer, IssuerConfig};
+use crate::mapping::{ClaimMapping, ClaimPath};
 use crate::remote::RemoteSettings;
 use crate::verify::Verifier;
 

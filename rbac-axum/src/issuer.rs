@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use jsonwebtoken::{Algorithm, AlgorithmFamily, DecodingKey};
 
-use crate::claims::{ClaimMapping, ClaimPath};
 use crate::config_error::{ConfigError, bad_key};
 use crate::key_source::Keys;
 use crate::keys::KeySet;
+use crate::mapping::{ClaimMapping, ClaimPath};
 use crate::remote::{KeySource, RemoteKeys, RemoteSettings, is_allowed_url};
 
 type PendingKey = (Option<String>, Algorithm, Result<DecodingKey, ConfigError>);

@@ -43,30 +43,39 @@
 //!
 //! [axum]: https://docs.rs/axum
 
-// Each module uses only modules listed below it.
-// Requests: the guard and the extractors.
-mod extract;
+// Layers, top to bottom: a module uses only modules of the layers below
+// its own; no `crate::` path points up or across.
+// The guard `#[requires]` inserts, on the extractors.
 mod guard;
-// The public entry type, its configuration, and the pipeline it runs.
-mod authenticator;
+// Extractors for handlers; configuration.
 mod builder;
-mod issuer;
+mod extract;
+// The public entry type.
+mod authenticator;
+// The verification pipeline.
 mod verify;
-// Steps of the pipeline and what they read.
+// What the pipeline steps through: the cache, the claims reader, the JOSE
+// header, the issuer's settings, principals reused per thread.
 mod cache;
 mod claims;
 mod header;
-mod jwks;
-mod key_source;
-mod keys;
-mod principal;
+mod issuer;
 mod recycle;
+// An issuer's keys as verification sees them; claim mapping; principals.
+mod key_source;
+mod mapping;
+mod principal;
+// Key sets, key fetching, refusals.
+mod keys;
+mod refusal;
 mod remote;
-// Leaves: refusals, errors, small values and helpers.
+// JWK Set documents; base64url segments.
+mod jwks;
+mod segment;
+// Leaves: the bearer header, errors, scope names, time.
 pub mod bearer;
 mod config_error;
-mod refusal;
-mod segment;
+mod scopes;
 mod token_error;
 mod window;
 
@@ -76,10 +85,10 @@ pub mod __private;
 
 pub use authenticator::Authenticator;
 pub use builder::{AuthenticatorBuilder, DEFAULT_MAX_TOKEN_BYTES};
-pub use claims::{ClaimMapping, ClaimPath, RoleMapper};
 pub use config_error::ConfigError;
 pub use extract::{Auth, TokenClaims};
 pub use issuer::Issuer;
+pub use mapping::{ClaimMapping, ClaimPath, RoleMapper};
 pub use principal::Principal;
 pub use rbac_core::{Denial, Expr, Granted, RoleModel, RoleSet, Schema, ScopeSet, UnknownRole};
 pub use refusal::{AuthError, Rejection};

@@ -7,7 +7,7 @@ use rbac_core::{Granted, RoleModel, Schema};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use crate::claims::token_scopes;
+use crate::scopes::token_scopes;
 
 /// A verified token's subject, rights and claims.
 ///

@@ -156,7 +156,8 @@ impl Verifier {
         }
         // One pass over the payload for what the checks and the decision
         // need; the full claims are built later, only if asked for.
-        let Ok(claims) = read_claims(&payload, &issuer.mapping, self.schema, &issuer.audiences)
+        let Ok(claims) =
+            read_claims(&payload, issuer.mapping.roles.keys(), self.schema, &issuer.audiences)
         else {
             return Err(TokenError::new("the token payload is not a JSON object").into());
         };
