@@ -1,4 +1,4 @@
-//! The in-process cost of authorization (issue 5): bearer header parsing,
+//! The in-process cost of authorization: bearer header parsing,
 //! claim mapping and the decision, full token verification for HS256, RS256,
 //! ES256 and EdDSA, and two floors for the same tokens:
 //! `jsonwebtoken::decode` into a typed struct, and the signature check
