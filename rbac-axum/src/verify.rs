@@ -207,7 +207,7 @@ impl Verifier {
     }
 }
 
-/// Step 1: a token of at most `max_bytes`, in three dot-separated segments.
+/// A token of at most `max_bytes`, in three dot-separated segments.
 fn split(token: &str, max_bytes: usize) -> Result<Segments<'_>, TokenError> {
     if token.len() > max_bytes {
         return Err(TokenError::new("the token is longer than this server accepts"));
@@ -283,7 +283,7 @@ fn check_signature(
     }
 }
 
-/// Step 5: the registered claims; on success, the token's time window.
+/// The registered claims; on success, the token's time window.
 fn check_claims(
     issuer: &IssuerConfig,
     claims: &Claims<'_>,
