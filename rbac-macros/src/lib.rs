@@ -7,9 +7,9 @@
 use proc_macro::TokenStream;
 
 mod ctxt;
-mod name;
 mod requires;
 mod roles;
+mod suggest;
 
 /// Declares the application's roles, their inheritance and its scopes.
 /// Documented in `rbac-axum`.

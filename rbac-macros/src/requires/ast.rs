@@ -18,7 +18,7 @@ use syn::parse::{Parse, ParseStream};
 use syn::spanned::Spanned;
 use syn::{Attribute, Ident, LitStr, Meta, Path, Signature, Token, Visibility, parenthesized};
 
-use crate::name::did_you_mean;
+use crate::suggest::did_you_mean;
 
 pub(crate) const USAGE: &str = "e.g. `#[requires(role = \"admin\")]` or `#[requires(any(role = \"editor\", scope = \"posts:write\"))]`";
 

@@ -11,11 +11,11 @@
 //! }
 //! ```
 
+use proc_macro2::Span;
+use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::{Attribute, LitStr, Token, bracketed};
-
-use crate::name::Name;
 
 syn::custom_keyword!(scopes);
 
@@ -32,6 +32,13 @@ pub(crate) struct RoleDecl {
     pub(crate) name: Name,
     pub(crate) parents: Vec<Name>,
     pub(crate) grantable: Vec<LitStr>,
+}
+
+/// A role's name as the user wrote it: an identifier or a string literal,
+/// kept with its span so that errors land on it.
+pub(crate) struct Name {
+    pub(crate) value: String,
+    pub(crate) span: Span,
 }
 
 pub(crate) struct ScopesDecl {
@@ -90,4 +97,19 @@ fn string_list(input: ParseStream) -> syn::Result<Vec<LitStr>> {
     bracketed!(content in input);
     let list = Punctuated::<LitStr, Token![,]>::parse_terminated(&content)?;
     Ok(list.into_iter().collect())
+}
+
+impl Parse for Name {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let lookahead = input.lookahead1();
+        if lookahead.peek(LitStr) {
+            let lit: LitStr = input.parse()?;
+            Ok(Name { value: lit.value(), span: lit.span() })
+        } else if lookahead.peek(syn::Ident::peek_any) {
+            let ident = syn::Ident::parse_any(input)?;
+            Ok(Name { value: ident.unraw().to_string(), span: ident.span() })
+        } else {
+            Err(lookahead.error())
+        }
+    }
 }

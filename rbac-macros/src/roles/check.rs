@@ -7,9 +7,9 @@ use std::collections::{HashMap, HashSet};
 use proc_macro2::Span;
 use syn::{Attribute, Ident};
 
-use super::ast::{RoleDecl, RolesDecl, ScopesDecl};
+use super::ast::{Name, RoleDecl, RolesDecl, ScopesDecl};
 use crate::ctxt::Ctxt;
-use crate::name::{Name, did_you_mean};
+use crate::suggest::did_you_mean;
 
 /// A validated declaration, ready to expand.
 pub(crate) struct Model {
