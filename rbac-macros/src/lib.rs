@@ -2,7 +2,10 @@
 //! re-exports them with their documentation; this crate is an implementation
 //! detail and its generated code calls `::rbac_axum::__private` only.
 //!
-//! Each macro goes parse → validate → expand, one module per step.
+//! Each macro goes parse → validate → expand, one module per step:
+//! `ast` parses the input into a typed model, `check` validates it, every
+//! error collected in a `ctxt::Ctxt` so that one build shows them all,
+//! and `expand` generates the code.
 
 use proc_macro::TokenStream;
 
