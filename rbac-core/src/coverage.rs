@@ -8,13 +8,17 @@
 //! requirement mentions matter, so it is enough to try every combination of
 //! them that such a token can produce.
 
-use crate::bits::{RoleSet, ScopeSet};
+use crate::bits::{MAX_NAMES, RoleSet, ScopeSet};
 use crate::expr::Expr;
 use crate::schema::Schema;
 
 /// The most distinct roles and scopes a requirement containing `not(…)` may
 /// mention: its coverage is decided by trying every combination of them
-/// (2^12 at most), which `const` evaluation does in well under a second.
+/// (2^12 at most). Each combination of roles is checked against the
+/// distinct closures of the schema's roles cut down to the mentioned ones,
+/// not against every declared role, so the cost does not grow with the
+/// schema (a test keeps a 128-role schema within `const` evaluation's
+/// limits).
 /// Requirements without `not(…)` have no limit: they are monotone, and two
 /// tokens decide them.
 pub const MAX_DECIDED_ATOMS: u32 = 12;
@@ -79,11 +83,12 @@ impl Expr {
         if roles.count_ones() + scopes.count_ones() > MAX_DECIDED_ATOMS {
             return Coverage::TooLarge;
         }
+        let closures = Closures::within(roles, schema);
         let mut passes = false;
         let mut fails = false;
         let mut held_roles = roles;
         loop {
-            if is_reachable(held_roles, roles, schema) {
+            if closures.reach(held_roles) {
                 let mut held_scopes = scopes;
                 loop {
                     if holds(self, held_roles, held_scopes) {
@@ -117,21 +122,50 @@ const fn verdict(always: bool, never: bool) -> Coverage {
     }
 }
 
-/// Whether some token's roles, closed under inheritance, meet the mentioned
-/// roles `mentioned` in exactly `held`. A closed set is a union of single
-/// roles' closures, so `held` is reachable exactly when the closures that fit
-/// inside it cover it.
-const fn is_reachable(held: u128, mentioned: u128, schema: &Schema) -> bool {
-    let mut covered = 0u128;
-    let mut role = 0;
-    while role < schema.roles().len() {
-        let implied = schema.implied(role).bits() & mentioned;
-        if implied & !held == 0 {
-            covered |= implied;
+/// The closures of the schema's roles, each cut down to the mentioned
+/// roles: distinct and not empty, so at most one per combination that can
+/// matter, however many roles the schema declares.
+struct Closures {
+    sets: [u128; MAX_NAMES],
+    len: usize,
+}
+
+impl Closures {
+    const fn within(mentioned: u128, schema: &Schema) -> Self {
+        let mut closures = Closures { sets: [0; MAX_NAMES], len: 0 };
+        let mut role = 0;
+        while role < schema.roles().len() && role < MAX_NAMES {
+            let set = schema.implied(role).bits() & mentioned;
+            let mut known = set == 0;
+            let mut i = 0;
+            while i < closures.len && !known {
+                known = closures.sets[i] == set;
+                i += 1;
+            }
+            if !known {
+                closures.sets[closures.len] = set;
+                closures.len += 1;
+            }
+            role += 1;
         }
-        role += 1;
+        closures
     }
-    covered == held
+
+    /// Whether some token's roles, closed under inheritance, meet the
+    /// mentioned roles in exactly `held`. A closed set is a union of single
+    /// roles' closures, so `held` is reachable exactly when the closures that
+    /// fit inside it cover it.
+    const fn reach(&self, held: u128) -> bool {
+        let mut covered = 0u128;
+        let mut i = 0;
+        while i < self.len {
+            if self.sets[i] & !held == 0 {
+                covered |= self.sets[i];
+            }
+            i += 1;
+        }
+        covered == held
+    }
 }
 
 /// The plain meaning of `expr` for closed role bits and scope bits.

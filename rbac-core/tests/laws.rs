@@ -741,3 +741,56 @@ fn coverage_is_decided_in_const_evaluation() {
         Expr::Any(&[Expr::Role(2), Expr::Not(&Expr::Role(0))]).coverage(&HIERARCHY);
     assert_eq!(VERDICT, Coverage::Every);
 }
+
+/// 128 roles, each implying only itself.
+const fn single_closures() -> [RoleSet; 128] {
+    let mut sets = [RoleSet::EMPTY; 128];
+    let mut i = 0;
+    while i < 128 {
+        sets[i] = RoleSet::single(i);
+        i += 1;
+    }
+    sets
+}
+
+static MANY_NAMES: [&str; 128] = ["role"; 128];
+static MANY_CLOSURES: [RoleSet; 128] = single_closures();
+static MANY_ROLES: Schema = Schema::new(&MANY_NAMES, &MANY_CLOSURES, &[], &[]);
+
+#[test]
+fn coverage_under_a_128_role_schema_stays_within_const_evaluation() {
+    // Twelve atoms under `not(…)`, the most decided, on the largest schema:
+    // rustc's const evaluator must finish both without its lint firing.
+    const NONE_OF_TWELVE: Coverage = Expr::All(&[
+        Expr::Not(&Expr::Role(0)),
+        Expr::Not(&Expr::Role(1)),
+        Expr::Not(&Expr::Role(2)),
+        Expr::Not(&Expr::Role(3)),
+        Expr::Not(&Expr::Role(4)),
+        Expr::Not(&Expr::Role(5)),
+        Expr::Not(&Expr::Role(6)),
+        Expr::Not(&Expr::Role(7)),
+        Expr::Not(&Expr::Role(8)),
+        Expr::Not(&Expr::Role(9)),
+        Expr::Not(&Expr::Role(10)),
+        Expr::Not(&Expr::Role(11)),
+    ])
+    .coverage(&MANY_ROLES);
+    const ELEVEN_BUT_NOT_ONE: Coverage = Expr::All(&[
+        Expr::Role(0),
+        Expr::Role(1),
+        Expr::Role(2),
+        Expr::Role(3),
+        Expr::Role(4),
+        Expr::Role(5),
+        Expr::Role(6),
+        Expr::Role(7),
+        Expr::Role(8),
+        Expr::Role(9),
+        Expr::Role(10),
+        Expr::Not(&Expr::Role(127)),
+    ])
+    .coverage(&MANY_ROLES);
+    assert_eq!(NONE_OF_TWELVE, Coverage::Some);
+    assert_eq!(ELEVEN_BUT_NOT_ONE, Coverage::Some);
+}
