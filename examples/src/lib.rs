@@ -78,6 +78,7 @@ pub use start_error::StartError;
 pub use state::AppState;
 
 rbac_axum::roles! {
+    state = AppState,
     /// Manages users; has every right of an editor.
     admin: editor => ["users:write"],
     /// Writes posts and may look users up; has every right of a viewer.

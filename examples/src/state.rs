@@ -22,7 +22,7 @@ pub(crate) const REALM: &str = "rbac-example";
 /// The router's state; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct AppState {
-    pub(crate) authenticator: Authenticator,
+    pub(crate) authenticator: Authenticator<Role>,
     pub(crate) db: Db,
     pub(crate) passwords: Passwords,
     /// Present when this service issues tokens (the password grant).
@@ -31,9 +31,10 @@ pub struct AppState {
     pub(crate) hsts: Option<HeaderValue>,
 }
 
-// `#[requires]` and `Auth` find the authenticator through this.
-impl FromRef<AppState> for Authenticator {
-    fn from_ref(state: &AppState) -> Authenticator {
+// `#[requires]` and `Auth` find the authenticator through this; `roles!`
+// (`state = AppState`) checks it is here and names `Role` as the model.
+impl FromRef<AppState> for Authenticator<Role> {
+    fn from_ref(state: &AppState) -> Authenticator<Role> {
         state.authenticator.clone()
     }
 }
@@ -75,7 +76,7 @@ fn open_blocking(config: &Config) -> Result<AppState, StartError> {
     warn_if_shared(dir);
     let db = Db::open(&dir.join(db::FILE_NAME))?;
     let passwords = Passwords::new()?;
-    let builder = Authenticator::builder::<Role>()
+    let builder = Authenticator::<Role>::builder()
         .issuer(config.issuer.clone())
         .audience(config.audience.clone())
         .require_subject(true)

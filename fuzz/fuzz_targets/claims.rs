@@ -22,7 +22,7 @@ const SECRET: [u8; 32] = [7u8; 32];
 
 fuzz_target!(|payload: &[u8]| {
     thread_local! {
-        static AUTH: Authenticator = Authenticator::builder::<Role>()
+        static AUTH: Authenticator<Role> = Authenticator::<Role>::builder()
             .hmac(Algorithm::HS256, SECRET)
             .leeway(std::time::Duration::from_secs(u32::MAX as u64))
             .build()

@@ -10,7 +10,7 @@ rbac_axum::roles! { admin: viewer, viewer, scopes: ["posts:read"] }
 
 fuzz_target!(|token: &str| {
     thread_local! {
-        static AUTH: Authenticator = Authenticator::builder::<Role>()
+        static AUTH: Authenticator<Role> = Authenticator::<Role>::builder()
             .hmac(Algorithm::HS256, [7u8; 32])
             .build()
             .expect("a valid configuration");

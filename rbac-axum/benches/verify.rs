@@ -72,9 +72,9 @@ struct FloorClaims {
 struct Case {
     name: &'static str,
     token: String,
-    authenticator: Authenticator,
+    authenticator: Authenticator<Role>,
     /// The same configuration with the verified-token cache.
-    cached: Authenticator,
+    cached: Authenticator<Role>,
     decoding_key: DecodingKey,
     /// The signature check alone, the signature already base64-decoded.
     signature_only: Box<dyn Fn() -> bool>,
@@ -103,8 +103,8 @@ fn claims() -> serde_json::Value {
 
 /// An HS256 authenticator for the bench token, with a verified-token cache
 /// of `cache` tokens (0: none).
-fn hs256_authenticator(cache: usize) -> Authenticator {
-    Authenticator::builder::<Role>()
+fn hs256_authenticator(cache: usize) -> Authenticator<Role> {
+    Authenticator::<Role>::builder()
         .hmac(Algorithm::HS256, SECRET)
         .issuer(ISSUER)
         .audience(AUDIENCE)
@@ -173,7 +173,7 @@ fn rs256() -> Case {
     // PKCS#1 RSAPublicKey DER: what jsonwebtoken keeps and verifies with.
     let pkcs1 = pair.public_key().as_ref().to_vec();
     let build = |cache| {
-        Authenticator::builder::<Role>()
+        Authenticator::<Role>::builder()
             .rsa_pem(Algorithm::RS256, pem(&spki))
             .issuer(ISSUER)
             .audience(AUDIENCE)
@@ -203,7 +203,7 @@ fn es256() -> Case {
     let spki = pair.public_key().as_der().expect("SPKI DER").as_ref().to_vec();
     let point = pair.public_key().as_ref().to_vec();
     let build = |cache| {
-        Authenticator::builder::<Role>()
+        Authenticator::<Role>::builder()
             .ec_pem(Algorithm::ES256, pem(&spki))
             .issuer(ISSUER)
             .audience(AUDIENCE)
@@ -229,7 +229,7 @@ fn eddsa() -> Case {
     let spki = pair.public_key().as_der().expect("SPKI DER").as_ref().to_vec();
     let raw = pair.public_key().as_ref().to_vec();
     let build = |cache| {
-        Authenticator::builder::<Role>()
+        Authenticator::<Role>::builder()
             .ed_pem(pem(&spki))
             .issuer(ISSUER)
             .audience(AUDIENCE)
@@ -252,7 +252,7 @@ fn asymmetric(
     name: &'static str,
     token: String,
     signature: Vec<u8>,
-    [authenticator, cached]: [Authenticator; 2],
+    [authenticator, cached]: [Authenticator<Role>; 2],
     decoding_key: DecodingKey,
     algorithm: &'static dyn sig::VerificationAlgorithm,
     public_key: Vec<u8>,
@@ -451,7 +451,7 @@ fn request_parts(authorization: &HeaderValue) -> Parts {
 /// Runs the guard once on `parts` (its future is ready at once: no key is
 /// fetched) and forgets any principal it stored, so the next run verifies
 /// again.
-fn run_guard(parts: &mut Parts, authenticator: &Authenticator, shares: bool) -> bool {
+fn run_guard(parts: &mut Parts, authenticator: &Authenticator<Role>, shares: bool) -> bool {
     let allowed = match shares {
         true => poll_once(Guard::<Typical>::from_request_parts(parts, authenticator)),
         false => poll_once(Guard::<TypicalKept>::from_request_parts(parts, authenticator)),

@@ -1,11 +1,11 @@
 //! [`Authenticator`]: the public face of verification. What it checks, and
 //! how, is in the pipeline (`verify`); how it is configured, in `builder`.
 
-use std::any::TypeId;
 use std::fmt;
+use std::marker::PhantomData;
 use std::sync::Arc;
 
-use rbac_core::Schema;
+use rbac_core::{RoleModel, Schema};
 
 use crate::principal::Principal;
 use crate::refusal::{AuthError, Rejection};
@@ -13,39 +13,51 @@ use crate::token_error::{Failure, TokenError};
 use crate::verify::Verifier;
 use crate::window::now;
 
-/// Validates bearer JWTs and maps them to a [`Principal`] for one role model.
-/// Cheap to clone (an `Arc`); put it in the router state and implement
-/// `FromRef` for it, or use it as the state itself.
+/// Validates bearer JWTs and maps them to a [`Principal`] for one role model,
+/// `R` (the `Role` type `roles!` generates): a handler whose `#[requires]`
+/// names another model's roles does not compile against it. Cheap to clone
+/// (an `Arc`); use it as the router state, or put it in yours and derive
+/// `FromRef` (see [`HasAuthenticator`](crate::HasAuthenticator)).
 ///
 /// ```
 /// use rbac_axum::{Authenticator, jsonwebtoken::Algorithm};
 ///
 /// rbac_axum::roles! { admin: viewer, viewer }
 ///
-/// let authenticator = Authenticator::builder::<Role>()
+/// let authenticator = Authenticator::<Role>::builder()
 ///     .hmac(Algorithm::HS256, b"a development secret of 32+ bytes!!")
 ///     .issuer("https://issuer.example")
 ///     .audience("my-api")
 ///     .build()?;
 /// # Ok::<(), rbac_axum::ConfigError>(())
 /// ```
-#[derive(Clone)]
-pub struct Authenticator {
+pub struct Authenticator<R: RoleModel> {
     pub(crate) inner: Arc<Verifier>,
+    model: PhantomData<fn() -> R>,
 }
 
-impl fmt::Debug for Authenticator {
+impl<R: RoleModel> Clone for Authenticator<R> {
+    fn clone(&self) -> Self {
+        Self { inner: Arc::clone(&self.inner), model: PhantomData }
+    }
+}
+
+impl<R: RoleModel> fmt::Debug for Authenticator<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let inner = &self.inner;
         f.debug_struct("Authenticator")
-            .field("model", &inner.model_name)
+            .field("model", &std::any::type_name::<R>())
             .field("realm", &inner.realm)
             .field("issuers", &inner.issuers)
             .finish_non_exhaustive()
     }
 }
 
-impl Authenticator {
+impl<R: RoleModel> Authenticator<R> {
+    pub(crate) fn new(inner: Verifier) -> Self {
+        Self { inner: Arc::new(inner), model: PhantomData }
+    }
+
     /// The realm named in `WWW-Authenticate` challenges.
     pub fn realm(&self) -> &str {
         &self.inner.realm
@@ -75,34 +87,7 @@ impl Authenticator {
     /// issuer's key set once more (at most once per `min_refetch`, shared by
     /// concurrent requests) and tries again.
     pub async fn verify_fresh(&self, token: &str) -> Result<Principal, TokenError> {
-        self.verify_fresh_shared(token).await.map(Arc::unwrap_or_clone)
-    }
-
-    /// [`verify_fresh`](Self::verify_fresh), sharing the principal with the
-    /// verified-token cache when it is enabled.
-    pub(crate) async fn verify_fresh_shared(
-        &self,
-        token: &str,
-    ) -> Result<Arc<Principal>, TokenError> {
-        let failure = match self.inner.verify_shared(token, now()) {
-            Ok(principal) => return Ok(principal),
-            Err(failure) => failure,
-        };
-        let (Failure::UnknownKid { issuer, generation }
-        | Failure::NoKeysYet { issuer, generation }) = failure
-        else {
-            return Err(failure.into_error());
-        };
-        let Some(keys) = self.inner.issuers.get(issuer).map(|i| &i.keys) else {
-            return Err(failure.into_error());
-        };
-        // Boxed: the rare path, and otherwise its state would make every
-        // verification's future (held in each request's) several times larger.
-        if Box::pin(keys.refetch_after_miss(generation)).await {
-            self.inner.verify_shared(token, now()).map_err(Failure::into_error)
-        } else {
-            Err(failure.into_error())
-        }
+        self.inner.verify_fresh(token).await.map(Arc::unwrap_or_clone)
     }
 
     /// Waits until every remote issuer has a key set, or `timeout` passes;
@@ -134,16 +119,12 @@ impl Authenticator {
     /// ```
     /// # use rbac_axum::{AuthError, Authenticator, jsonwebtoken::Algorithm};
     /// # rbac_axum::roles! { viewer }
-    /// # let authenticator = Authenticator::builder::<Role>().hmac(Algorithm::HS256, [1u8; 32]).build()?;
+    /// # let authenticator = Authenticator::<Role>::builder().hmac(Algorithm::HS256, [1u8; 32]).build()?;
     /// let refusal = authenticator.reject(AuthError::InvalidToken("the account was deleted".into()));
     /// assert_eq!(refusal.error.status(), 401);
     /// # Ok::<(), rbac_axum::ConfigError>(())
     /// ```
     pub fn reject(&self, error: AuthError) -> Rejection {
-        Rejection::new(error, &self.inner.realm)
-    }
-
-    pub(crate) fn is_for(&self, model: TypeId) -> bool {
-        self.inner.model == model
+        self.inner.reject(error)
     }
 }

@@ -1,6 +1,7 @@
 //! [`AuthenticatorBuilder`]: an [`Authenticator`]'s configuration, checked
 //! once by [`build`](AuthenticatorBuilder::build).
 
+use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,12 +20,13 @@ use crate::verify::Verifier;
 /// Default cap on a token's length, checked before any decoding.
 pub const DEFAULT_MAX_TOKEN_BYTES: usize = 8 * 1024;
 
-impl Authenticator {
+impl<R: RoleModel> Authenticator<R> {
     /// Starts a configuration for the roles declared by `roles!` (`R` is the
-    /// generated `Role` type). Defaults: realm `api`, no leeway, tokens up to
-    /// 8 KiB, roles from the `roles` claim, `sub` optional, any `typ`.
-    pub fn builder<R: RoleModel>() -> AuthenticatorBuilder {
-        AuthenticatorBuilder::new::<R>()
+    /// generated `Role` type): `Authenticator::<Role>::builder()`.
+    /// Defaults: realm `api`, no leeway, tokens up to 8 KiB, roles from the
+    /// `roles` claim, `sub` optional, any `typ`.
+    pub fn builder() -> AuthenticatorBuilder<R> {
+        AuthenticatorBuilder::new()
     }
 }
 
@@ -32,10 +34,8 @@ impl Authenticator {
 /// per-issuer methods (`hmac`, `jwks_url`, `audience`, …) configure the one
 /// issuer most services have; [`trust`](Self::trust) adds more.
 #[must_use]
-pub struct AuthenticatorBuilder {
-    pub(crate) model: std::any::TypeId,
-    pub(crate) model_name: &'static str,
-    pub(crate) schema: &'static rbac_core::Schema,
+pub struct AuthenticatorBuilder<R: RoleModel> {
+    model: PhantomData<fn() -> R>,
     realm: String,
     max_token_bytes: usize,
     cached_tokens: usize,
@@ -57,12 +57,10 @@ macro_rules! primary_issuer {
     )*};
 }
 
-impl AuthenticatorBuilder {
-    fn new<R: RoleModel>() -> Self {
+impl<R: RoleModel> AuthenticatorBuilder<R> {
+    fn new() -> Self {
         Self {
-            model: std::any::TypeId::of::<R>(),
-            model_name: std::any::type_name::<R>(),
-            schema: R::SCHEMA,
+            model: PhantomData,
             realm: "api".to_owned(),
             max_token_bytes: DEFAULT_MAX_TOKEN_BYTES,
             cached_tokens: 0,
@@ -192,7 +190,7 @@ impl AuthenticatorBuilder {
     /// [`install_default_crypto_provider`](Self::install_default_crypto_provider),
     /// it also installs `jsonwebtoken`'s aws-lc-rs provider as the process
     /// default, if none is installed yet.
-    pub fn build(self) -> Result<Authenticator, ConfigError> {
+    pub fn build(self) -> Result<Authenticator<R>, ConfigError> {
         if self.install_crypto_provider {
             // Fails only when a provider is installed already: that one stays.
             let _ = DEFAULT_PROVIDER.install_default();
@@ -202,17 +200,13 @@ impl AuthenticatorBuilder {
             0 => None,
             entries => Some(TokenCache::new(entries).map_err(|_| ConfigError::NoRandomness)?),
         };
-        Ok(Authenticator {
-            inner: Arc::new(Verifier {
-                model: self.model,
-                model_name: self.model_name,
-                schema: self.schema,
-                realm: Arc::from(self.realm),
-                max_token_bytes: self.max_token_bytes,
-                issuers,
-                cache,
-            }),
-        })
+        Ok(Authenticator::new(Verifier {
+            schema: R::SCHEMA,
+            realm: Arc::from(self.realm),
+            max_token_bytes: self.max_token_bytes,
+            issuers,
+            cache,
+        }))
     }
 }
 

@@ -5,20 +5,21 @@
 use std::ops::Deref;
 use std::sync::Arc;
 
-use axum::extract::{FromRef, FromRequestParts};
+use axum::extract::FromRequestParts;
 use http::request::Parts;
 use serde::de::DeserializeOwned;
 
-use crate::authenticator::Authenticator;
 use crate::bearer::bearer_token;
 use crate::principal::Principal;
 use crate::refusal::{AuthError, Rejection};
+use crate::state::AuthState;
 use crate::token_error::TokenErrorKind;
+use crate::verify::Verifier;
 
 /// Extractor for the authenticated principal. As an argument of a
 /// `#[requires]` handler it reuses the guard's verification; on its own it
-/// authenticates the request (any valid token) and refuses with 401
-/// otherwise.
+/// authenticates the request (any valid token) with the authenticator of
+/// the state's role model ([`AuthState`]) and refuses with 401 otherwise.
 ///
 /// The guard hands the principal over only to handlers whose arguments name
 /// `Auth`, [`TokenClaims`] or [`Principal`] (so the others pay for no
@@ -42,7 +43,13 @@ use crate::token_error::TokenErrorKind;
 /// # fn main() {}
 /// ```
 #[derive(Debug, Clone)]
-pub struct Auth(pub(crate) Arc<Principal>);
+pub struct Auth(Arc<Principal>);
+
+impl Auth {
+    pub(crate) fn new(principal: Arc<Principal>) -> Self {
+        Self(principal)
+    }
+}
 
 impl Deref for Auth {
     type Target = Principal;
@@ -54,8 +61,7 @@ impl Deref for Auth {
 
 impl<S> FromRequestParts<S> for Auth
 where
-    Authenticator: FromRef<S>,
-    S: Send + Sync,
+    S: AuthState,
 {
     type Rejection = Rejection;
 
@@ -63,8 +69,8 @@ where
         if let Some(auth) = parts.extensions.get::<Auth>() {
             return Ok(auth.clone());
         }
-        let authenticator = Authenticator::from_ref(state);
-        let auth = authenticate(parts, &authenticator, "Auth").await?;
+        let authenticator = state.authenticator();
+        let auth = Auth(authenticate(parts, &authenticator.inner, "Auth").await?);
         parts.extensions.insert(auth.clone());
         Ok(auth)
     }
@@ -73,6 +79,8 @@ where
 /// Extractor for the token's claims as your own `serde::Deserialize` type,
 /// read from the payload the guard (or [`Auth`]) already verified. A token
 /// whose claims do not fit the type is refused with 401 `invalid_token`.
+/// Like [`Auth`], it needs a state that names its role model
+/// ([`AuthState`]).
 ///
 /// ```
 /// use rbac_axum::{TokenClaims, requires};
@@ -92,8 +100,7 @@ pub struct TokenClaims<T>(pub T);
 
 impl<S, T> FromRequestParts<S> for TokenClaims<T>
 where
-    Authenticator: FromRef<S>,
-    S: Send + Sync,
+    S: AuthState,
     T: DeserializeOwned,
 {
     type Rejection = Rejection;
@@ -102,7 +109,7 @@ where
         let auth = Auth::from_request_parts(parts, state).await?;
         auth.claims_as().map(TokenClaims).map_err(|error| {
             tracing::info!(%error, "refused: the token's claims do not fit the handler's type");
-            Authenticator::from_ref(state).reject(AuthError::InvalidToken(
+            state.authenticator().reject(AuthError::InvalidToken(
                 "the token's claims lack a field this resource needs".into(),
             ))
         })
@@ -110,25 +117,26 @@ where
 }
 
 /// Reads and verifies the request's bearer token; logs why when it refuses.
+/// Not generic: compiled once for every handler and extractor.
 pub(crate) async fn authenticate(
     parts: &Parts,
-    authenticator: &Authenticator,
+    authenticator: &Verifier,
     handler: &'static str,
-) -> Result<Auth, Rejection> {
+) -> Result<Arc<Principal>, Rejection> {
     let token = bearer_token(&parts.headers, parts.uri.query()).map_err(|error| {
-        let error = AuthError::from(error);
+        let error = AuthError::of_bearer(error);
         tracing::info!(handler, reason = %error, "refused: no usable bearer token");
         authenticator.reject(error)
     })?;
-    match authenticator.verify_fresh_shared(token).await {
-        Ok(principal) => Ok(Auth(principal)),
+    match authenticator.verify_fresh(token).await {
+        Ok(principal) => Ok(principal),
         Err(error) => {
             if error.kind() == TokenErrorKind::Server {
                 tracing::error!(handler, reason = %error, "refused: cannot verify tokens now");
             } else {
                 tracing::info!(handler, reason = %error, "refused: invalid token");
             }
-            Err(authenticator.reject(error.into()))
+            Err(authenticator.reject(AuthError::of_token(error)))
         }
     }
 }

@@ -2,16 +2,16 @@
 //! authenticates the request and decides the handler's requirement before
 //! any other extractor runs, so a refused request never reaches the body.
 
-use std::any::TypeId;
 use std::marker::PhantomData;
 
-use axum::extract::{FromRef, FromRequestParts};
+use axum::extract::FromRequestParts;
 use http::request::Parts;
 use rbac_core::{Coverage, Expr, RoleModel};
 
-use crate::authenticator::Authenticator;
 use crate::extract::{Auth, authenticate};
 use crate::refusal::{AuthError, Rejection};
+use crate::state::AuthState;
+use crate::verify::Verifier;
 
 /// A handler's requirement, implemented by `#[requires]` on a hidden marker
 /// type.
@@ -27,11 +27,16 @@ pub trait Requirement: 'static {
     /// extensions for them (an [`Auth`] extracted elsewhere authenticates the
     /// request again).
     const SHARES_PRINCIPAL: bool = true;
-    /// Evaluated wherever the guard is compiled for this requirement: one
-    /// that every token meets, or none, never builds, whoever wrote it.
-    #[doc(hidden)]
-    const GUARDS: () = assert!(
-        matches!(Self::EXPR.coverage(<Self::Model as RoleModel>::SCHEMA), Coverage::Some),
+}
+
+/// Evaluated wherever the guard is compiled for `R`: a requirement that
+/// every token meets, or none can, never builds, whoever wrote its
+/// [`Requirement`] (not overridable, unlike a default in the trait).
+struct Guards<R>(PhantomData<R>);
+
+impl<R: Requirement> Guards<R> {
+    const CHECKED: () = assert!(
+        matches!(R::EXPR.coverage(<R::Model as RoleModel>::SCHEMA), Coverage::Some),
         "a handler's requirement must be met by some tokens and refused to others"
     );
 }
@@ -49,8 +54,7 @@ impl<R> std::fmt::Debug for Guard<R> {
 impl<R, S> FromRequestParts<S> for Guard<R>
 where
     R: Requirement,
-    Authenticator: FromRef<S>,
-    S: Send + Sync,
+    S: AuthState<Model = R::Model>,
 {
     type Rejection = Rejection;
 
@@ -58,15 +62,10 @@ where
         // Only this wrapper is instantiated per handler; the work is in one
         // non-generic function, compiled once (compile time of many
         // handlers).
-        let () = R::GUARDS;
-        let requirement = HandlerRequirement {
-            handler: R::HANDLER,
-            expr: R::EXPR,
-            model: TypeId::of::<R::Model>(),
-            model_name: std::any::type_name::<R::Model>(),
-            share: R::SHARES_PRINCIPAL,
-        };
-        check(parts, Authenticator::from_ref(state), requirement).await?;
+        let () = Guards::<R>::CHECKED;
+        let requirement =
+            HandlerRequirement { handler: R::HANDLER, expr: R::EXPR, share: R::SHARES_PRINCIPAL };
+        check(parts, &state.authenticator().inner, requirement).await?;
         Ok(Guard(PhantomData))
     }
 }
@@ -75,32 +74,23 @@ where
 struct HandlerRequirement {
     handler: &'static str,
     expr: Expr,
-    model: TypeId,
-    model_name: &'static str,
     share: bool,
 }
 
-/// Authenticates the request (unless an earlier extractor did) and decides
-/// `requirement`; on success, and when the requirement's handler takes the
-/// principal (`share`), the principal is in the request's extensions.
+/// Authenticates the request (unless an earlier extractor did, with an
+/// authenticator of the same roles) and decides `requirement`; on success,
+/// and when the requirement's handler takes the principal (`share`), the
+/// principal is in the request's extensions.
 async fn check(
     parts: &mut Parts,
-    authenticator: Authenticator,
+    authenticator: &Verifier,
     requirement: HandlerRequirement,
 ) -> Result<(), Rejection> {
-    let HandlerRequirement { handler, expr, model, model_name, share } = requirement;
-    if !authenticator.is_for(model) {
-        tracing::error!(
-            handler,
-            handler_roles = model_name,
-            authenticator_roles = authenticator.inner.model_name,
-            "refused: the handler's roles are not the authenticator's"
-        );
-        return Err(authenticator.reject(AuthError::Misconfigured));
-    }
-    let auth = match parts.extensions.get::<Auth>() {
+    let HandlerRequirement { handler, expr, share } = requirement;
+    let earlier = parts.extensions.get::<Auth>().filter(|auth| auth.is_under(authenticator.schema));
+    let auth = match earlier {
         Some(auth) => auth.clone(),
-        None => authenticate(parts, &authenticator, handler).await?,
+        None => Auth::new(authenticate(parts, authenticator, handler).await?),
     };
     match expr.evaluate(auth.granted()) {
         Ok(()) => {
@@ -111,7 +101,7 @@ async fn check(
             Ok(())
         }
         Err(denial) => {
-            let error = AuthError::insufficient(authenticator.schema(), &denial);
+            let error = AuthError::insufficient(authenticator.schema, &denial);
             if let AuthError::InsufficientScope { missing_roles, missing_scopes, forbidden } =
                 &error
             {

@@ -23,7 +23,7 @@ type PendingKey = (Option<String>, Algorithm, Result<DecodingKey, ConfigError>);
 /// rbac_axum::roles! { admin: viewer, viewer }
 ///
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), rbac_axum::ConfigError> {
-/// let authenticator = Authenticator::builder::<Role>()
+/// let authenticator = Authenticator::<Role>::builder()
 ///     .trust(
 ///         Issuer::new("https://sso.example.com/realms/acme")
 ///             .discovery()
@@ -208,7 +208,7 @@ impl Issuer {
     ///
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let authenticator = Authenticator::builder::<Role>()
+    /// let authenticator = Authenticator::<Role>::builder()
     ///     .oidc("https://sso.corp.example/realms/staff")
     ///     .provider_ca_pem(std::fs::read("/etc/ssl/corp-ca.pem")?)
     ///     .audience("orders-api")

@@ -18,7 +18,7 @@
 //! }
 //!
 //! # fn main() -> Result<(), rbac_axum::ConfigError> {
-//! let authenticator = Authenticator::builder::<Role>()
+//! let authenticator = Authenticator::<Role>::builder()
 //!     .hmac(Algorithm::HS256, b"at least 32 bytes of secret material")
 //!     .build()?;
 //! let app: Router = Router::new()
@@ -50,6 +50,8 @@ mod guard;
 // Extractors for handlers; configuration.
 mod builder;
 mod extract;
+// Where the authenticator is in the router state.
+mod state;
 // The public entry type.
 mod authenticator;
 // The verification pipeline.
@@ -93,6 +95,7 @@ pub use principal::Principal;
 pub use rbac_core::{Denial, Expr, Granted, RoleModel, RoleSet, Schema, ScopeSet, UnknownRole};
 pub use refusal::{AuthError, Rejection};
 pub use remote::{KeySource, RemoteSettings};
+pub use state::{AuthState, HasAuthenticator};
 pub use token_error::{TokenError, TokenErrorKind};
 
 /// The `jsonwebtoken` version this crate verifies with (for `Algorithm`,

@@ -136,7 +136,7 @@ impl Principal {
     /// struct MyClaims { tenant: String }
     ///
     /// # let secret = [9u8; 32];
-    /// # let authenticator = Authenticator::builder::<Role>().hmac(Algorithm::HS256, secret).build()?;
+    /// # let authenticator = Authenticator::<Role>::builder().hmac(Algorithm::HS256, secret).build()?;
     /// # let exp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() + 60;
     /// # let token = jsonwebtoken::encode(&Header::default(), &serde_json::json!({"exp": exp, "tenant": "acme"}), &EncodingKey::from_secret(&secret)).unwrap();
     /// let principal = authenticator.verify(&token).expect("valid token");
@@ -148,9 +148,14 @@ impl Principal {
         serde_json::from_str(&self.payload)
     }
 
+    /// Whether this principal was verified under `schema` (the same
+    /// declaration).
+    pub(crate) fn is_under(&self, schema: &'static Schema) -> bool {
+        std::ptr::eq(self.schema, schema) || self.schema.roles() == schema.roles()
+    }
+
     fn is_model<R: RoleModel>(&self) -> bool {
-        // Compare schemas by identity of their declarations' contents.
-        std::ptr::eq(self.schema, R::SCHEMA) || self.schema.roles() == R::SCHEMA.roles()
+        self.is_under(R::SCHEMA)
     }
 }
 

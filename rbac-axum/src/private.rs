@@ -2,10 +2,19 @@
 //! Not public API: it changes without notice.
 
 pub use crate::guard::{Guard, Requirement};
+use crate::state::HasAuthenticator;
 pub use rbac_core::Expr;
 pub use rbac_core::suggest::ConstMessage;
 use rbac_core::suggest::closest;
 use rbac_core::{Coverage, RoleModel};
+
+/// The `Authenticator<M>` of state `S`, by its `FromRef`: what
+/// `roles! { state = S }` implements `AuthState` with, spanned on `S`, so
+/// that a missing `FromRef` is one error there, with [`HasAuthenticator`]'s
+/// message (and no second one where handlers are routed: the impl exists).
+pub fn from_state<M: RoleModel, S: HasAuthenticator<M>>(state: &S) -> crate::Authenticator<M> {
+    state.authenticator()
+}
 
 /// The index of role `name` in `M`'s declaration, or `u8::MAX` (which no
 /// principal ever holds) when it is not declared: the build has already

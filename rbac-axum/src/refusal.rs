@@ -69,26 +69,25 @@ fn insufficient_message(roles: &[&str], scopes: &[&str], forbidden: &[&str]) -> 
     message
 }
 
-impl From<BearerError> for AuthError {
-    fn from(error: BearerError) -> Self {
+impl AuthError {
+    /// The refusal for a request whose bearer credentials are unusable.
+    pub(crate) fn of_bearer(error: BearerError) -> Self {
         match error {
             BearerError::Missing => AuthError::MissingCredentials,
             BearerError::InvalidRequest(reason) => AuthError::InvalidRequest(reason.into()),
             BearerError::InvalidToken(reason) => AuthError::InvalidToken(reason.into()),
         }
     }
-}
 
-impl From<TokenError> for AuthError {
-    fn from(error: TokenError) -> Self {
+    /// The refusal for a token verification refused: 500 when the server
+    /// is at fault, else 401 `invalid_token`.
+    pub(crate) fn of_token(error: TokenError) -> Self {
         match error.kind() {
             TokenErrorKind::Server => AuthError::Unavailable(error.into_message()),
             _ => AuthError::InvalidToken(error.into_message()),
         }
     }
-}
 
-impl AuthError {
     /// The refusal for a principal that `denial` refused, naming what was
     /// missing or forbidden as `schema` declares it.
     pub(crate) fn insufficient(schema: &'static Schema, denial: &Denial) -> Self {

@@ -14,7 +14,6 @@
 //! * with several issuers, the unverified `iss` only chooses whose keys to
 //!   verify with; the verified `iss` must then be that issuer.
 
-use std::any::TypeId;
 use std::borrow::Cow;
 use std::sync::Arc;
 
@@ -31,14 +30,14 @@ use crate::key_source::CurrentKeys;
 use crate::keys::Selection;
 use crate::principal::{Principal, Subject};
 use crate::recycle;
+use crate::refusal::{AuthError, Rejection};
 use crate::segment::decode_segment;
 use crate::token_error::{Failure, TokenError};
 use crate::window::Window;
+use crate::window::now;
 
 /// Everything an [`Authenticator`](crate::Authenticator) verifies with.
 pub(crate) struct Verifier {
-    pub(crate) model: TypeId,
-    pub(crate) model_name: &'static str,
     pub(crate) schema: &'static Schema,
     pub(crate) realm: Arc<str>,
     pub(crate) max_token_bytes: usize,
@@ -102,6 +101,38 @@ impl Verifier {
         // Fresh or cached, every accepted token leaves here: a check that
         // must hold on each request, not only at verification, goes here.
         Ok(principal)
+    }
+
+    /// Verifies `token` now; when it names a `kid` no fetched key has (or no
+    /// keys were fetched yet), fetches the issuer's key set once more (at
+    /// most once per `min_refetch`, shared by concurrent requests) and tries
+    /// again. The principal is shared with the verified-token cache when it
+    /// is enabled.
+    pub(crate) async fn verify_fresh(&self, token: &str) -> Result<Arc<Principal>, TokenError> {
+        let failure = match self.verify_shared(token, now()) {
+            Ok(principal) => return Ok(principal),
+            Err(failure) => failure,
+        };
+        let (Failure::UnknownKid { issuer, generation }
+        | Failure::NoKeysYet { issuer, generation }) = failure
+        else {
+            return Err(failure.into_error());
+        };
+        let Some(keys) = self.issuers.get(issuer).map(|i| &i.keys) else {
+            return Err(failure.into_error());
+        };
+        // Boxed: the rare path, and otherwise its state would make every
+        // verification's future (held in each request's) several times larger.
+        if Box::pin(keys.refetch_after_miss(generation)).await {
+            self.verify_shared(token, now()).map_err(Failure::into_error)
+        } else {
+            Err(failure.into_error())
+        }
+    }
+
+    /// A refusal challenging for this verifier's realm.
+    pub(crate) fn reject(&self, error: AuthError) -> Rejection {
+        Rejection::new(error, &self.realm)
     }
 
     /// The cache and where `token` would be in it, when the cache is on.
@@ -363,8 +394,8 @@ mod tests {
         [n; 32]
     }
 
-    fn authenticator(secret: &[u8]) -> Authenticator {
-        Authenticator::builder::<Model>()
+    fn authenticator(secret: &[u8]) -> Authenticator<Model> {
+        Authenticator::<Model>::builder()
             .hmac(Algorithm::HS256, secret)
             .build()
             .expect("a valid configuration")
@@ -408,7 +439,7 @@ mod tests {
         // The refetch after an unknown `kid` is boxed; inline, its state
         // made this future 848 bytes, carried by every request's future.
         let authenticator = authenticator(&secret(6));
-        let future = authenticator.verify_fresh_shared("not a token");
+        let future = authenticator.inner.verify_fresh("not a token");
         let size = std::mem::size_of_val(&future);
         assert!(size <= 256, "{size} bytes");
     }
@@ -456,8 +487,8 @@ mod tests {
         assert_eq!(third.expect("valid").claims()["sub"], "third");
     }
 
-    fn cached(secret: &[u8], leeway: u64) -> Authenticator {
-        Authenticator::builder::<Model>()
+    fn cached(secret: &[u8], leeway: u64) -> Authenticator<Model> {
+        Authenticator::<Model>::builder()
             .hmac(Algorithm::HS256, secret)
             .leeway(std::time::Duration::from_secs(leeway))
             .cache_verified_tokens(64)

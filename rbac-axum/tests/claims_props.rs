@@ -23,8 +23,8 @@ rbac_axum::roles! {
 
 const SECRET: &[u8] = b"property-test secret, 32 bytes or more";
 
-fn authenticator() -> Authenticator {
-    Authenticator::builder::<Role>().hmac(Algorithm::HS256, SECRET).build().unwrap()
+fn authenticator() -> Authenticator<Role> {
+    Authenticator::<Role>::builder().hmac(Algorithm::HS256, SECRET).build().unwrap()
 }
 
 fn now() -> u64 {

@@ -58,7 +58,8 @@ impl RolesAt {
 enum Checks {
     /// Only times, without leeway.
     Times,
-    /// Times, `iss` and `aud`.
+    /// `iss` and `aud`, with the huge leeway (so that their checks, not the
+    /// time claims', decide).
     IssuerAndAudience,
     /// Nothing a payload can fail on but its syntax and its time claims'
     /// types.
@@ -81,14 +82,18 @@ fn configs() -> Vec<Config> {
     all
 }
 
-fn authenticator(config: Config) -> Authenticator {
-    let mut builder = Authenticator::builder::<Role>()
+fn authenticator(config: Config) -> Authenticator<Role> {
+    let mut builder = Authenticator::<Role>::builder()
         .hmac(Algorithm::HS256, SECRET)
         .roles_claim(ClaimPath::nested(config.roles.keys().iter().copied()));
     match config.checks {
         Checks::Times => {}
         Checks::IssuerAndAudience => {
-            builder = builder.issuer(ISSUER).audience(AUDIENCES[0]).audience(AUDIENCES[1]);
+            builder = builder
+                .issuer(ISSUER)
+                .audience(AUDIENCES[0])
+                .audience(AUDIENCES[1])
+                .leeway(Duration::from_secs(HUGE_LEEWAY));
         }
         Checks::HugeLeeway => builder = builder.leeway(Duration::from_secs(HUGE_LEEWAY)),
     }
@@ -130,8 +135,8 @@ fn by_model(payload: &[u8], config: Config) -> Outcome {
         return refuse("the token payload is not a JSON object");
     };
     let leeway = match config.checks {
-        Checks::HugeLeeway => HUGE_LEEWAY as f64,
-        _ => 0.0,
+        Checks::Times => 0.0,
+        Checks::HugeLeeway | Checks::IssuerAndAudience => HUGE_LEEWAY as f64,
     };
     let now = now();
     match claims.get("exp") {
@@ -224,13 +229,20 @@ fn verification_agrees_with_the_model_on_chosen_payloads() {
     for payload in [
         r#"{"exp":1,"nbf":2.5,"iss":"i","sub":"s","aud":"api","roles":["admin"],"scope":"users:read"}"#,
         r#"{"exp":"1","nbf":null,"iss":1,"sub":["s"],"aud":["x",1,"other-api"],"roles":"admin"}"#,
+        r#"{"exp":1,"nbf":null,"iss":1,"sub":["s"],"aud":["x",1,"other-api"],"roles":"admin"}"#,
+        r#"{"exp":1,"iss":"i","sub":["s"],"aud":["x",1,"other-api"],"roles":["editor",1]}"#,
+        r#"{"exp":1,"iss":"i","aud":["x"],"roles":["admin"]}"#,
+        r#"{"exp":1,"iss":"j","aud":"api","roles":["admin"]}"#,
         r#"{"roles":["viewer"],"roles":["admin"],"exp":1,"exp":null,"aud":"api","aud":"x"}"#,
+        r#"{"roles":["admin"],"roles":["viewer"],"exp":null,"exp":1,"iss":"i","aud":"x","aud":"api"}"#,
+        r#"{"roles":["viewer"],"roles":["admin"],"exp":1,"iss":"i","iss":"j","aud":"api"}"#,
         r#"{"exp":1,"scope":"users:read users:write","scope":7,"scp":["users:write"," ",""],"scp":"users:read"}"#,
         r#"{"exp":1,"realm_access":{"roles":["admin"],"roles":["viewer"]},"realm_access":{"x":1}}"#,
         r#"{"exp":1,"realm_access":{"roles":["editor"]},"roles":["admin"]}"#,
         r#"{"exp":1,"realm_access":["roles"],"scp":["admin","users:read"]}"#,
         r#"{"\u0065xp":-1e300,"s\u0075b":"\u00e9\n","iss":"a\"b","r\u006fles":["\u0061dmin"]}"#,
         r#"{"\u0065xp":1,"s\u0075b":"\u00e9\n","iss":"i","aud":"api","r\u006fles":["\u0061dmin"]}"#,
+        r#"{"\u0065xp":1,"s\u0075b":"\u00e9\n","\u0069ss":"\u0069","aud":["\u0061pi"],"r\u006fles":["\u0065ditor"]}"#,
         r#"{"exp":18446744073709551615,"nbf":-9223372036854775808,"x":{"y":[{"z":[]}]}}"#,
         r#"{"exp":1,"aud":[],"roles":[],"scope":"","scp":[]}"#,
         r#"{"exp":1,"roles":[1,null,"editor",{"a":1}],"scope":"users:read\u000busers:write \u000b"}"#,
@@ -342,18 +354,52 @@ fn key() -> impl Strategy<Value = String> {
     .prop_map(str::to_owned)
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
+/// A JSON object written out entry by entry (so keys may repeat), `tail`
+/// last.
+fn object(entries: &[(String, Value)], tail: &[&str]) -> String {
+    let body: Vec<String> = entries
+        .iter()
+        .map(|(k, v)| format!("{}:{v}", Value::from(k.as_str())))
+        .chain(tail.iter().map(|entry| (*entry).to_owned()))
+        .collect();
+    format!("{{{}}}", body.join(","))
+}
 
+/// Claims that often end an object, so that generated payloads get past
+/// the time, issuer and audience checks (the last of duplicate keys wins).
+fn tail() -> impl Strategy<Value = Vec<&'static str>> {
+    prop::sample::subsequence(vec![r#""exp":1"#, r#""iss":"i""#, r#""aud":"api""#], 0..=3)
+}
+
+proptest! {
     /// Objects written by hand, so that keys repeat.
     #[test]
-    fn verification_agrees_with_the_model(entries in prop::collection::vec((key(), value()), 0..10)) {
-        let body: Vec<String> = entries
-            .iter()
-            .map(|(k, v)| format!("{}:{v}", Value::from(k.as_str())))
-            .collect();
-        assert_same(format!("{{{}}}", body.join(",")).as_bytes());
+    fn verification_agrees_with_the_model(
+        entries in prop::collection::vec((key(), value()), 0..10),
+        tail in tail(),
+    ) {
+        assert_same(object(&entries, &tail).as_bytes());
     }
+}
+
+#[test]
+fn generated_payloads_reach_the_grants() {
+    // Through the same strategies as the property above: a good share of
+    // payloads must be accepted, or the property compares only refusals.
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+    let strategy = (prop::collection::vec((key(), value()), 0..10), tail());
+    let mut runner = TestRunner::deterministic();
+    let config = Config { roles: RolesAt::Top, checks: Checks::IssuerAndAudience };
+    let mut accepted = 0;
+    for _ in 0..200 {
+        let (entries, tail) = strategy.new_tree(&mut runner).unwrap().current();
+        if by_model(object(&entries, &tail).as_bytes(), config).is_ok() {
+            accepted += 1;
+        }
+    }
+    eprintln!("{accepted} of 200 generated payloads accepted");
+    assert!(accepted >= 20, "only {accepted} of 200 generated payloads accepted");
 }
 
 #[test]
@@ -363,7 +409,7 @@ fn claim_keys_with_dots_and_slashes_are_literal() {
         "https://example.com/roles": ["admin"],
         "https://example": { "com/roles": ["viewer"] },
     });
-    let authenticator = Authenticator::builder::<Role>()
+    let authenticator = Authenticator::<Role>::builder()
         .hmac(Algorithm::HS256, SECRET)
         .roles_claim("https://example.com/roles")
         .leeway(Duration::from_secs(HUGE_LEEWAY))

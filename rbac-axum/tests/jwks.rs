@@ -242,15 +242,15 @@ fn fast() -> RemoteSettings {
     settings
 }
 
-fn remote(url: &str) -> AuthenticatorBuilder {
-    Authenticator::builder::<Role>().jwks_url(url).remote_settings(fast())
+fn remote(url: &str) -> AuthenticatorBuilder<Role> {
+    Authenticator::<Role>::builder().jwks_url(url).remote_settings(fast())
 }
 
-fn by_discovery(issuer: &str) -> AuthenticatorBuilder {
-    Authenticator::builder::<Role>().oidc(issuer).remote_settings(fast())
+fn by_discovery(issuer: &str) -> AuthenticatorBuilder<Role> {
+    Authenticator::<Role>::builder().oidc(issuer).remote_settings(fast())
 }
 
-async fn ready(auth: &Authenticator) {
+async fn ready(auth: &Authenticator<Role>) {
     assert!(auth.wait_for_keys(Duration::from_secs(5)).await, "the first fetch succeeds");
 }
 
@@ -372,7 +372,7 @@ async fn unusable_provider_ca_certificates_are_configuration_errors() {
     assert!(matches!(garbage, Err(ConfigError::ProviderCa(_))), "{garbage:?}");
     let k1 = SigningKey::generate("k1");
     let (_, ca) = Provider::start_tls(key_set(&[&k1])).await;
-    let without_fetching = Authenticator::builder::<Role>()
+    let without_fetching = Authenticator::<Role>::builder()
         .hmac(Algorithm::HS256, [7u8; 32])
         .provider_ca_pem(&ca)
         .build();
@@ -538,7 +538,7 @@ async fn several_issuers_the_tokens_iss_selects_the_keys() {
     let k1 = SigningKey::generate("k1");
     let provider = Provider::start(key_set(&[&k1])).await;
     let secret = [42u8; 32];
-    let auth = Authenticator::builder::<Role>()
+    let auth = Authenticator::<Role>::builder()
         .trust(Issuer::new("https://a.test").jwks_url(provider.jwks_url()).remote_settings(fast()))
         .trust(Issuer::new("https://b.test").hmac(Algorithm::HS256, secret))
         .build()
@@ -592,7 +592,7 @@ async fn insecure_or_conflicting_remote_configuration_is_refused_at_start_up() {
     assert!(matches!(insecure, Err(ConfigError::InsecureUrl(_))), "{insecure:?}");
     let both = remote("https://idp.example/jwks").hmac(Algorithm::HS256, [1u8; 32]).build();
     assert!(matches!(both, Err(ConfigError::StaticAndRemoteKeys(_))), "{both:?}");
-    let unnamed = Authenticator::builder::<Role>()
+    let unnamed = Authenticator::<Role>::builder()
         .trust(Issuer::new("https://a.test").hmac(Algorithm::HS256, [1u8; 32]))
         .trust(Issuer::new("https://a.test").hmac(Algorithm::HS256, [2u8; 32]))
         .build();

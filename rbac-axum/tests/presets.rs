@@ -33,7 +33,7 @@ fn verify(mapping: ClaimMapping, mut claims: Value) -> Result<Mapped, rbac_axum:
         &EncodingKey::from_secret(&SECRET),
     )
     .unwrap();
-    let auth = Authenticator::builder::<Role>()
+    let auth = Authenticator::<Role>::builder()
         .hmac(Algorithm::HS256, SECRET)
         .claims(mapping)
         .build()

@@ -64,8 +64,8 @@ fn settings() -> RemoteSettings {
 
 /// An authenticator with the token cache on, its keys fetched from a local
 /// provider serving `keys`, and fetched once.
-async fn cached_authenticator(keys: Arc<Mutex<Value>>) -> Authenticator {
-    let auth = Authenticator::builder::<Role>()
+async fn cached_authenticator(keys: Arc<Mutex<Value>>) -> Authenticator<Role> {
+    let auth = Authenticator::<Role>::builder()
         .jwks_url(provider(keys).await)
         .remote_settings(settings())
         .cache_verified_tokens(100)

@@ -203,8 +203,8 @@ fn write_keys(dir: &Path) {
 
 // ---------------------------------------------------------------- serving
 
-fn authenticator(alg: &str, dir: &Path, cache: bool) -> Authenticator {
-    let builder = Authenticator::builder::<Role>().issuer(ISSUER).audience(AUDIENCE);
+fn authenticator(alg: &str, dir: &Path, cache: bool) -> Authenticator<Role> {
+    let builder = Authenticator::<Role>::builder().issuer(ISSUER).audience(AUDIENCE);
     let builder = match alg {
         "hs256" => builder.hmac(Algorithm::HS256, SECRET),
         _ => builder.rsa_pem(Algorithm::RS256, read(dir, "rs256.pem")),
@@ -213,7 +213,7 @@ fn authenticator(alg: &str, dir: &Path, cache: bool) -> Authenticator {
     builder.build().expect("a valid configuration")
 }
 
-fn enable_cache(builder: rbac_axum::AuthenticatorBuilder) -> rbac_axum::AuthenticatorBuilder {
+fn enable_cache(builder: rbac_axum::AuthenticatorBuilder<Role>) -> rbac_axum::AuthenticatorBuilder<Role> {
     builder.cache_verified_tokens(10_000)
 }
 

@@ -17,15 +17,6 @@ rbac_axum::roles! {
     scopes: ["users:read", "users:write", "posts:read", "posts:write"],
 }
 
-/// A second, unrelated role model: a handler guarded with it must never run
-/// behind an authenticator built for `crate::Role`.
-pub(crate) mod other {
-    rbac_axum::roles! {
-        superuser,
-        scopes: ["anything"],
-    }
-}
-
 #[requires(role = "viewer")]
 async fn viewer_only(State(state): State<AppState>) -> &'static str {
     state.hit();
@@ -63,12 +54,6 @@ async fn publish(State(state): State<AppState>) -> &'static str {
     "published"
 }
 
-#[requires(model = crate::other::Role, role = "superuser")]
-async fn other_model(State(state): State<AppState>) -> &'static str {
-    state.hit();
-    "other model"
-}
-
 /// Any valid token, no requirement: `Auth` authenticates on its own.
 async fn whoami(State(state): State<AppState>, auth: Auth) -> Json<Value> {
     state.hit();
@@ -91,7 +76,6 @@ pub(crate) fn routes(
         ("/posts/write", get(write_posts)),
         ("/users", post(create_user)),
         ("/publish", get(publish)),
-        ("/other-model", get(other_model)),
         ("/whoami", get(whoami)),
     ];
     shared

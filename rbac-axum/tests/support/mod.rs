@@ -35,12 +35,12 @@ pub(crate) const AUDIENCE: &str = "rbac-tests";
 /// handler body hits, so a test can tell whether a handler ran.
 #[derive(Clone)]
 pub(crate) struct AppState {
-    pub(crate) auth: Authenticator,
+    pub(crate) auth: Authenticator<crate::Role>,
     pub(crate) calls: HandlerCalls,
 }
 
 impl AppState {
-    pub(crate) fn new(auth: Authenticator) -> Self {
+    pub(crate) fn new(auth: Authenticator<crate::Role>) -> Self {
         Self { auth, calls: HandlerCalls::default() }
     }
 
@@ -50,14 +50,25 @@ impl AppState {
     }
 }
 
-impl FromRef<AppState> for Authenticator {
+impl FromRef<AppState> for Authenticator<crate::Role> {
     fn from_ref(state: &AppState) -> Self {
         state.auth.clone()
     }
 }
 
+impl rbac_axum::AuthState for AppState {
+    type Model = crate::Role;
+
+    fn authenticator(&self) -> Authenticator<crate::Role> {
+        self.auth.clone()
+    }
+}
+
 /// Serves `router(state)` for `auth` on an ephemeral port.
-pub(crate) async fn serve(auth: Authenticator, router: fn(AppState) -> Router) -> Server {
+pub(crate) async fn serve(
+    auth: Authenticator<crate::Role>,
+    router: fn(AppState) -> Router,
+) -> Server {
     let state = AppState::new(auth);
     let calls = state.calls.clone();
     Server::start(router(state), calls).await
@@ -165,8 +176,8 @@ pub(crate) fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 
 /// The builder of the default test server: HS256 with [`SECRET`],
 /// [`ISSUER`], [`AUDIENCE`].
-pub(crate) fn hmac_builder<R: rbac_axum::RoleModel>() -> AuthenticatorBuilder {
-    Authenticator::builder::<R>().hmac(Algorithm::HS256, SECRET).issuer(ISSUER).audience(AUDIENCE)
+pub(crate) fn hmac_builder<R: rbac_axum::RoleModel>() -> AuthenticatorBuilder<R> {
+    Authenticator::<R>::builder().hmac(Algorithm::HS256, SECRET).issuer(ISSUER).audience(AUDIENCE)
 }
 
 /// Claims the default server accepts: `sub`, `iss`, `aud`, `exp` in ten

@@ -7,6 +7,7 @@
 //!     editor: viewer => ["posts:write"],
 //!     viewer => ["posts:read"],
 //!     scopes: ["users:read", "users:write", "posts:read", "posts:write"],
+//!     state = AppState,            // optional: the router state, checked here
 //!     crate = ::renamed_rbac_axum, // optional, when the facade is renamed
 //! }
 //! ```
@@ -18,6 +19,7 @@ use syn::punctuated::Punctuated;
 use syn::{Attribute, LitStr, Token, bracketed};
 
 syn::custom_keyword!(scopes);
+syn::custom_keyword!(state);
 
 pub(crate) struct RolesDecl {
     pub(crate) roles: Vec<RoleDecl>,
@@ -25,6 +27,8 @@ pub(crate) struct RolesDecl {
     pub(crate) scopes: Vec<ScopesDecl>,
     /// `crate = path`: the facade's path when renamed in Cargo.toml.
     pub(crate) krate: Vec<(Token![crate], syn::Path)>,
+    /// `state = Type`: the router state of the crate's handlers.
+    pub(crate) state: Vec<(state, syn::Type)>,
 }
 
 pub(crate) struct RoleDecl {
@@ -51,12 +55,17 @@ impl Parse for RolesDecl {
         let mut roles = Vec::new();
         let mut scope_decls = Vec::new();
         let mut krate = Vec::new();
+        let mut states = Vec::new();
         while !input.is_empty() {
             let attrs = input.call(Attribute::parse_outer)?;
             if input.peek(Token![crate]) && input.peek2(Token![=]) {
                 let key: Token![crate] = input.parse()?;
                 input.parse::<Token![=]>()?;
                 krate.push((key, input.call(syn::Path::parse_mod_style)?));
+            } else if input.peek(state) && input.peek2(Token![=]) && !input.peek2(Token![=>]) {
+                let key: state = input.parse()?;
+                input.parse::<Token![=]>()?;
+                states.push((key, input.parse()?));
             } else if input.peek(scopes) && input.peek2(Token![:]) {
                 let keyword: scopes = input.parse()?;
                 input.parse::<Token![:]>()?;
@@ -88,7 +97,7 @@ impl Parse for RolesDecl {
             }
             input.parse::<Token![,]>()?;
         }
-        Ok(RolesDecl { roles, scopes: scope_decls, krate })
+        Ok(RolesDecl { roles, scopes: scope_decls, krate, state: states })
     }
 }
 

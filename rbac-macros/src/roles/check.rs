@@ -16,6 +16,7 @@ pub(crate) struct Model {
     pub(crate) roles: Vec<Role>,
     pub(crate) scopes: Vec<String>,
     pub(crate) krate: Option<syn::Path>,
+    pub(crate) state: Option<syn::Type>,
 }
 
 pub(crate) struct Role {
@@ -34,6 +35,7 @@ pub(crate) fn validate(decl: &RolesDecl) -> syn::Result<Model> {
     at_least_one_role(&cx, &decl.roles);
     let scopes = scopes(&cx, &decl.scopes);
     let krate = facade(&cx, &decl.krate);
+    let state = router_state(&cx, &decl.state);
     let roles = roles(&cx, &decl.roles);
     let names: Vec<&str> = roles.iter().map(|role| role.decl.name.value.as_str()).collect();
     // Role by role, so that errors come in the order they are written.
@@ -58,7 +60,7 @@ pub(crate) fn validate(decl: &RolesDecl) -> syn::Result<Model> {
             grantable,
         })
         .collect();
-    Ok(Model { roles, scopes, krate })
+    Ok(Model { roles, scopes, krate, state })
 }
 
 /// A role that passed [`roles`]: its declaration and its enum variant.
@@ -124,6 +126,14 @@ fn facade(cx: &Ctxt, given: &[(syn::Token![crate], syn::Path)]) -> Option<syn::P
         cx.error(key.span, "`crate` is given twice");
     }
     given.first().map(|(_, path)| path.clone())
+}
+
+/// `state = Type`, given at most once.
+fn router_state(cx: &Ctxt, given: &[(super::ast::state, syn::Type)]) -> Option<syn::Type> {
+    for (key, _) in given.iter().skip(1) {
+        cx.error(key.span, "`state` is given twice");
+    }
+    given.first().map(|(_, ty)| ty.clone())
 }
 
 /// The roles that can be declared: a name without white space, not

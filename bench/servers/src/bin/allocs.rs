@@ -176,7 +176,7 @@ fn sign_token(alg: &str, sign: impl Fn(&[u8]) -> Vec<u8>) -> String {
     format!("{message}.{}", URL_SAFE_NO_PAD.encode(signature))
 }
 
-fn cases() -> Vec<(&'static str, String, [Authenticator; 2])> {
+fn cases() -> Vec<(&'static str, String, [Authenticator<Role>; 2])> {
     let hmac_key = hmac::Key::new(hmac::HMAC_SHA256, SECRET.as_bytes());
     let hs256 = sign_token("HS256", |m| hmac::sign(&hmac_key, m).as_ref().to_vec());
     let pair = rsa::KeyPair::generate(rsa::KeySize::Rsa2048).expect("RSA-2048");
@@ -194,7 +194,7 @@ fn cases() -> Vec<(&'static str, String, [Authenticator; 2])> {
     }
     pem.push_str("-----END PUBLIC KEY-----\n");
     let build = |alg: &str, cache: usize| {
-        let builder = Authenticator::builder::<Role>().issuer(ISSUER).audience(AUDIENCE);
+        let builder = Authenticator::<Role>::builder().issuer(ISSUER).audience(AUDIENCE);
         match alg {
             "HS256" => builder.hmac(Algorithm::HS256, SECRET),
             _ => builder.rsa_pem(Algorithm::RS256, &pem),
@@ -218,7 +218,7 @@ fn request_parts(authorization: &HeaderValue) -> Parts {
 }
 
 /// One guard call on `parts`.
-fn guard<R: Requirement>(parts: &mut Parts, authenticator: &Authenticator) -> bool {
+fn guard<R: Requirement<Model = Role>>(parts: &mut Parts, authenticator: &Authenticator<Role>) -> bool {
     let future = pin!(Guard::<R>::from_request_parts(parts, authenticator));
     match future.poll(&mut Context::from_waker(Waker::noop())) {
         Poll::Ready(result) => result.is_ok(),
@@ -311,7 +311,7 @@ fn cache_memory() {
     println!("|---|---|---|");
     for n in [CAPACITY / 2, CAPACITY, 4 * CAPACITY, 10 * CAPACITY] {
         let before = LIVE.load(Ordering::SeqCst);
-        let authenticator = Authenticator::builder::<Role>()
+        let authenticator = Authenticator::<Role>::builder()
             .issuer(ISSUER)
             .audience(AUDIENCE)
             .hmac(Algorithm::HS256, SECRET)

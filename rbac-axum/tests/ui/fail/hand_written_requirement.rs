@@ -20,7 +20,7 @@ async fn handler(_: Guard<Anything>) -> &'static str {
 }
 
 fn main() {
-    let authenticator = rbac_axum::Authenticator::builder::<Role>()
+    let authenticator = rbac_axum::Authenticator::<Role>::builder()
         .hmac(rbac_axum::jsonwebtoken::Algorithm::HS256, [7u8; 32])
         .build()
         .unwrap();

@@ -15,7 +15,7 @@ async fn handler() -> StatusCode {
 }
 
 fn main() {
-    let authenticator = rbac_axum::Authenticator::builder::<Role>()
+    let authenticator = rbac_axum::Authenticator::<Role>::builder()
         .hmac(rbac_axum::jsonwebtoken::Algorithm::HS256, [7u8; 32])
         .build()
         .expect("valid configuration");

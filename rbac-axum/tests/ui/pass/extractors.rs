@@ -14,6 +14,7 @@ use axum::{Json, Router};
 use rbac_axum::{Auth, Authenticator, requires};
 
 rbac_axum::roles! {
+    state = AppState,
     admin: editor,
     editor: viewer,
     viewer,
@@ -22,11 +23,11 @@ rbac_axum::roles! {
 
 #[derive(Clone)]
 pub struct AppState {
-    authenticator: Authenticator,
+    authenticator: Authenticator<Role>,
     name: &'static str,
 }
 
-impl FromRef<AppState> for Authenticator {
+impl FromRef<AppState> for Authenticator<Role> {
     fn from_ref(state: &AppState) -> Self {
         state.authenticator.clone()
     }
@@ -62,7 +63,7 @@ async fn r#async() -> &'static str {
 }
 
 fn main() {
-    let authenticator = Authenticator::builder::<Role>()
+    let authenticator = Authenticator::<Role>::builder()
         .hmac(rbac_axum::jsonwebtoken::Algorithm::HS256, [7u8; 32])
         .build()
         .expect("valid configuration");

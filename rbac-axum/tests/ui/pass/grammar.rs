@@ -62,7 +62,7 @@ async fn explicit_model() -> StatusCode {
 }
 
 fn main() {
-    let authenticator = Authenticator::builder::<Role>()
+    let authenticator = Authenticator::<Role>::builder()
         .hmac(rbac_axum::jsonwebtoken::Algorithm::HS256, [7u8; 32])
         .build()
         .expect("valid configuration");

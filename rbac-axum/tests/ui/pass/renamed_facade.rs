@@ -25,7 +25,7 @@ async fn handler() -> &'static str {
 }
 
 fn main() {
-    let authenticator = facade::Authenticator::builder::<Role>()
+    let authenticator = facade::Authenticator::<Role>::builder()
         .hmac(facade::jsonwebtoken::Algorithm::HS256, [7u8; 32])
         .build()
         .expect("valid configuration");

@@ -37,12 +37,18 @@ async fn through_model_path() -> &'static str {
 fn main() {
     assert!(Role::SuperAdmin.implies(Role::Type));
     assert_eq!(Role::from_name("type"), Some(Role::Type));
-    let authenticator = Authenticator::builder::<Role>()
-        .hmac(rbac_axum::jsonwebtoken::Algorithm::HS256, [7u8; 32])
+    let hs256 = rbac_axum::jsonwebtoken::Algorithm::HS256;
+    let authenticator = Authenticator::<Role>::builder()
+        .hmac(hs256, [7u8; 32])
         .build()
         .expect("valid configuration");
+    let others = Authenticator::<other::Role>::builder()
+        .hmac(hs256, [8u8; 32])
+        .build()
+        .expect("valid configuration");
+    // Each role model with its own authenticator, merged once set.
     let _app: Router = Router::new()
         .route("/a", get(through_reexport))
-        .route("/b", get(through_model_path))
-        .with_state(authenticator);
+        .with_state(authenticator)
+        .merge(Router::new().route("/b", get(through_model_path)).with_state(others));
 }
