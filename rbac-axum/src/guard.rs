@@ -59,15 +59,24 @@ where
     type Rejection = Rejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        // Only this wrapper is instantiated per handler; the work is in one
-        // non-generic function, compiled once (compile time of many
-        // handlers).
-        let () = Guards::<R>::CHECKED;
-        let requirement =
-            HandlerRequirement { handler: R::HANDLER, expr: R::EXPR, share: R::SHARES_PRINCIPAL };
-        check(parts, &state.authenticator().inner, requirement).await?;
+        guard::<R, S>(parts, state).await?;
         Ok(Guard(PhantomData))
     }
+}
+
+/// Decides `R` for the request, with the state's authenticator; what
+/// [`Guard`] and [`Guarded`](crate::__private::Guarded) run.
+pub(crate) async fn guard<R, S>(parts: &mut Parts, state: &S) -> Result<(), Rejection>
+where
+    R: Requirement,
+    S: AuthState<Model = R::Model>,
+{
+    // Only this wrapper is instantiated per handler; the work is in one
+    // non-generic function, compiled once (compile time of many handlers).
+    let () = Guards::<R>::CHECKED;
+    let requirement =
+        HandlerRequirement { handler: R::HANDLER, expr: R::EXPR, share: R::SHARES_PRINCIPAL };
+    check(parts, &state.authenticator().inner, requirement).await
 }
 
 /// What the guard needs of a [`Requirement`].

@@ -45,7 +45,9 @@
 
 // Layers, top to bottom: a module uses only modules of the layers below
 // its own; no `crate::` path points up or across.
-// The guard `#[requires]` inserts, on the extractors.
+// The wrapper `#[requires]` puts around a handler's first argument.
+mod guarded;
+// The guard it runs, on the extractors.
 mod guard;
 // Extractors for handlers; configuration.
 mod builder;
@@ -124,6 +126,9 @@ pub use jsonwebtoken;
 /// are identifiers or string literals (`"super-admin"`); the generated enum
 /// `Role` has one variant per role in `CamelCase`. `scopes: [...]` lists
 /// every scope `#[requires]` may name; each must be an RFC 6749 scope token.
+/// `state = AppState` names the router state of the handlers, when it is not
+/// the authenticator itself: it becomes an [`AuthState`] for `Role`, and a
+/// state without an `Authenticator<Role>` is one compile error on its name.
 ///
 /// `#[requires]` finds the declaration at `crate::Role`: invoke `roles!` at
 /// the crate root, or re-export `Role` there (`pub use auth::Role;`), or
@@ -161,10 +166,14 @@ pub use rbac_macros::roles;
 /// ```
 ///
 /// Grammar: `role = "…"`, `scope = "…"`, `all(…)`, `any(…)`, `not(…)`,
-/// nested freely, and `model = path::to::Role` when the roles are not at
-/// `crate::Role`. The macro adds one extractor before the handler's own
-/// arguments, so it runs first; the body and the return type are untouched.
-/// The router state must provide an [`Authenticator`] (`FromRef`).
+/// nested freely; `model = path::to::Role` when the roles are not at
+/// `crate::Role`; `state = AppState` to check the handler's router state
+/// here (see [`AuthState`]). The macro wraps the handler's first argument in
+/// the guard (a handler without arguments gets the guard as its argument),
+/// so it runs first and the handler keeps its number of arguments, their
+/// patterns and types; the body and the return type are untouched. A
+/// `#[axum::debug_handler]` below it that names no state is given the one
+/// named here; without one, it is a compile error saying what to write.
 ///
 /// A name that is not declared fails the build on that name:
 ///

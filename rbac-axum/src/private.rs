@@ -2,7 +2,8 @@
 //! Not public API: it changes without notice.
 
 pub use crate::guard::{Guard, Requirement};
-use crate::state::HasAuthenticator;
+pub use crate::guarded::{Guarded, GuardedRejection};
+use crate::state::{AuthState, HasAuthenticator};
 pub use rbac_core::Expr;
 pub use rbac_core::suggest::ConstMessage;
 use rbac_core::suggest::closest;
@@ -15,6 +16,10 @@ use rbac_core::{Coverage, RoleModel};
 pub fn from_state<M: RoleModel, S: HasAuthenticator<M>>(state: &S) -> crate::Authenticator<M> {
     state.authenticator()
 }
+
+/// Compiles only when `S` is a router state for `R`'s roles: what
+/// `#[requires(state = S)]` checks, spanned on `S`.
+pub fn assert_state_of<R: Requirement, S: AuthState<Model = R::Model>>() {}
 
 /// The index of role `name` in `M`'s declaration, or `u8::MAX` (which no
 /// principal ever holds) when it is not declared: the build has already

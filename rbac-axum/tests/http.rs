@@ -10,8 +10,10 @@ mod support;
 
 pub(crate) use app::Role;
 
+use std::time::Duration;
+
 use axum::extract::State;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use rbac_axum::{Auth, requires};
 use rbac_test_support::{Request, Server, now, sign_hs256};
@@ -60,6 +62,13 @@ async fn aliased(State(state): State<AppState>, me: Me) -> Json<Value> {
     Json(json!({ "subject": me.subject(), "roles": me.role_names() }))
 }
 
+/// The body is the handler's only argument: the guard wraps the body
+/// extractor itself.
+#[requires(role = "viewer")]
+async fn echo(body: String) -> String {
+    body
+}
+
 fn app(state: AppState) -> Router {
     app::routes(
         state,
@@ -68,6 +77,7 @@ fn app(state: AppState) -> Router {
             ("/nested", get(nested)),
             ("/double-negation", get(double_negation)),
             ("/aliased", get(aliased)),
+            ("/echo", post(echo)),
         ],
     )
 }
@@ -391,4 +401,49 @@ async fn configured_realm_is_named_in_every_challenge() {
         "staff portal",
         &[viewer.as_bytes(), SECRET],
     );
+}
+
+/// Sends a request head announcing a body of `announced` bytes, and only
+/// `sent` of them; reads what comes back within five seconds.
+async fn head_then_silence(
+    server: &Server,
+    token: Option<&str>,
+    announced: usize,
+    sent: &[u8],
+) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(server.addr).await.expect("connect");
+    let authorization = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+    let head = format!(
+        "POST /echo HTTP/1.1\r\nHost: localhost\r\n{authorization}\
+         Content-Type: text/plain\r\nContent-Length: {announced}\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).await.expect("write the head");
+    stream.write_all(sent).await.expect("write part of the body");
+    let mut answer = vec![0u8; 4096];
+    let read = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut answer)).await;
+    match read {
+        Ok(Ok(n)) => String::from_utf8_lossy(&answer[..n]).into_owned(),
+        Ok(Err(error)) => panic!("reading the answer: {error}"),
+        Err(_) => "no answer within 5 s".to_owned(),
+    }
+}
+
+#[tokio::test]
+async fn a_body_only_handler_refuses_before_reading_the_body() {
+    let server = server().await;
+    // A megabyte announced, ten bytes sent: the refusal cannot have waited
+    // for the body.
+    let answer = head_then_silence(&server, None, 1 << 20, b"0123456789").await;
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+    let viewerless = token(&[], "posts:read");
+    let answer = head_then_silence(&server, Some(&viewerless), 1 << 20, b"0123456789").await;
+    assert!(answer.starts_with("HTTP/1.1 403"), "{answer}");
+    // Allowed, the same handler waits for the whole body, then reads it.
+    let viewer = token(&["viewer"], "");
+    let answer = head_then_silence(&server, Some(&viewer), 20, b"0123456789").await;
+    assert_eq!(answer, "no answer within 5 s", "it answered before the body was complete");
+    let response =
+        server.send(Request::post("/echo").bearer(&viewer).body("text/plain", "hi")).await;
+    assert_eq!((response.status, response.text()), (200, "hi".to_owned()), "{response}");
 }

@@ -5,7 +5,7 @@
 //! args  := term ("," term)* ","?
 //! term  := "role" "=" LIT | "scope" "=" LIT
 //!        | "all" "(" args? ")" | "any" "(" args? ")" | "not" "(" args? ")"
-//!        | "model" "=" PATH | "crate" "=" PATH
+//!        | "model" "=" PATH | "crate" "=" PATH | "state" "=" TYPE
 //! ```
 //!
 //! The handler's body is not parsed: it goes back to rustc as written, so
@@ -133,10 +133,11 @@ mod kw {
     syn::custom_keyword!(any);
     syn::custom_keyword!(not);
     syn::custom_keyword!(model);
+    syn::custom_keyword!(state);
 }
 
 /// The keys above, to suggest one for a misspelt key.
-const KEYS: [&str; 6] = ["role", "scope", "all", "any", "not", "model"];
+const KEYS: [&str; 7] = ["role", "scope", "all", "any", "not", "model", "state"];
 
 const EXPECTED: &str = "`role = \"…\"`, `scope = \"…\"`, `all(…)`, `any(…)` or `not(…)`";
 
@@ -152,6 +153,8 @@ pub(crate) enum Term {
     Model(kw::model, Path),
     /// `crate = path::to::rbac_axum`: the facade when renamed in Cargo.toml.
     Crate(Token![crate], Path),
+    /// `state = AppState`: the router state this handler is routed with.
+    State(kw::state, syn::Type),
 }
 
 /// The whole argument list.
@@ -207,6 +210,10 @@ impl Parse for Term {
                 )
             })?;
             Ok(Term::Model(key, path))
+        } else if input.peek(kw::state) {
+            let key: kw::state = input.parse()?;
+            equals(input, key.span, "state")?;
+            Ok(Term::State(key, input.parse()?))
         } else if input.peek(Ident::peek_any) {
             let key = Ident::parse_any(input)?;
             let text = key.to_string();

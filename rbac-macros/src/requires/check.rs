@@ -27,6 +27,8 @@ pub(crate) struct HandlerRule {
     pub(crate) model: Option<Path>,
     /// Path of the facade crate, when renamed.
     pub(crate) krate: Option<Path>,
+    /// The router state, when named on the handler.
+    pub(crate) state: Option<syn::Type>,
 }
 
 /// Validates the handler and the arguments of its `#[requires]`, and
@@ -37,6 +39,7 @@ pub(crate) fn check(handler: &Handler, attrs: Vec<RequiresAttr>) -> syn::Result<
     let mut parts = Vec::new();
     let mut model: Option<Path> = None;
     let mut krate: Option<Path> = None;
+    let mut state: Option<syn::Type> = None;
     for attr in attrs {
         let args = match attr.args {
             Ok(args) => args,
@@ -59,12 +62,16 @@ pub(crate) fn check(handler: &Handler, attrs: Vec<RequiresAttr>) -> syn::Result<
                     cx.error(key.span, "`model` is given twice");
                 }
                 Term::Model(_, path) => model = Some(path),
+                Term::State(key, _) if state.is_some() => {
+                    cx.error(key.span, "`state` is given twice");
+                }
+                Term::State(_, ty) => state = Some(ty),
                 term => parts.extend(lower(&cx, term)),
             }
         }
     }
     cx.check()?;
-    // `model` and `crate` say where names are found, not what is required:
+    // `model`, `crate` and `state` say where things are, not what is required:
     // the attributes together must still name a role or a scope.
     let condition = match parts.len() {
         0 => {
@@ -76,7 +83,7 @@ pub(crate) fn check(handler: &Handler, attrs: Vec<RequiresAttr>) -> syn::Result<
         1 => parts.swap_remove(0),
         _ => Condition::All(parts),
     };
-    Ok(HandlerRule { condition, model, krate })
+    Ok(HandlerRule { condition, model, krate, state })
 }
 
 /// axum calls a handler as a free function and awaits it.
@@ -127,6 +134,10 @@ fn lower(cx: &Ctxt, term: Term) -> Option<Condition> {
         }
         Term::Crate(key, _) => {
             cx.error(key.span, "`crate = …` belongs at the top level of `#[requires(...)]`");
+            None
+        }
+        Term::State(key, _) => {
+            cx.error(key.span, "`state = …` belongs at the top level of `#[requires(...)]`");
             None
         }
     }

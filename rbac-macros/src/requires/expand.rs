@@ -5,12 +5,15 @@
 //! literal whose evaluation fails, spanned on that literal, when the name is
 //! not declared, and one on the attribute that fails unless the requirement
 //! guards: some tokens meet it and some do not (see `rbac_core::Coverage`).
-//! The handler itself only gains a first argument, the guard extractor, so it
-//! runs before every other extractor; its body and return type are untouched.
+//! The handler's first argument is wrapped in the guard extractor (or, for a
+//! handler without arguments, the guard is its argument), so the guard runs
+//! before every other extractor; the number of arguments, their patterns and
+//! types, the body and the return type are kept.
 //! When the input is wrong, [`fallback`] emits the error and the user's item.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
 use syn::{FnArg, LitStr};
 
 use super::ast::Handler;
@@ -34,10 +37,23 @@ pub(crate) fn expand(mut handler: Handler, rule: &HandlerRule) -> TokenStream {
     let expr = expr_tokens(&rule.condition, &marker, &krate, &mut checks);
 
     let shares = handler.sig.inputs.iter().any(reads_principal);
-    let guard: FnArg = syn::parse_quote_spanned! { Span::mixed_site() =>
-        _: #krate::__private::Guard<#marker>
-    };
-    handler.sig.inputs.insert(0, guard);
+    guard_first_argument(&mut handler.sig, &marker, &krate);
+    let state_check = rule.state.as_ref().map(|state| {
+        quote_spanned! { state.span() =>
+            const _: fn() = || #krate::__private::assert_state_of::<#marker, #state>();
+        }
+    });
+    // `#[axum::debug_handler]` below this attribute checks the wrapped
+    // arguments, against the router state: the one named here, if any.
+    // One that cannot work is reported and dropped: one error, ours.
+    let mut debug_handler_error = None;
+    handler.attrs.retain_mut(|attr| match state_for_debug_handler(attr, rule.state.as_ref()) {
+        Ok(()) => true,
+        Err(error) => {
+            debug_handler_error = Some(error.into_compile_error());
+            false
+        }
+    });
 
     quote! {
         #[doc(hidden)]
@@ -54,6 +70,10 @@ pub(crate) fn expand(mut handler: Handler, rule: &HandlerRule) -> TokenStream {
 
         #(#checks)*
 
+        #state_check
+
+        #debug_handler_error
+
         const _: () = if let ::core::option::Option::Some(__rbac_message) =
             #krate::__private::unguarded::<<#marker as #krate::__private::Requirement>::Model>(
                 &<#marker as #krate::__private::Requirement>::EXPR,
@@ -63,6 +83,66 @@ pub(crate) fn expand(mut handler: Handler, rule: &HandlerRule) -> TokenStream {
         };
 
         #handler
+    }
+}
+
+/// The guard goes around the first argument, which keeps its pattern and
+/// type inside the wrapper (`Guarded(Path(id), ..): Guarded<Path<u64>, _>`),
+/// so the handler keeps its number of arguments; a handler without
+/// arguments gets the guard as its only one.
+fn guard_first_argument(sig: &mut syn::Signature, marker: &syn::Ident, krate: &TokenStream) {
+    match sig.inputs.first_mut() {
+        Some(FnArg::Typed(first)) => {
+            let (pat, ty) = (&first.pat, &first.ty);
+            let wrapped_pat: syn::Pat = syn::parse_quote_spanned! { pat.span() =>
+                #krate::__private::Guarded(#pat, ..)
+            };
+            let wrapped_ty: syn::Type = syn::parse_quote_spanned! { ty.span() =>
+                #krate::__private::Guarded<#ty, #marker>
+            };
+            *first.pat = wrapped_pat;
+            *first.ty = wrapped_ty;
+        }
+        // A receiver was refused before; no argument at all:
+        _ => {
+            let guard: FnArg = syn::parse_quote_spanned! { Span::mixed_site() =>
+                _: #krate::__private::Guard<#marker>
+            };
+            sig.inputs.insert(0, guard);
+        }
+    }
+}
+
+/// `#[debug_handler]` (any path ending so) without `state = …` gets the
+/// state named on `#[requires]`; without one there, it could only check the
+/// guard against `()`, so it is an error that says what to write.
+fn state_for_debug_handler(
+    attr: &mut syn::Attribute,
+    state: Option<&syn::Type>,
+) -> syn::Result<()> {
+    let is_debug_handler =
+        attr.path().segments.last().is_some_and(|last| last.ident == "debug_handler");
+    let names_no_state = match &attr.meta {
+        syn::Meta::Path(_) => true,
+        syn::Meta::List(list) => list.tokens.is_empty(),
+        syn::Meta::NameValue(_) => false,
+    };
+    if !is_debug_handler || !names_no_state {
+        return Ok(());
+    }
+    let path = attr.path().clone();
+    match state {
+        Some(state) => {
+            attr.meta = syn::parse_quote!(#path(state = #state));
+            Ok(())
+        }
+        None => Err(syn::Error::new_spanned(
+            &attr.meta,
+            "below `#[requires]`, `#[debug_handler]` checks the guarded arguments against the \
+             router state: name it, `#[debug_handler(state = AppState)]` (for the authenticator \
+             itself, `state = Authenticator<Role>`), or `#[requires(state = AppState, …)]`, \
+             or put `#[debug_handler]` above `#[requires]`",
+        )),
     }
 }
 
