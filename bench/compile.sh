@@ -82,7 +82,7 @@ EOF
             echo "}"
         done
         echo
-        echo "pub fn router(authenticator: Authenticator) -> Router {"
+        echo "pub fn router(authenticator: Authenticator<Role>) -> Router {"
         echo "    Router::new()"
         for i in $(seq 0 $((HANDLERS - 1))); do
             echo "        .route(\"/h$i/{id}\", get(handler_$i))"
