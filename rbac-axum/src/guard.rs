@@ -3,6 +3,7 @@
 //! any other extractor runs, so a refused request never reaches the body.
 
 use std::marker::PhantomData;
+use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
 use http::request::Parts;
@@ -59,28 +60,28 @@ where
     type Rejection = Rejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        guard::<R, S>(parts, state).await?;
+        let (authenticator, requirement) = prepare::<R, S>(state);
+        check(parts, &authenticator, requirement).await?;
         Ok(Guard(PhantomData))
     }
 }
 
-/// Decides `R` for the request, with the state's authenticator; what
-/// [`Guard`] and [`Guarded`](crate::__private::Guarded) run.
-pub(crate) async fn guard<R, S>(parts: &mut Parts, state: &S) -> Result<(), Rejection>
+/// What [`check`] needs to decide `R` with the state's authenticator; what
+/// [`Guard`] and [`Guarded`](crate::__private::Guarded) run. Not async:
+/// the only future is `check`'s, compiled once for every handler.
+pub(crate) fn prepare<R, S>(state: &S) -> (Arc<Verifier>, HandlerRequirement)
 where
     R: Requirement,
     S: AuthState<Model = R::Model>,
 {
-    // Only this wrapper is instantiated per handler; the work is in one
-    // non-generic function, compiled once (compile time of many handlers).
     let () = Guards::<R>::CHECKED;
     let requirement =
         HandlerRequirement { handler: R::HANDLER, expr: R::EXPR, share: R::SHARES_PRINCIPAL };
-    check(parts, &state.authenticator().inner, requirement).await
+    (state.authenticator().inner, requirement)
 }
 
 /// What the guard needs of a [`Requirement`].
-struct HandlerRequirement {
+pub(crate) struct HandlerRequirement {
     handler: &'static str,
     expr: Expr,
     share: bool,
@@ -90,7 +91,7 @@ struct HandlerRequirement {
 /// authenticator of the same roles) and decides `requirement`; on success,
 /// and when the requirement's handler takes the principal (`share`), the
 /// principal is in the request's extensions.
-async fn check(
+pub(crate) async fn check(
     parts: &mut Parts,
     authenticator: &Verifier,
     requirement: HandlerRequirement,

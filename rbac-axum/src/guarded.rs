@@ -12,7 +12,7 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::response::{IntoResponse, Response};
 use http::request::Parts;
 
-use crate::guard::{Requirement, guard};
+use crate::guard::{Requirement, check, prepare};
 use crate::refusal::Rejection;
 use crate::state::AuthState;
 
@@ -48,7 +48,8 @@ where
     type Rejection = GuardedRejection<T::Rejection>;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        guard::<R, S>(parts, state).await.map_err(GuardedRejection::Guard)?;
+        let (authenticator, requirement) = prepare::<R, S>(state);
+        check(parts, &authenticator, requirement).await.map_err(GuardedRejection::Guard)?;
         let inner = T::from_request_parts(parts, state).await;
         inner.map(|inner| Guarded(inner, PhantomData)).map_err(GuardedRejection::Extractor)
     }
@@ -67,7 +68,8 @@ where
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         let (mut parts, body) = request.into_parts();
-        guard::<R, S>(&mut parts, state).await.map_err(GuardedRejection::Guard)?;
+        let (authenticator, requirement) = prepare::<R, S>(state);
+        check(&mut parts, &authenticator, requirement).await.map_err(GuardedRejection::Guard)?;
         let inner = T::from_request(Request::from_parts(parts, body), state).await;
         inner.map(|inner| Guarded(inner, PhantomData)).map_err(GuardedRejection::Extractor)
     }

@@ -20,6 +20,17 @@ pub(crate) enum Condition {
     Not(Box<Condition>),
 }
 
+impl Condition {
+    /// Whether a `not(…)` appears anywhere in it.
+    pub(crate) fn has_not(&self) -> bool {
+        match self {
+            Condition::Role(_) | Condition::Scope(_) => false,
+            Condition::All(parts) | Condition::Any(parts) => parts.iter().any(Condition::has_not),
+            Condition::Not(_) => true,
+        }
+    }
+}
+
 /// What a handler requires: the condition of every `#[requires]` on it
 /// together, and where its roles are declared.
 pub(crate) struct HandlerRule {
