@@ -14,15 +14,17 @@ mod requires;
 mod roles;
 mod suggest;
 
-/// Declares the application's roles, their inheritance and its scopes.
-/// Documented in `rbac-axum`.
+// Declares the application's roles, their inheritance and its scopes. Its
+// documentation is on rbac-axum's re-export, the page users read.
+#[allow(missing_docs)]
 #[proc_macro]
 pub fn roles(input: TokenStream) -> TokenStream {
     roles::expand(input.into()).unwrap_or_else(syn::Error::into_compile_error).into()
 }
 
-/// Guards an async handler with a role/scope requirement. Documented in
-/// `rbac-axum`.
+// Guards an async handler with a role/scope requirement. Documented on
+// rbac-axum's re-export.
+#[allow(missing_docs)]
 #[proc_macro_attribute]
 pub fn requires(args: TokenStream, item: TokenStream) -> TokenStream {
     requires::expand(args.into(), item.into()).into()

@@ -259,9 +259,28 @@ fn string(input: ParseStream, key: &str) -> syn::Result<LitStr> {
     }
     // Say what to write, on the value the user wrote.
     let span = if input.is_empty() { Span::call_site() } else { input.span() };
-    let shown = match input.fork().parse::<proc_macro2::TokenTree>() {
-        Ok(proc_macro2::TokenTree::Ident(ident)) => format!("`{key} = \"{ident}\"`"),
-        _ => format!("`{key} = \"name\"`"),
+    let is_path = input.peek2(Token![::]);
+    let message = match input.fork().parse::<proc_macro2::TokenTree>() {
+        // `role = admin`: most likely the name itself, unquoted.
+        Ok(proc_macro2::TokenTree::Ident(ident)) if !is_path && !looks_like_a_constant(&ident) => {
+            format!("the {key} must be a string literal: write `{key} = \"{ident}\"`")
+        }
+        // `role = ADMIN`, `role = roles::ADMIN`: a constant, whose value the
+        // macro cannot see.
+        _ => {
+            let example = if key == "scope" { "posts:read" } else { "admin" };
+            format!(
+                "the {key} must be a string literal naming a declared {key}, e.g. `{key} = \"{example}\"`: \
+                 names are checked against `roles!` as written, so a constant or a path cannot be used here"
+            )
+        }
     };
-    Err(syn::Error::new(span, format!("the {key} must be a string literal: write {shown}")))
+    Err(syn::Error::new(span, message))
+}
+
+/// `ADMIN`, `POSTS_READ`: spelled as Rust spells constants.
+fn looks_like_a_constant(ident: &Ident) -> bool {
+    let text = ident.to_string();
+    text.chars().any(|c| c.is_ascii_uppercase())
+        && text.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
 }
