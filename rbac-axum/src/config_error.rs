@@ -6,7 +6,10 @@ use std::fmt;
 use jsonwebtoken::Algorithm;
 
 /// A configuration mistake found when building an [`Authenticator`](crate::Authenticator).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+///
+/// Its `Debug` is its message, so that `main() -> Result<(), Box<dyn Error>>`
+/// prints a sentence rather than a struct.
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
     /// No key was configured: every token would be refused.
@@ -45,7 +48,7 @@ pub enum ConfigError {
     #[error("two keys have the kid `{0}`")]
     DuplicateKid(String),
     /// Static keys and a remote key source were both given for one issuer.
-    #[error("issuer {0:?}: give either static keys or a JWKS URL / discovery, not both")]
+    #[error("{}give either static keys or a JWKS URL / discovery, not both", issuer_prefix(.0))]
     StaticAndRemoteKeys(Option<String>),
     /// Remote keys need a tokio runtime to fetch and refresh them in.
     #[error("fetching keys needs a tokio runtime: build the authenticator inside one")]
@@ -69,9 +72,48 @@ pub enum ConfigError {
     /// cache its key.
     #[error("the verified-token cache could not draw its random key")]
     NoRandomness,
+    /// `issuer("")`: no token carries an empty `iss` worth trusting.
+    #[error(
+        "the issuer is empty; give the `iss` your identity provider writes, e.g. `https://sso.example.com/realms/acme`"
+    )]
+    EmptyIssuer,
+    /// `audience("")`: an empty `aud` names no API.
+    #[error("an audience is empty; give the `aud` your tokens are issued for, e.g. `orders-api`")]
+    EmptyAudience,
+}
+
+impl fmt::Debug for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// `issuer `x`: ` when the issuer is named, else nothing.
+fn issuer_prefix(issuer: &Option<String>) -> String {
+    issuer.as_ref().map_or_else(String::new, |issuer| format!("issuer `{issuer}`: "))
 }
 
 /// [`ConfigError::BadKey`] for `algorithm`, saying why.
 pub(crate) fn bad_key(algorithm: Algorithm, reason: impl fmt::Display) -> ConfigError {
     ConfigError::BadKey { algorithm, reason: reason.to_string() }
+}
+
+/// [`ConfigError::BadKey`] for a key `jsonwebtoken` could not read, in
+/// words rather than its error kind's name (`InvalidKeyFormat`).
+pub(crate) fn unreadable_key(
+    algorithm: Algorithm,
+    error: &jsonwebtoken::errors::Error,
+) -> ConfigError {
+    use jsonwebtoken::errors::ErrorKind;
+    let reason = match error.kind() {
+        ErrorKind::InvalidKeyFormat => {
+            "it is not a PEM-encoded public key of this type (`-----BEGIN PUBLIC KEY-----`)"
+                .to_owned()
+        }
+        ErrorKind::InvalidRsaKey(detail) => format!("it is not a usable RSA public key ({detail})"),
+        ErrorKind::InvalidEcdsaKey => "it is not a usable EC public key".to_owned(),
+        ErrorKind::InvalidEddsaKey => "it is not a usable Ed25519 public key".to_owned(),
+        _ => error.to_string(),
+    };
+    bad_key(algorithm, reason)
 }

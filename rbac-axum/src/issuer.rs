@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use jsonwebtoken::{Algorithm, AlgorithmFamily, DecodingKey};
 
-use crate::config_error::{ConfigError, bad_key};
+use crate::config_error::{ConfigError, bad_key, unreadable_key};
 use crate::key_source::Keys;
 use crate::keys::KeySet;
 use crate::mapping::{ClaimMapping, ClaimPath};
@@ -111,7 +111,7 @@ impl Issuer {
     /// Adds an RSA public key in PEM form for `RS256/384/512` or `PS256/384/512`.
     pub fn rsa_pem(mut self, algorithm: Algorithm, pem: impl AsRef<[u8]>) -> Self {
         let key = if algorithm.family() == AlgorithmFamily::Rsa {
-            DecodingKey::from_rsa_pem(pem.as_ref()).map_err(|e| bad_key(algorithm, e))
+            DecodingKey::from_rsa_pem(pem.as_ref()).map_err(|e| unreadable_key(algorithm, &e))
         } else {
             Err(bad_key(algorithm, "not an RSA algorithm"))
         };
@@ -122,7 +122,7 @@ impl Issuer {
     /// Adds an EC public key in PEM form for `ES256` or `ES384`.
     pub fn ec_pem(mut self, algorithm: Algorithm, pem: impl AsRef<[u8]>) -> Self {
         let key = if algorithm.family() == AlgorithmFamily::Ec {
-            DecodingKey::from_ec_pem(pem.as_ref()).map_err(|e| bad_key(algorithm, e))
+            DecodingKey::from_ec_pem(pem.as_ref()).map_err(|e| unreadable_key(algorithm, &e))
         } else {
             Err(bad_key(algorithm, "not an EC algorithm"))
         };
@@ -132,7 +132,8 @@ impl Issuer {
 
     /// Adds an Ed25519 public key in PEM form (`EdDSA`).
     pub fn ed_pem(mut self, pem: impl AsRef<[u8]>) -> Self {
-        let key = DecodingKey::from_ed_pem(pem.as_ref()).map_err(|e| bad_key(Algorithm::EdDSA, e));
+        let key = DecodingKey::from_ed_pem(pem.as_ref())
+            .map_err(|e| unreadable_key(Algorithm::EdDSA, &e));
         self.keys.push((None, Algorithm::EdDSA, key));
         self
     }
@@ -272,6 +273,12 @@ impl Issuer {
         mut self,
         runtime: &mut Option<tokio::runtime::Handle>,
     ) -> Result<IssuerConfig, ConfigError> {
+        if self.issuer.as_deref() == Some("") {
+            return Err(ConfigError::EmptyIssuer);
+        }
+        if self.audiences.iter().any(String::is_empty) {
+            return Err(ConfigError::EmptyAudience);
+        }
         let configured = configured_keys(std::mem::take(&mut self.keys))?;
         let source = self.key_source()?;
         let roots = self.provider_roots(source.is_some())?;
