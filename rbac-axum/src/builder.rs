@@ -3,6 +3,7 @@
 
 use std::marker::PhantomData;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER;
@@ -200,7 +201,9 @@ impl<R: RoleModel> AuthenticatorBuilder<R> {
             0 => None,
             entries => Some(TokenCache::new(entries).map_err(|_| ConfigError::NoRandomness)?),
         };
+        static BUILT: AtomicU64 = AtomicU64::new(0);
         Ok(Authenticator::new(Verifier {
+            id: BUILT.fetch_add(1, Ordering::Relaxed),
             schema: R::SCHEMA,
             realm: Arc::from(self.realm),
             max_token_bytes: self.max_token_bytes,

@@ -43,11 +43,22 @@ use crate::verify::Verifier;
 /// # fn main() {}
 /// ```
 #[derive(Debug, Clone)]
-pub struct Auth(Arc<Principal>);
+pub struct Auth {
+    principal: Arc<Principal>,
+    /// Which authenticator verified it ([`Verifier::id`]): a principal
+    /// is reused only by that one's guard and extractors.
+    verifier: u64,
+}
 
 impl Auth {
-    pub(crate) fn new(principal: Arc<Principal>) -> Self {
-        Self(principal)
+    pub(crate) fn new(principal: Arc<Principal>, verifier: &Verifier) -> Self {
+        Self { principal, verifier: verifier.id }
+    }
+
+    /// The principal already in `parts` for `verifier`, if an extractor or
+    /// the guard put it there; never one another authenticator verified.
+    pub(crate) fn earlier(parts: &Parts, verifier: &Verifier) -> Option<Auth> {
+        parts.extensions.get::<Auth>().filter(|auth| auth.verifier == verifier.id).cloned()
     }
 }
 
@@ -55,7 +66,7 @@ impl Deref for Auth {
     type Target = Principal;
 
     fn deref(&self) -> &Principal {
-        &self.0
+        &self.principal
     }
 }
 
@@ -66,11 +77,14 @@ where
     type Rejection = Rejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        if let Some(auth) = parts.extensions.get::<Auth>() {
-            return Ok(auth.clone());
-        }
         let authenticator = state.authenticator();
-        let auth = Auth(authenticate(parts, &authenticator.inner, "Auth").await?);
+        if let Some(auth) = Auth::earlier(parts, &authenticator.inner) {
+            return Ok(auth);
+        }
+        let auth = Auth::new(
+            authenticate(parts, &authenticator.inner, "Auth").await?,
+            &authenticator.inner,
+        );
         parts.extensions.insert(auth.clone());
         Ok(auth)
     }

@@ -1,6 +1,7 @@
-//! The extractor `#[requires]` inserts as a handler's first argument: it
-//! authenticates the request and decides the handler's requirement before
-//! any other extractor runs, so a refused request never reaches the body.
+//! The guard `#[requires]` runs before any other extractor of the handler
+//! (around its first argument, see `guarded`, or as its only argument): it
+//! authenticates the request and decides the handler's requirement, so a
+//! refused request never reaches the body.
 
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -97,10 +98,9 @@ pub(crate) async fn check(
     requirement: HandlerRequirement,
 ) -> Result<(), Rejection> {
     let HandlerRequirement { handler, expr, share } = requirement;
-    let earlier = parts.extensions.get::<Auth>().filter(|auth| auth.is_under(authenticator.schema));
-    let auth = match earlier {
-        Some(auth) => auth.clone(),
-        None => Auth::new(authenticate(parts, authenticator, handler).await?),
+    let auth = match Auth::earlier(parts, authenticator) {
+        Some(auth) => auth,
+        None => Auth::new(authenticate(parts, authenticator, handler).await?, authenticator),
     };
     match expr.evaluate(auth.granted()) {
         Ok(()) => {

@@ -148,14 +148,9 @@ impl Principal {
         serde_json::from_str(&self.payload)
     }
 
-    /// Whether this principal was verified under `schema` (the same
-    /// declaration).
-    pub(crate) fn is_under(&self, schema: &'static Schema) -> bool {
-        std::ptr::eq(self.schema, schema) || self.schema.roles() == schema.roles()
-    }
-
     fn is_model<R: RoleModel>(&self) -> bool {
-        self.is_under(R::SCHEMA)
+        // Compare schemas by identity of their declarations' contents.
+        std::ptr::eq(self.schema, R::SCHEMA) || self.schema.roles() == R::SCHEMA.roles()
     }
 }
 

@@ -43,8 +43,10 @@ pub enum AuthError {
     /// identity provider yet, or a claims mapper failed): 500. Refused.
     #[error("{0}")]
     Unavailable(Cow<'static, str>),
-    /// The server is misconfigured (for example no keys, or a handler's
-    /// roles are not the authenticator's): 500. The request is refused.
+    /// The server is misconfigured: 500. The request is refused. (This
+    /// crate's own guard meets no such case at run time any more: a
+    /// handler's roles not being its state's is a compile error; it stays
+    /// for handlers that refuse with [`Authenticator::reject`](crate::Authenticator::reject).)
     #[error("authorization is not configured correctly on the server")]
     Misconfigured,
 }

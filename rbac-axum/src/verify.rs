@@ -38,6 +38,9 @@ use crate::window::now;
 
 /// Everything an [`Authenticator`](crate::Authenticator) verifies with.
 pub(crate) struct Verifier {
+    /// Unique in the process: which verifier a principal in a request's
+    /// extensions came from.
+    pub(crate) id: u64,
     pub(crate) schema: &'static Schema,
     pub(crate) realm: Arc<str>,
     pub(crate) max_token_bytes: usize,

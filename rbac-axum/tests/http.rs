@@ -13,9 +13,12 @@ pub(crate) use app::Role;
 use std::time::Duration;
 
 use axum::extract::State;
+use axum::middleware::Next;
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use rbac_axum::{Auth, requires};
+use rbac_axum::jsonwebtoken::Algorithm;
+use rbac_axum::{Auth, Authenticator, requires};
 use rbac_test_support::{Request, Server, now, sign_hs256};
 use serde_json::{Value, json};
 
@@ -446,4 +449,47 @@ async fn a_body_only_handler_refuses_before_reading_the_body() {
     let response =
         server.send(Request::post("/echo").bearer(&viewer).body("text/plain", "hi")).await;
     assert_eq!((response.status, response.text()), (200, "hi".to_owned()), "{response}");
+}
+
+/// The first argument may vanish under `#[cfg]`: the guard must not go
+/// with it.
+#[requires(role = "viewer")]
+async fn first_argument_configured_out(#[cfg(any())] _never: Auth, body: String) -> String {
+    body
+}
+
+#[tokio::test]
+async fn a_guard_survives_a_configured_out_first_argument() {
+    let app = Router::new()
+        .route("/cfg", post(first_argument_configured_out))
+        .with_state(hmac_builder::<Role>().build().expect("valid test configuration"));
+    let server = Server::start(app, Default::default()).await;
+    let response = server.send(Request::post("/cfg").body("text/plain", "hello")).await;
+    assert_no_credentials(&response, &[SECRET]);
+    let viewer = token(&["viewer"], "");
+    let response =
+        server.send(Request::post("/cfg").bearer(&viewer).body("text/plain", "hello")).await;
+    assert_eq!((response.status, response.text()), (200, "hello".to_owned()), "{response}");
+}
+
+/// A layer that authenticates with its own authenticator before the
+/// router's: the principal it stores must not pass the router's guard.
+async fn authenticate_first(_: Auth, request: axum::extract::Request, next: Next) -> Response {
+    next.run(request).await
+}
+
+#[tokio::test]
+async fn a_principal_verified_by_another_authenticator_is_verified_again() {
+    let other_secret = b"the layer's own secret, 32 bytes or more";
+    let layer_authenticator = Authenticator::<Role>::builder()
+        .hmac(Algorithm::HS256, other_secret)
+        .build()
+        .expect("valid");
+    let app = app(AppState::new(hmac_builder::<Role>().build().expect("valid test configuration")))
+        .layer(axum::middleware::from_fn_with_state(layer_authenticator, authenticate_first));
+    let server = Server::start(app, Default::default()).await;
+    // Signed with the layer's key: the layer lets it in, the guard must not.
+    let token = sign_hs256(other_secret, &claims(&["viewer"], ""));
+    let response = server.refused(Request::get("/me").bearer(&token)).await;
+    assert_invalid_token(&response, &token);
 }

@@ -47,11 +47,15 @@ pub(crate) fn expand(mut handler: Handler, rule: &HandlerRule) -> TokenStream {
     // arguments, against the router state: the one named here, if any.
     // One that cannot work is reported and dropped: one error, ours.
     let mut debug_handler_error = None;
-    handler.attrs.retain_mut(|attr| match state_for_debug_handler(attr, rule.state.as_ref()) {
-        Ok(()) => true,
-        Err(error) => {
-            debug_handler_error = Some(error.into_compile_error());
-            false
+    // axum's `debug_handler` infers the state from a `State<…>` argument.
+    let infers_state = handler.sig.inputs.iter().skip(1).any(is_state_argument);
+    handler.attrs.retain_mut(|attr| {
+        match state_for_debug_handler(attr, rule.state.as_ref(), infers_state) {
+            Ok(()) => true,
+            Err(error) => {
+                debug_handler_error = Some(error.into_compile_error());
+                false
+            }
         }
     });
 
@@ -102,7 +106,9 @@ pub(crate) fn expand(mut handler: Handler, rule: &HandlerRule) -> TokenStream {
 /// arguments gets the guard as its only one.
 fn guard_first_argument(sig: &mut syn::Signature, marker: &syn::Ident, krate: &TokenStream) {
     match sig.inputs.first_mut() {
-        Some(FnArg::Typed(first)) => {
+        // A `#[cfg]` could remove the argument, and the guard with it: the
+        // guard then goes before it, as an argument of its own.
+        Some(FnArg::Typed(first)) if !first.attrs.iter().any(is_cfg) => {
             let (pat, ty) = (&first.pat, &first.ty);
             let wrapped_pat: syn::Pat = syn::parse_quote_spanned! { pat.span() =>
                 #krate::__private::Guarded(#pat, ..)
@@ -113,7 +119,7 @@ fn guard_first_argument(sig: &mut syn::Signature, marker: &syn::Ident, krate: &T
             *first.pat = wrapped_pat;
             *first.ty = wrapped_ty;
         }
-        // A receiver was refused before; no argument at all:
+        // No argument (a receiver was refused before), or a `#[cfg]` one:
         _ => {
             let guard: FnArg = syn::parse_quote_spanned! { Span::mixed_site() =>
                 _: #krate::__private::Guard<#marker>
@@ -129,6 +135,7 @@ fn guard_first_argument(sig: &mut syn::Signature, marker: &syn::Ident, krate: &T
 fn state_for_debug_handler(
     attr: &mut syn::Attribute,
     state: Option<&syn::Type>,
+    infers_state: bool,
 ) -> syn::Result<()> {
     let is_debug_handler =
         attr.path().segments.last().is_some_and(|last| last.ident == "debug_handler");
@@ -146,6 +153,7 @@ fn state_for_debug_handler(
             attr.meta = syn::parse_quote!(#path(state = #state));
             Ok(())
         }
+        None if infers_state => Ok(()),
         None => Err(syn::Error::new_spanned(
             &attr.meta,
             "below `#[requires]`, `#[debug_handler]` checks the guarded arguments against the \
@@ -154,6 +162,20 @@ fn state_for_debug_handler(
              or put `#[debug_handler]` above `#[requires]`",
         )),
     }
+}
+
+/// An argument `State(…): State<T>` (any path ending in `State`).
+fn is_state_argument(input: &FnArg) -> bool {
+    match input {
+        FnArg::Typed(typed) => matches!(&*typed.ty, syn::Type::Path(path)
+            if path.path.segments.last().is_some_and(|last| last.ident == "State")),
+        FnArg::Receiver(_) => false,
+    }
+}
+
+/// `#[cfg(…)]` or `#[cfg_attr(…)]`, which can make an argument vanish.
+fn is_cfg(attr: &syn::Attribute) -> bool {
+    attr.path().is_ident("cfg") || attr.path().is_ident("cfg_attr")
 }
 
 /// The error and the user's item without the guard, so that one mistake

@@ -58,6 +58,13 @@ async fn state_on_the_handler(body: String) -> String {
     body
 }
 
+/// Below, without a state named: axum infers it from the `State` argument.
+#[requires(role = "viewer")]
+#[axum::debug_handler]
+async fn below_inferring_state(Path(id): Path<u64>, State(state): State<AppState>) -> String {
+    format!("{id} {}", state.name)
+}
+
 fn main() {
     let authenticator = Authenticator::<Role>::builder()
         .hmac(rbac_axum::jsonwebtoken::Algorithm::HS256, [7u8; 32])
@@ -71,5 +78,6 @@ fn main() {
         .route("/below-with-state", get(below_with_state))
         .route("/none", get(without_arguments))
         .route("/echo", axum::routing::post(state_on_the_handler))
+        .route("/inferring/{id}", get(below_inferring_state))
         .with_state(state);
 }
