@@ -15,7 +15,14 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     match check::check(&input.handler, input.attrs) {
         Ok(rule) => expand::expand(input.handler, &rule),
         // The other `#[requires]` were read and reported with this one:
-        // they stay out, or each would report the same mistake again.
-        Err(error) => expand::fallback(error, input.handler),
+        // they stay out, or each would report the same mistake again. A
+        // handler written without `async` is given it, so that where it is
+        // routed it still is one: the mistake stays one error, ours.
+        Err(error) => {
+            let mut handler = input.handler;
+            let fn_span = handler.sig.fn_token.span;
+            handler.sig.asyncness.get_or_insert(syn::Token![async](fn_span));
+            expand::fallback(error, handler)
+        }
     }
 }

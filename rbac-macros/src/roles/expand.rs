@@ -142,7 +142,11 @@ fn router_state(ty: &syn::Type, krate: &TokenStream) -> TokenStream {
     let is_authenticator = matches!(ty, syn::Type::Path(path)
         if path.path.segments.last().is_some_and(|last| last.ident == "Authenticator"));
     if is_authenticator {
-        return TokenStream::new();
+        // It is an `AuthState` already: only check it is this model's.
+        return quote_spanned! { ty.span() =>
+            const _: fn(&#ty) -> #krate::Authenticator<Role> =
+                #krate::__private::from_state::<Role, #ty>;
+        };
     }
     let from_state = quote_spanned! { ty.span() =>
         #krate::__private::from_state::<Role, #ty>(self)
