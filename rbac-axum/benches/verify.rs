@@ -373,7 +373,8 @@ fn verification(c: &mut Criterion) {
         }
         group.finish();
 
-        // The whole guard `#[requires]` inserts: bearer header, verification,
+        // The whole guard `#[requires]` runs (around the handler's first
+        // argument, or as its only one): bearer header, verification,
         // decision; for a handler that takes `Auth`, also the principal
         // stored in the request's extensions.
         let mut group = c.benchmark_group(format!("guard/{}", case.name));
