@@ -68,14 +68,14 @@ impl Expr {
     /// assert_eq!(ADMIN_NOT_VIEWER.coverage(&SCHEMA), Coverage::None);
     /// ```
     pub const fn coverage(&self, schema: &Schema) -> Coverage {
-        if has_undeclared(self, schema) {
+        let Shape { roles, scopes, negates, empty_list, undeclared } = Shape::of(self, schema);
+        if undeclared {
             return Coverage::Undeclared;
         }
-        if has_empty_list(self) {
+        if empty_list {
             return Coverage::Empty;
         }
-        let (roles, scopes) = atoms(self);
-        if !has_not(self) {
+        if !negates {
             // Monotone: the empty token passes iff every token does, the
             // token holding every mentioned atom fails iff every token does.
             return verdict(holds(self, 0, 0), !holds(self, roles, scopes));
@@ -197,77 +197,55 @@ const fn holds(expr: &Expr, roles: u128, scopes: u128) -> bool {
     }
 }
 
-/// The role bits and scope bits `expr` mentions.
-const fn atoms(expr: &Expr) -> (u128, u128) {
-    match *expr {
-        Expr::Role(index) => (RoleSet::single(index as usize).bits(), 0),
-        Expr::Scope(index) => (0, ScopeSet::single(index as usize).bits()),
-        Expr::All(parts) | Expr::Any(parts) => {
-            let (mut roles, mut scopes) = (0, 0);
-            let mut i = 0;
-            while i < parts.len() {
-                let (r, s) = atoms(&parts[i]);
-                roles |= r;
-                scopes |= s;
-                i += 1;
-            }
-            (roles, scopes)
-        }
-        Expr::Not(inner) => atoms(inner),
-    }
+/// What one walk over a requirement finds.
+struct Shape {
+    /// The role bits and scope bits it mentions.
+    roles: u128,
+    scopes: u128,
+    /// A `not(…)` somewhere.
+    negates: bool,
+    /// An `all()` or `any()` with nothing in it, somewhere.
+    empty_list: bool,
+    /// An atom whose index the schema does not declare.
+    undeclared: bool,
 }
 
-const fn has_not(expr: &Expr) -> bool {
-    match *expr {
-        Expr::Role(_) | Expr::Scope(_) => false,
-        Expr::All(parts) | Expr::Any(parts) => {
-            let mut i = 0;
-            while i < parts.len() {
-                if has_not(&parts[i]) {
-                    return true;
-                }
-                i += 1;
-            }
-            false
-        }
-        Expr::Not(_) => true,
-    }
-}
+impl Shape {
+    const NONE: Shape =
+        Shape { roles: 0, scopes: 0, negates: false, empty_list: false, undeclared: false };
 
-const fn has_empty_list(expr: &Expr) -> bool {
-    match *expr {
-        Expr::Role(_) | Expr::Scope(_) => false,
-        Expr::All(parts) | Expr::Any(parts) => {
-            if parts.is_empty() {
-                return true;
-            }
-            let mut i = 0;
-            while i < parts.len() {
-                if has_empty_list(&parts[i]) {
-                    return true;
+    const fn of(expr: &Expr, schema: &Schema) -> Shape {
+        match *expr {
+            Expr::Role(index) => Shape {
+                roles: RoleSet::single(index as usize).bits(),
+                undeclared: index as usize >= schema.roles().len(),
+                ..Shape::NONE
+            },
+            Expr::Scope(index) => Shape {
+                scopes: ScopeSet::single(index as usize).bits(),
+                undeclared: index as usize >= schema.scopes().len(),
+                ..Shape::NONE
+            },
+            Expr::All(parts) | Expr::Any(parts) => {
+                let mut shape = Shape { empty_list: parts.is_empty(), ..Shape::NONE };
+                let mut i = 0;
+                while i < parts.len() {
+                    shape = shape.union(Shape::of(&parts[i], schema));
+                    i += 1;
                 }
-                i += 1;
+                shape
             }
-            false
+            Expr::Not(inner) => Shape { negates: true, ..Shape::of(inner, schema) },
         }
-        Expr::Not(inner) => has_empty_list(inner),
     }
-}
 
-const fn has_undeclared(expr: &Expr, schema: &Schema) -> bool {
-    match *expr {
-        Expr::Role(index) => index as usize >= schema.roles().len(),
-        Expr::Scope(index) => index as usize >= schema.scopes().len(),
-        Expr::All(parts) | Expr::Any(parts) => {
-            let mut i = 0;
-            while i < parts.len() {
-                if has_undeclared(&parts[i], schema) {
-                    return true;
-                }
-                i += 1;
-            }
-            false
+    const fn union(self, other: Shape) -> Shape {
+        Shape {
+            roles: self.roles | other.roles,
+            scopes: self.scopes | other.scopes,
+            negates: self.negates || other.negates,
+            empty_list: self.empty_list || other.empty_list,
+            undeclared: self.undeclared || other.undeclared,
         }
-        Expr::Not(inner) => has_undeclared(inner, schema),
     }
 }
