@@ -68,6 +68,18 @@ impl<Tag> Bits<Tag> {
         Self::from_bits(self.bits & other.bits)
     }
 
+    /// The indices of `self` that are not in `other`.
+    ///
+    /// ```
+    /// use rbac_core::ScopeSet;
+    /// let held = ScopeSet::from_bits(0b110);
+    /// assert_eq!(held.difference(ScopeSet::from_bits(0b011)), ScopeSet::from_bits(0b100));
+    /// ```
+    #[must_use]
+    pub const fn difference(self, other: Self) -> Self {
+        Self::from_bits(self.bits & !other.bits)
+    }
+
     /// Whether every index of `self` is in `other`.
     pub const fn is_subset(self, other: Self) -> bool {
         self.bits & !other.bits == 0

@@ -9,6 +9,19 @@ use crate::decision::Granted;
 ///
 /// Indices are declaration order. The `roles!` macro builds the closure and
 /// checks it for cycles at compile time; [`Schema::new`] trusts its input.
+///
+/// # Grantable scopes
+///
+/// A role's grantable scopes (`roles!`'s `viewer => ["posts:read"]`) are
+/// what an issuer that grants scopes through roles may put in the token of
+/// a holder of the role; a role may also be granted its inherited roles'
+/// ([`grantable`](Self::grantable) applies inheritance). They are a rule for
+/// issuing tokens, not for reading them: a principal's scopes are the ones
+/// its token carries ([`grant`](Self::grant) ignores grantable scopes), so
+/// a viewer whose token carries `posts:write` holds `posts:write`. A
+/// resource server that wants them as a ceiling on what tokens carry keeps
+/// only the scopes in [`grantable`](Self::grantable) of the roles held, as
+/// `rbac-axum`'s `limit_scopes_to_roles` setting does.
 #[derive(Debug)]
 pub struct Schema {
     roles: &'static [&'static str],
@@ -19,9 +32,10 @@ pub struct Schema {
 
 impl Schema {
     /// A schema from its parts. `implies[i]` is the set of roles role `i`
-    /// has (itself included); `grantable[i]` the scopes role `i` may be
-    /// granted. Both slices must be as long as `roles`; a shorter one makes
-    /// the missing roles imply nothing but themselves and grant no scope.
+    /// has (itself included); `grantable[i]` the scopes role `i` itself may
+    /// be granted (its `=> [...]`, without those of the roles it inherits).
+    /// Both slices must be as long as `roles`; a shorter one makes the
+    /// missing roles imply nothing but themselves and grant no scope.
     pub const fn new(
         roles: &'static [&'static str],
         implies: &'static [RoleSet],
@@ -68,7 +82,9 @@ impl Schema {
         roles.iter().fold(RoleSet::EMPTY, |acc, index| acc.union(self.implied(index)))
     }
 
-    /// The scopes a holder of `roles` may be granted (inheritance applied).
+    /// The scopes a holder of `roles` may be granted: the union of the
+    /// grantable scopes of `roles` and of every role they inherit (see
+    /// [Grantable scopes](Self#grantable-scopes)). Allocates nothing.
     pub fn grantable(&self, roles: RoleSet) -> ScopeSet {
         self.close(roles)
             .iter()
@@ -78,6 +94,7 @@ impl Schema {
 
     /// The rights of a principal holding the named roles and scopes. Names
     /// that are not declared are ignored; roles are closed under inheritance.
+    /// Scopes are taken as named, whatever the roles' grantable scopes.
     pub fn grant<'a, R, S>(&self, roles: R, scopes: S) -> Granted
     where
         R: IntoIterator<Item = &'a str>,
