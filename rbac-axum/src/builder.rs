@@ -108,6 +108,41 @@ impl<R: RoleModel> AuthenticatorBuilder<R> {
         fn require_subject(required: bool);
         /// RFC 9068: refuses tokens whose `typ` is not `at+jwt`.
         fn require_at_jwt_typ(required: bool);
+        /// Limits a token's scopes to those its roles may be granted
+        /// (`roles!`'s `=> [...]`, inherited), dropping the others; default
+        /// off, scopes taken as the token carries them.
+        ///
+        /// ```
+        /// use rbac_axum::Authenticator;
+        /// use rbac_axum::jsonwebtoken::{self, Algorithm, EncodingKey, Header};
+        ///
+        /// rbac_axum::roles! {
+        ///     editor: viewer => ["posts:write"],
+        ///     viewer => ["posts:read"],
+        ///     scopes: ["posts:read", "posts:write"],
+        /// }
+        ///
+        /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+        /// let secret = b"at least 32 bytes of secret material";
+        /// let authenticator = Authenticator::<Role>::builder()
+        ///     .hmac(Algorithm::HS256, secret)
+        ///     .limit_scopes_to_roles(true)
+        ///     .build()?;
+        ///
+        /// // A viewer's token that carries an editor's scope.
+        /// # let exp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs() + 60;
+        /// let claims = serde_json::json!({
+        ///     "exp": exp, "roles": ["viewer"], "scope": "posts:read posts:write",
+        /// });
+        /// let token = jsonwebtoken::encode(
+        ///     &Header::default(), &claims, &EncodingKey::from_secret(secret),
+        /// )?;
+        /// let principal = authenticator.verify(&token)?;
+        /// assert_eq!(principal.scopes(), ["posts:read"]);
+        /// assert!(!principal.has_scope("posts:write"));
+        /// # Ok(()) }
+        /// ```
+        fn limit_scopes_to_roles(limit: bool);
     }
 
     /// Trusts tokens of an OpenID Connect provider: `iss` must equal

@@ -135,7 +135,7 @@ mod tests {
     fn principal() -> Arc<Principal> {
         let granted = Granted::new(RoleSet::from_bits(1), ScopeSet::from_bits(0));
         let subject = crate::principal::Subject::None;
-        Arc::new(Principal::new(subject, granted, "{}".into(), Vec::new(), &SCHEMA))
+        Arc::new(Principal::new(subject, granted, "{}".into(), Vec::new(), false, &SCHEMA))
     }
 
     fn validity(exp: f64, nbf: Option<f64>, leeway: f64, key: &Arc<()>) -> Validity {

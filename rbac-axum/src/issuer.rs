@@ -45,6 +45,7 @@ pub struct Issuer {
     leeway: Duration,
     require_subject: bool,
     require_at_jwt_typ: bool,
+    limit_scopes_to_roles: bool,
     mapping: ClaimMapping,
     /// PEM bundles of extra roots for fetching this issuer's keys.
     provider_roots: Vec<Vec<u8>>,
@@ -79,6 +80,7 @@ impl Issuer {
             leeway: Duration::ZERO,
             require_subject: false,
             require_at_jwt_typ: false,
+            limit_scopes_to_roles: false,
             mapping: ClaimMapping::default(),
             provider_roots: Vec::new(),
         }
@@ -267,6 +269,31 @@ impl Issuer {
         self
     }
 
+    /// Limits a token's scopes to those its roles may be granted: the
+    /// union of the `=> [...]` scopes `roles!` declares for each role the
+    /// token holds, inherited roles included (an `admin` that inherits
+    /// `editor`, which inherits `viewer`, may carry all three's). Scopes
+    /// beyond that are dropped, as if the token did not carry them, and
+    /// logged at `debug` by name; a token without roles keeps no scope.
+    /// For issuers that grant scopes through roles, as the example's
+    /// `/token` endpoint does: a token carrying more than its roles allow
+    /// then grants no more than they do.
+    ///
+    /// Default off: a token's `scope` and `scp` (and extra scope paths) are
+    /// taken as the issuer wrote them, whatever its roles, as OAuth 2.0
+    /// intends (the issuer decides what a client may do), and `=> [...]`
+    /// is then only a rule for issuers. A scope that no role lists can never
+    /// be held with it on.
+    ///
+    /// Both the decision ([`Principal::granted`](crate::Principal::granted))
+    /// and [`Principal::scopes`](crate::Principal::scopes) see the limited
+    /// scopes. It costs a few bit operations per verification and allocates
+    /// nothing.
+    pub fn limit_scopes_to_roles(mut self, limit: bool) -> Self {
+        self.limit_scopes_to_roles = limit;
+        self
+    }
+
     /// Checks this issuer and starts fetching its keys if they are remote
     /// (in `runtime`, the caller's tokio runtime, looked up once).
     pub(crate) fn build(
@@ -300,6 +327,7 @@ impl Issuer {
             leeway: self.leeway.as_secs(),
             require_subject: self.require_subject,
             require_at_jwt_typ: self.require_at_jwt_typ,
+            limit_scopes_to_roles: self.limit_scopes_to_roles,
             mapping: self.mapping,
             keys,
         })
@@ -399,6 +427,7 @@ pub(crate) struct IssuerConfig {
     pub(crate) leeway: u64,
     pub(crate) require_subject: bool,
     pub(crate) require_at_jwt_typ: bool,
+    pub(crate) limit_scopes_to_roles: bool,
     pub(crate) mapping: ClaimMapping,
     pub(crate) keys: Keys,
 }

@@ -22,6 +22,9 @@ pub struct Principal {
     payload: String,
     /// Scopes read from extra claim paths of the issuer's mapping.
     extra_scopes: Vec<String>,
+    /// Whether the scopes are limited to the roles' (then `granted` holds
+    /// the limited ones, and `scopes` lists only those).
+    scopes_limited: bool,
     claims: OnceLock<Map<String, Value>>,
     scopes: OnceLock<Vec<String>>,
     schema: &'static Schema,
@@ -46,6 +49,7 @@ impl Principal {
         granted: Granted,
         payload: String,
         extra_scopes: Vec<String>,
+        scopes_limited: bool,
         schema: &'static Schema,
     ) -> Self {
         Self {
@@ -53,6 +57,7 @@ impl Principal {
             granted,
             payload,
             extra_scopes,
+            scopes_limited,
             claims: OnceLock::new(),
             scopes: OnceLock::new(),
             schema,
@@ -99,11 +104,21 @@ impl Principal {
         self.schema.role_names(self.granted.roles()).collect()
     }
 
-    /// Every scope the token carries, declared or not.
+    /// Every scope the token carries, declared or not; with
+    /// [`limit_scopes_to_roles`](crate::Issuer::limit_scopes_to_roles),
+    /// only those its roles may be granted (all declared).
     pub fn scopes(&self) -> &[String] {
         self.scopes.get_or_init(|| {
-            let mut scopes: Vec<String> = token_scopes(self.claims()).map(str::to_owned).collect();
-            for extra in &self.extra_scopes {
+            let held = |name: &str| {
+                !self.scopes_limited
+                    || self
+                        .schema
+                        .scope_index(name)
+                        .is_some_and(|index| self.granted.scopes().contains(index))
+            };
+            let mut scopes: Vec<String> =
+                token_scopes(self.claims()).filter(|name| held(name)).map(str::to_owned).collect();
+            for extra in self.extra_scopes.iter().filter(|name| held(name)) {
                 if !scopes.contains(extra) {
                     scopes.push(extra.clone());
                 }

@@ -1,6 +1,9 @@
 //! Scope names as tokens carry them (`scope`, `scp`): one rule for what
 //! counts as a name, used by every reader of scopes.
 
+use std::fmt;
+
+use rbac_core::{Schema, ScopeSet};
 use serde_json::{Map, Value};
 
 /// Every scope a token carries: `scope` as a space-delimited string
@@ -32,4 +35,20 @@ pub(crate) fn split_scopes(text: &str) -> impl Iterator<Item = &str> {
 /// do, wherever they are found.
 pub(crate) fn is_scope_name(part: &str) -> bool {
     !part.trim().is_empty()
+}
+
+/// Declared scopes, displayed as a `scope` claim writes them: names
+/// separated by a space, in declaration order.
+pub(crate) struct ScopeNames(pub(crate) &'static Schema, pub(crate) ScopeSet);
+
+impl fmt::Display for ScopeNames {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, name) in self.0.scope_names(self.1).enumerate() {
+            if i > 0 {
+                f.write_str(" ")?;
+            }
+            f.write_str(name)?;
+        }
+        Ok(())
+    }
 }

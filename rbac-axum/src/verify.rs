@@ -31,6 +31,7 @@ use crate::keys::Selection;
 use crate::principal::{Principal, Subject};
 use crate::recycle;
 use crate::refusal::{AuthError, Rejection};
+use crate::scopes::ScopeNames;
 use crate::segment::decode_segment;
 use crate::token_error::{Failure, TokenError};
 use crate::window::Window;
@@ -220,7 +221,8 @@ impl Verifier {
     }
 
     /// The principal, with the rights of the issuer's extra claim paths and
-    /// mapper when it has any (they read the verified payload in full).
+    /// mapper when it has any (they read the verified payload in full), and
+    /// its scopes within its roles' when the issuer says so.
     fn build_principal(
         &self,
         issuer: &IssuerConfig,
@@ -237,8 +239,28 @@ impl Verifier {
             );
             extra_scopes = extra.raw_scopes;
         }
-        Ok(Principal::new(subject, granted, payload, extra_scopes, self.schema))
+        let granted = limit_scopes(issuer, self.schema, granted);
+        let limited = issuer.limit_scopes_to_roles;
+        Ok(Principal::new(subject, granted, payload, extra_scopes, limited, self.schema))
     }
+}
+
+/// The scopes of `granted` that its roles may be granted, when the issuer
+/// limits scopes to roles ([`Issuer::limit_scopes_to_roles`]); the others
+/// are dropped and logged at `debug`. Allocates nothing.
+///
+/// [`Issuer::limit_scopes_to_roles`]: crate::Issuer::limit_scopes_to_roles
+fn limit_scopes(issuer: &IssuerConfig, schema: &'static Schema, granted: Granted) -> Granted {
+    if !issuer.limit_scopes_to_roles {
+        return granted;
+    }
+    let ceiling = schema.grantable(granted.roles());
+    let dropped = granted.scopes().difference(ceiling);
+    if !dropped.is_empty() {
+        let dropped = ScopeNames(schema, dropped);
+        tracing::debug!(%dropped, "scopes dropped: the token's roles do not grant them");
+    }
+    Granted::new(granted.roles(), granted.scopes().intersection(ceiling))
 }
 
 /// A token of at most `max_bytes`, in three dot-separated segments.
