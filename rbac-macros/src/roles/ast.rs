@@ -8,11 +8,16 @@
 //!     viewer => ["posts:read"],
 //!     scopes: ["users:read", "users:write", "posts:read", "posts:write"],
 //!     state = AppState,            // optional: the router state, checked here
+//!     type = StaffRole,            // optional: the generated type's name (`Role`)
 //!     crate = ::renamed_rbac_axum, // optional, when the facade is renamed
 //! }
 //! ```
+//!
+//! A role's name is an identifier (`admin`, `read_only`) or, for anything
+//! else, a string literal (`"super-admin"`, `"self"`).
 
 use proc_macro2::Span;
+use quote::ToTokens;
 use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
@@ -29,6 +34,8 @@ pub(crate) struct RolesDecl {
     pub(crate) krate: Vec<(Token![crate], syn::Path)>,
     /// `state = Type`: the router state of the crate's handlers.
     pub(crate) state: Vec<(state, syn::Type)>,
+    /// `type = Name`: the generated type's name, when not `Role`.
+    pub(crate) type_name: Vec<(Token![type], syn::Ident)>,
 }
 
 pub(crate) struct RoleDecl {
@@ -56,12 +63,17 @@ impl Parse for RolesDecl {
         let mut scope_decls = Vec::new();
         let mut krate = Vec::new();
         let mut states = Vec::new();
+        let mut type_names = Vec::new();
         while !input.is_empty() {
             let attrs = input.call(Attribute::parse_outer)?;
             if input.peek(Token![crate]) && input.peek2(Token![=]) {
                 let key: Token![crate] = input.parse()?;
                 input.parse::<Token![=]>()?;
                 krate.push((key, input.call(syn::Path::parse_mod_style)?));
+            } else if input.peek(Token![type]) && input.peek2(Token![=]) {
+                let key: Token![type] = input.parse()?;
+                input.parse::<Token![=]>()?;
+                type_names.push((key, input.parse()?));
             } else if input.peek(state) && input.peek2(Token![=]) && !input.peek2(Token![=>]) {
                 let key: state = input.parse()?;
                 input.parse::<Token![=]>()?;
@@ -97,7 +109,7 @@ impl Parse for RolesDecl {
             }
             input.parse::<Token![,]>()?;
         }
-        Ok(RolesDecl { roles, scopes: scope_decls, krate, state: states })
+        Ok(RolesDecl { roles, scopes: scope_decls, krate, state: states, type_name: type_names })
     }
 }
 
@@ -113,12 +125,39 @@ impl Parse for Name {
         let lookahead = input.lookahead1();
         if lookahead.peek(LitStr) {
             let lit: LitStr = input.parse()?;
-            Ok(Name { value: lit.value(), span: lit.span() })
-        } else if lookahead.peek(syn::Ident::peek_any) {
-            let ident = syn::Ident::parse_any(input)?;
-            Ok(Name { value: ident.unraw().to_string(), span: ident.span() })
-        } else {
-            Err(lookahead.error())
+            return Ok(Name { value: lit.value(), span: lit.span() });
         }
+        if !lookahead.peek(syn::Ident::peek_any) {
+            return Err(lookahead.error());
+        }
+        let is_keyword = !input.peek(syn::Ident);
+        let ident = syn::Ident::parse_any(input)?;
+        if input.peek(Token![-]) {
+            // `super-admin`: read the whole name, to show it quoted.
+            let mut tokens = ident.to_token_stream();
+            let mut name = ident.unraw().to_string();
+            while input.peek(Token![-]) {
+                let dash: Token![-] = input.parse()?;
+                let part: proc_macro2::TokenTree = input.parse()?;
+                name.push('-');
+                name.push_str(&part.to_string());
+                dash.to_tokens(&mut tokens);
+                part.to_tokens(&mut tokens);
+            }
+            return Err(quote_it(&tokens, &name, "contains `-`"));
+        }
+        if is_keyword {
+            // `self`, `Self`, `type`…: not an identifier, so not a variant.
+            return Err(quote_it(&ident, &ident.to_string(), "is a Rust keyword"));
+        }
+        Ok(Name { value: ident.unraw().to_string(), span: ident.span() })
     }
+}
+
+/// The error for a role name that must be written as a string literal.
+fn quote_it(tokens: &impl ToTokens, name: &str, why: &str) -> syn::Error {
+    syn::Error::new_spanned(
+        tokens,
+        format!("the role name `{name}` {why}: write it in quotes, `\"{name}\"`"),
+    )
 }

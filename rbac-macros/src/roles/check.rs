@@ -17,6 +17,8 @@ pub(crate) struct Model {
     pub(crate) scopes: Vec<String>,
     pub(crate) krate: Option<syn::Path>,
     pub(crate) state: Option<syn::Type>,
+    /// The generated type: `Role` unless named with `type = …`.
+    pub(crate) type_name: Ident,
 }
 
 pub(crate) struct Role {
@@ -36,6 +38,7 @@ pub(crate) fn validate(decl: &RolesDecl) -> syn::Result<Model> {
     let scopes = scopes(&cx, &decl.scopes);
     let krate = facade(&cx, &decl.krate);
     let state = router_state(&cx, &decl.state);
+    let type_name = type_name(&cx, &decl.type_name);
     let roles = roles(&cx, &decl.roles);
     let names: Vec<&str> = roles.iter().map(|role| role.decl.name.value.as_str()).collect();
     // Role by role, so that errors come in the order they are written.
@@ -60,7 +63,7 @@ pub(crate) fn validate(decl: &RolesDecl) -> syn::Result<Model> {
             grantable,
         })
         .collect();
-    Ok(Model { roles, scopes, krate, state })
+    Ok(Model { roles, scopes, krate, state, type_name })
 }
 
 /// A role that passed [`roles`]: its declaration and its enum variant.
@@ -134,6 +137,17 @@ fn router_state(cx: &Ctxt, given: &[(super::ast::state, syn::Type)]) -> Option<s
         cx.error(key.span, "`state` is given twice");
     }
     given.first().map(|(_, ty)| ty.clone())
+}
+
+/// `type = Name`, given at most once; `Role` otherwise.
+fn type_name(cx: &Ctxt, given: &[(syn::Token![type], Ident)]) -> Ident {
+    for (key, _) in given.iter().skip(1) {
+        cx.error(key.span, "`type` is given twice");
+    }
+    match given.first() {
+        Some((_, name)) => name.clone(),
+        None => Ident::new("Role", Span::call_site()),
+    }
 }
 
 /// The roles that can be declared: a name without white space, not
@@ -283,7 +297,8 @@ fn closure(start: usize, parents: &[Parents]) -> Vec<usize> {
     (0..parents.len()).filter(|&n| seen[n]).collect()
 }
 
-/// `super-admin` → `SuperAdmin`, `read_only` → `ReadOnly`, `2fa` → `R2fa`.
+/// `super-admin` → `SuperAdmin`, `read_only` → `ReadOnly`, `2fa` → `R2fa`,
+/// `self` → `RSelf` (`Self` is a keyword).
 fn variant_name(name: &str) -> String {
     let mut out = String::new();
     for part in name.split(|c: char| !c.is_ascii_alphanumeric()).filter(|p| !p.is_empty()) {
@@ -293,7 +308,7 @@ fn variant_name(name: &str) -> String {
             out.extend(chars);
         }
     }
-    if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit()) {
+    if out.is_empty() || out == "Self" || out.starts_with(|c: char| c.is_ascii_digit()) {
         out.insert(0, 'R');
     }
     out
