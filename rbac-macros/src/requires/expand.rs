@@ -66,9 +66,7 @@ pub(crate) fn expand(mut handler: Handler, rule: &HandlerRule) -> TokenStream {
     let coverage_check = rule.condition.has_not().then(|| {
         quote! {
             const _: () = if let ::core::option::Option::Some(__rbac_message) =
-                #krate::__private::unguarded::<<#marker as #krate::__private::Requirement>::Model>(
-                    &<#marker as #krate::__private::Requirement>::EXPR,
-                )
+                #krate::__private::unguarded::<#marker>()
             {
                 ::core::panic!("{}", __rbac_message.as_str())
             };
@@ -197,13 +195,13 @@ fn expr_tokens(
         Condition::Role(lit) => {
             checks.push(check(lit, marker, krate, quote!(unknown_role)));
             quote!(#krate::__private::Expr::Role(
-                #krate::__private::role_index::<Self::Model>(#lit)
+                #krate::__private::role_index::<Self>(#lit)
             ))
         }
         Condition::Scope(lit) => {
             checks.push(check(lit, marker, krate, quote!(unknown_scope)));
             quote!(#krate::__private::Expr::Scope(
-                #krate::__private::scope_index::<Self::Model>(#lit)
+                #krate::__private::scope_index::<Self>(#lit)
             ))
         }
         Condition::All(parts) => {
@@ -231,9 +229,7 @@ fn check(
 ) -> TokenStream {
     quote_spanned! { lit.span() =>
         const _: () = if let ::core::option::Option::Some(__rbac_message) =
-            #krate::__private::#function::<
-                <#marker as #krate::__private::Requirement>::Model
-            >(#lit)
+            #krate::__private::#function::<#marker>(#lit)
         {
             ::core::panic!("{}", __rbac_message.as_str())
         };
