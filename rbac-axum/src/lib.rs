@@ -196,3 +196,43 @@ pub use rbac_macros::roles;
 /// ```
 #[doc(inline)]
 pub use rbac_macros::requires;
+
+/// Lets the methods of an `impl` block carry [`#[requires]`](requires), for
+/// handlers routed as `get(Api::list)`.
+///
+/// ```
+/// use axum::{Router, extract::Path, http::StatusCode, routing::get};
+/// use rbac_axum::{Authenticator, handlers, requires};
+///
+/// rbac_axum::roles! { admin: viewer, viewer }
+///
+/// struct Posts;
+///
+/// #[handlers]
+/// impl Posts {
+///     #[requires(role = "viewer")]
+///     async fn show(Path(id): Path<u64>) -> String {
+///         format!("post {id}")
+///     }
+///
+///     #[requires(role = "admin")]
+///     async fn delete(Path(_id): Path<u64>) -> StatusCode {
+///         StatusCode::NO_CONTENT
+///     }
+/// }
+///
+/// fn routes() -> Router<Authenticator<Role>> {
+///     Router::new().route("/posts/{id}", get(Posts::show).delete(Posts::delete))
+/// }
+/// # fn main() { let _ = routes; }
+/// ```
+///
+/// A `#[requires]` generates items beside its handler (a marker type and
+/// the `const` checks of its names), which an `impl` block cannot hold: this
+/// attribute puts them before the block, in its module, where they are
+/// checked as for a free function. Methods without `#[requires]` are left
+/// as they are; a method with a receiver (`&self`) is refused, as axum
+/// calls handlers without one; a trait `impl` is refused, as the guard
+/// changes the method's arguments.
+#[doc(inline)]
+pub use rbac_macros::handlers;

@@ -29,3 +29,11 @@ pub fn roles(input: TokenStream) -> TokenStream {
 pub fn requires(args: TokenStream, item: TokenStream) -> TokenStream {
     requires::expand(args.into(), item.into()).into()
 }
+
+// Expands the `#[requires]` of an impl block's methods. Documented on
+// rbac-axum's re-export.
+#[allow(missing_docs)]
+#[proc_macro_attribute]
+pub fn handlers(args: TokenStream, item: TokenStream) -> TokenStream {
+    requires::expand_impl_block(args.into(), item.into()).into()
+}

@@ -105,14 +105,14 @@ impl ToTokens for Handler {
 }
 
 /// `requires`, `rbac_axum::requires` or `::rbac_axum::requires`.
-fn is_requires(attr: &Attribute) -> bool {
+pub(crate) fn is_requires(attr: &Attribute) -> bool {
     attr.path().segments.last().is_some_and(|last| last.ident == "requires")
 }
 
 impl RequiresAttr {
     /// A `#[requires]` below this one, read here so that one expansion
     /// guards the handler with all of them.
-    fn sibling(attr: &Attribute) -> Self {
+    pub(crate) fn sibling(attr: &Attribute) -> Self {
         let args = match &attr.meta {
             Meta::Path(_) => Ok(Args { terms: Vec::new() }),
             Meta::List(list) => syn::parse2(list.tokens.clone()),

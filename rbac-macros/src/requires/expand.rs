@@ -19,15 +19,40 @@ use syn::{FnArg, LitStr};
 use super::ast::Handler;
 use super::check::{Condition, HandlerRule};
 
-pub(crate) fn expand(mut handler: Handler, rule: &HandlerRule) -> TokenStream {
+pub(crate) fn expand(handler: Handler, rule: &HandlerRule) -> TokenStream {
+    let (items, handler) = expand_parts(handler, rule, None);
+    quote!(#items #handler)
+}
+
+/// The items that carry `rule` (for the module the handler is in) and the
+/// guarded handler. `owner` is the type of the `impl` block a method
+/// handler is in: its name goes into the items' names and the logs.
+pub(crate) fn expand_parts(
+    mut handler: Handler,
+    rule: &HandlerRule,
+    owner: Option<&syn::Ident>,
+) -> (TokenStream, Handler) {
     let name = &handler.sig.ident;
-    let marker = format_ident!("__rbac_requires_{}", name.unraw_text(), span = Span::mixed_site());
+    let (marker, handler_name) = match owner {
+        Some(owner) => (
+            format_ident!(
+                "__rbac_requires_{}_{}",
+                owner.unraw_text(),
+                name.unraw_text(),
+                span = Span::mixed_site()
+            ),
+            format!("{}::{}", owner.unraw_text(), name.unraw_text()),
+        ),
+        None => (
+            format_ident!("__rbac_requires_{}", name.unraw_text(), span = Span::mixed_site()),
+            name.unraw_text(),
+        ),
+    };
     let vis = &handler.vis;
     let model = match &rule.model {
         Some(path) => quote!(#path),
         None => quote!(crate::Role),
     };
-    let handler_name = name.unraw_text();
     let krate = match &rule.krate {
         Some(path) => quote!(#path),
         None => quote!(::rbac_axum),
@@ -73,7 +98,7 @@ pub(crate) fn expand(mut handler: Handler, rule: &HandlerRule) -> TokenStream {
         }
     });
 
-    quote! {
+    let items = quote! {
         #[doc(hidden)]
         #[allow(non_camel_case_types)]
         #vis struct #marker {}
@@ -93,9 +118,8 @@ pub(crate) fn expand(mut handler: Handler, rule: &HandlerRule) -> TokenStream {
         #debug_handler_error
 
         #coverage_check
-
-        #handler
-    }
+    };
+    (items, handler)
 }
 
 /// The guard goes around the first argument, which keeps its pattern and

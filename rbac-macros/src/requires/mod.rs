@@ -1,8 +1,12 @@
-//! `#[requires(...)]`: a role/scope requirement on an async handler.
+//! `#[requires(...)]`: a role/scope requirement on an async handler, and
+//! `#[handlers]`, which expands it on the methods of an `impl` block.
 
 mod ast;
 mod check;
 mod expand;
+mod impl_block;
+
+pub(crate) use impl_block::expand_block as expand_impl_block;
 
 use proc_macro2::TokenStream;
 
