@@ -12,6 +12,10 @@
 //! (every value is parsed, none skipped unread), so the map
 //! [`Principal::claims`] builds later from the same bytes cannot fail.
 //!
+//! On the way it counts, for the roles path, `scope` and `scp`, what made
+//! them grant nothing (a value of the wrong type, undeclared names), for
+//! [`Claims::log_ignored`] to tell at `debug`.
+//!
 //! [`Principal::claims`]: crate::Principal::claims
 
 use std::borrow::Cow;
@@ -20,6 +24,7 @@ use std::fmt;
 use rbac_core::{Granted, RoleSet, Schema, ScopeSet};
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
+use crate::mapping::shape::{ClaimName, ClaimReport, Expected, Json, Misfit};
 use crate::scopes::{is_scope_name, split_scopes};
 
 /// A numeric date claim (`exp`, `nbf`) as found in the payload.
@@ -45,16 +50,39 @@ pub(crate) struct Claims<'a> {
     /// Whether `aud` (a string, or an array of which string elements count)
     /// names an accepted audience.
     pub(crate) aud_accepted: bool,
-    /// Declared roles named at the roles path (not yet closed).
-    pub(crate) roles: RoleSet,
-    scope: ScopeSet,
-    scp: ScopeSet,
+    /// The roles path (its declared roles not yet closed).
+    roles: Named<RoleSet>,
+    /// `scope`, if it is a string.
+    scope: Named<ScopeSet>,
+    /// `scp`, if it is a string or an array.
+    scp: Named<ScopeSet>,
+}
+
+/// What a role or scope claim names: the declared names (roles or scopes),
+/// and what else it held, which grants nothing.
+#[derive(Debug, Default, Clone, Copy)]
+struct Named<S> {
+    declared: S,
+    report: ClaimReport,
 }
 
 impl Claims<'_> {
     /// The declared rights, roles closed under inheritance.
     pub(crate) fn granted(&self, schema: &Schema) -> Granted {
-        Granted::new(schema.close(self.roles), self.scope.union(self.scp))
+        let scopes = self.scope.declared.union(self.scp.declared);
+        Granted::new(schema.close(self.roles.declared), scopes)
+    }
+
+    /// Logs at `debug` why the roles claim (at `roles_path`), `scope` or
+    /// `scp` granted nothing, for those that did not; see `mapping::shape`.
+    pub(crate) fn log_ignored(&self, roles_path: &[String]) {
+        let Self { roles, scope, scp, .. } = self;
+        let granted = !roles.declared.is_empty();
+        roles.report.log(ClaimName::Path(roles_path), Expected::Roles, granted);
+        let granted = !scope.declared.is_empty();
+        scope.report.log(ClaimName::Registered("scope"), Expected::Scope, granted);
+        let granted = !scp.declared.is_empty();
+        scp.report.log(ClaimName::Registered("scp"), Expected::Scopes, granted);
     }
 }
 
@@ -65,7 +93,7 @@ pub(crate) fn read_claims<'a>(
     schema: &'static Schema,
     audiences: &[String],
 ) -> Result<Claims<'a>, serde_json::Error> {
-    let context = Context { schema, audiences };
+    let context = Context { schema, audiences, roles_len: roles_path.len() };
     let mut deserializer = serde_json::Deserializer::from_str(payload);
     let claims =
         (&mut deserializer).deserialize_map(ClaimsVisitor { context, roles: roles_path })?;
@@ -77,6 +105,8 @@ pub(crate) fn read_claims<'a>(
 struct Context<'c> {
     schema: &'static Schema,
     audiences: &'c [String],
+    /// How many keys the roles path has.
+    roles_len: usize,
 }
 
 /// The registered claims verification reads.
@@ -187,8 +217,10 @@ struct Read<'a> {
     text: Option<Cow<'a, str>>,
     number: Option<f64>,
     aud_accepted: bool,
-    scopes: ScopeSet,
-    roles: RoleSet,
+    /// As `scope` or `scp`.
+    scopes: Named<ScopeSet>,
+    /// As the roles path.
+    roles: Named<RoleSet>,
 }
 
 /// Reads one value as `claim` and, when `roles` is `Some(rest)`, as the
@@ -206,14 +238,40 @@ impl ValueSeed<'_> {
         matches!(self.claim, Registered::Iss | Registered::Sub)
     }
 
+    /// The reading of a value of type `found`, as yet empty but for what
+    /// the type alone says: that it cannot be the roles path's next step,
+    /// or `scope`/`scp`, when it cannot.
+    fn read<'a>(&self, found: Json) -> Read<'a> {
+        let mut read = Read::default();
+        if let Some(rest) = self.roles {
+            let expected = if rest.is_empty() { Expected::Roles } else { Expected::Object };
+            if !expected.fits(found) {
+                let depth = self.context.roles_len.saturating_sub(rest.len() + 1);
+                read.roles.report.misfit = Some(Misfit { found, depth });
+            }
+        }
+        let expected = match self.claim {
+            Registered::Scope => Expected::Scope,
+            Registered::Scp => Expected::Scopes,
+            _ => return read,
+        };
+        if !expected.fits(found) {
+            read.scopes.report.misfit = Some(Misfit { found, depth: 0 });
+        }
+        read
+    }
+
     fn read_str<'a>(&self, text: &str, read: &mut Read<'a>) {
-        let Context { schema, audiences } = self.context;
+        let Context { schema, audiences, .. } = self.context;
         match self.claim {
             Registered::Aud => read.aud_accepted = audiences.iter().any(|a| a == text),
             Registered::Scope | Registered::Scp => {
-                read.scopes = split_scopes(text)
-                    .filter_map(|name| schema.scope_index(name))
-                    .fold(ScopeSet::EMPTY, ScopeSet::with);
+                for name in split_scopes(text) {
+                    read.scopes.report.names += 1;
+                    if let Some(index) = schema.scope_index(name) {
+                        read.scopes.declared = read.scopes.declared.with(index);
+                    }
+                }
             }
             _ => {}
         }
@@ -236,27 +294,27 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
     }
 
     fn visit_bool<E: de::Error>(self, _: bool) -> Result<Read<'de>, E> {
-        Ok(Read::default())
+        Ok(self.read(Json::Boolean))
     }
 
     fn visit_unit<E: de::Error>(self) -> Result<Read<'de>, E> {
-        Ok(Read::default())
+        Ok(self.read(Json::Null))
     }
 
     fn visit_i64<E: de::Error>(self, n: i64) -> Result<Read<'de>, E> {
-        Ok(Read { number: Some(n as f64), ..Read::default() })
+        Ok(Read { number: Some(n as f64), ..self.read(Json::Number) })
     }
 
     fn visit_u64<E: de::Error>(self, n: u64) -> Result<Read<'de>, E> {
-        Ok(Read { number: Some(n as f64), ..Read::default() })
+        Ok(Read { number: Some(n as f64), ..self.read(Json::Number) })
     }
 
     fn visit_f64<E: de::Error>(self, n: f64) -> Result<Read<'de>, E> {
-        Ok(Read { number: Some(n), ..Read::default() })
+        Ok(Read { number: Some(n), ..self.read(Json::Number) })
     }
 
     fn visit_borrowed_str<E: de::Error>(self, text: &'de str) -> Result<Read<'de>, E> {
-        let mut read = Read::default();
+        let mut read = self.read(Json::String);
         if self.wants_text() {
             read.text = Some(Cow::Borrowed(text));
         }
@@ -266,7 +324,7 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
 
     fn visit_str<E: de::Error>(self, text: &str) -> Result<Read<'de>, E> {
         // A string with escapes: copied only when it is kept.
-        let mut read = Read::default();
+        let mut read = self.read(Json::String);
         if self.wants_text() {
             read.text = Some(Cow::Owned(text.to_owned()));
         }
@@ -275,7 +333,7 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Read<'de>, A::Error> {
-        let mut read = Read::default();
+        let mut read = self.read(Json::Array);
         let is_roles = self.roles.is_some_and(<[String]>::is_empty);
         while seq
             .next_element_seed(ElementSeed { value: self, is_roles, read: &mut read })?
@@ -285,7 +343,7 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Read<'de>, A::Error> {
-        let mut read = Read::default();
+        let mut read = self.read(Json::Object);
         match self.roles.and_then(<[String]>::split_first) {
             Some((first, rest)) => {
                 let key_seed = || KeySeed { roles_key: Some(first.as_str()) };
@@ -306,11 +364,23 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
 }
 
 /// One element of an array value: a string counts as an audience (`aud`),
-/// a scope (`scp`) or a role (the roles array); anything else is skipped.
+/// a scope (`scp`) or a role (the roles array); anything else is skipped
+/// (and counted, for `scp` and the roles array).
 struct ElementSeed<'c, 'r, 'a> {
     value: ValueSeed<'c>,
     is_roles: bool,
     read: &'r mut Read<'a>,
+}
+
+impl ElementSeed<'_, '_, '_> {
+    fn not_a_string(self) {
+        if self.value.claim == Registered::Scp {
+            self.read.scopes.report.non_strings += 1;
+        }
+        if self.is_roles {
+            self.read.roles.report.non_strings += 1;
+        }
+    }
 }
 
 impl<'de> DeserializeSeed<'de> for ElementSeed<'_, '_, '_> {
@@ -329,51 +399,60 @@ impl<'de> Visitor<'de> for ElementSeed<'_, '_, '_> {
     }
 
     fn visit_str<E: de::Error>(self, text: &str) -> Result<(), E> {
-        let Context { schema, audiences } = self.value.context;
+        let Context { schema, audiences, .. } = self.value.context;
         match self.value.claim {
             Registered::Aud => {
                 self.read.aud_accepted |= audiences.iter().any(|a| a == text);
             }
             Registered::Scp if is_scope_name(text) => {
+                self.read.scopes.report.names += 1;
                 if let Some(index) = schema.scope_index(text) {
-                    self.read.scopes = self.read.scopes.with(index);
+                    self.read.scopes.declared = self.read.scopes.declared.with(index);
                 }
             }
             _ => {}
         }
-        if self.is_roles
-            && let Some(index) = schema.role_index(text)
-        {
-            self.read.roles = self.read.roles.with(index);
+        if self.is_roles {
+            self.read.roles.report.names += 1;
+            if let Some(index) = schema.role_index(text) {
+                self.read.roles.declared = self.read.roles.declared.with(index);
+            }
         }
         Ok(())
     }
 
     fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+        self.not_a_string();
         Ok(())
     }
 
     fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        self.not_a_string();
         Ok(())
     }
 
     fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+        self.not_a_string();
         Ok(())
     }
 
     fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+        self.not_a_string();
         Ok(())
     }
 
     fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+        self.not_a_string();
         Ok(())
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
+        self.not_a_string();
         Skip::drain_seq(seq)
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+        self.not_a_string();
         Skip::drain_map(map)
     }
 }

@@ -1,9 +1,11 @@
 //! How roles and scopes are read from a token's claims: [`ClaimPath`],
 //! [`ClaimMapping`] with its identity-provider presets, and [`RoleMapper`].
 //! Only exact, declared names count; a claim of the wrong JSON type grants
-//! nothing. Verification reads the `roles` path in its one pass over the
-//! payload (`claims`); the extra paths and the mapper read the payload in
-//! full, only for mappings that have them.
+//! nothing, which [`shape`] logs at `debug`. Verification reads the `roles`
+//! path in its one pass over the payload (`claims`); the extra paths and
+//! the mapper read the payload in full, only for mappings that have them.
+
+pub(crate) mod shape;
 
 use std::fmt;
 use std::panic::AssertUnwindSafe;
@@ -14,6 +16,7 @@ use serde_json::{Map, Value};
 
 use crate::scopes::{is_scope_name, split_scopes};
 use crate::token_error::TokenError;
+use shape::{ClaimName, ClaimReport, Expected, Json, Misfit};
 
 /// Where a claim lives in the token's JSON payload: a sequence of object
 /// keys, each taken literally (a key may itself contain dots or slashes,
@@ -48,12 +51,82 @@ impl ClaimPath {
 
     /// The value at this path, if every step is an object holding the key.
     pub fn lookup<'v>(&self, claims: &'v Map<String, Value>) -> Option<&'v Value> {
-        let (first, rest) = self.0.split_first()?;
-        let mut value = claims.get(first)?;
-        for key in rest {
-            value = value.as_object()?.get(key)?;
+        self.walk(claims).ok().flatten()
+    }
+
+    /// The value at this path; `None` when a key is missing; the value on
+    /// the way that is not an object when there is one.
+    fn walk<'v>(&self, claims: &'v Map<String, Value>) -> Result<Option<&'v Value>, Misfit> {
+        let Some((first, rest)) = self.0.split_first() else { return Ok(None) };
+        let Some(mut value) = claims.get(first) else { return Ok(None) };
+        for (depth, key) in rest.iter().enumerate() {
+            let Value::Object(object) = value else {
+                return Err(Misfit { found: Json::of(value), depth });
+            };
+            match object.get(key) {
+                Some(next) => value = next,
+                None => return Ok(None),
+            }
         }
-        Some(value)
+        Ok(Some(value))
+    }
+
+    /// The declared roles named at this path (an array of strings); logs
+    /// why when it names none.
+    fn roles(&self, claims: &Map<String, Value>, schema: &Schema) -> RoleSet {
+        let mut roles = RoleSet::EMPTY;
+        let mut report = ClaimReport::default();
+        match self.walk(claims) {
+            Err(misfit) => report.misfit = Some(misfit),
+            Ok(None) => {}
+            Ok(Some(Value::Array(items))) => {
+                for item in items {
+                    let Some(name) = item.as_str() else {
+                        report.non_strings += 1;
+                        continue;
+                    };
+                    report.names += 1;
+                    if let Some(index) = schema.role_index(name) {
+                        roles = roles.with(index);
+                    }
+                }
+            }
+            Ok(Some(other)) => report.misfit = Some(self.misfit_at_end(other)),
+        }
+        report.log(ClaimName::Path(&self.0), Expected::Roles, !roles.is_empty());
+        roles
+    }
+
+    /// The scope names at this path (a space-delimited string, or an array
+    /// of strings), added to `names`; logs why when it names no declared
+    /// scope.
+    fn scopes(&self, claims: &Map<String, Value>, schema: &Schema, names: &mut Vec<String>) {
+        let mut report = ClaimReport::default();
+        let before = names.len();
+        match self.walk(claims) {
+            Err(misfit) => report.misfit = Some(misfit),
+            Ok(None) => {}
+            Ok(Some(Value::String(text))) => names.extend(split_scopes(text).map(str::to_owned)),
+            Ok(Some(Value::Array(items))) => {
+                for item in items {
+                    match item.as_str() {
+                        Some(name) if is_scope_name(name) => names.push(name.to_owned()),
+                        Some(_) => {}
+                        None => report.non_strings += 1,
+                    }
+                }
+            }
+            Ok(Some(other)) => report.misfit = Some(self.misfit_at_end(other)),
+        }
+        let found = &names[before..];
+        report.names = found.len();
+        let granted = found.iter().any(|name| schema.scope_index(name).is_some());
+        report.log(ClaimName::Path(&self.0), Expected::Scopes, granted);
+    }
+
+    /// `value`, found at the end of this path, as a value of the wrong type.
+    fn misfit_at_end(&self, value: &Value) -> Misfit {
+        Misfit { found: Json::of(value), depth: self.0.len().saturating_sub(1) }
     }
 }
 
@@ -87,7 +160,11 @@ pub type RoleMapper =
 /// | [`entra_id`](Self::entra_id) | `roles` (app roles) | `scp` (string) |
 ///
 /// Only arrays of strings name roles; only the exact, declared names count.
-/// Roles under another client's `resource_access` entry grant nothing.
+/// Roles under another client's `resource_access` entry grant nothing. A
+/// role or scope claim of another JSON type, or naming no declared name,
+/// grants nothing, and a `debug` log line says so: the claim's path, the
+/// type found and the type expected, or how many names it ignored (never
+/// the names, the token or other claims).
 ///
 /// ```
 /// use rbac_axum::{ClaimMapping, ClaimPath};
@@ -204,12 +281,8 @@ impl ClaimMapping {
         let mut roles = self
             .more_roles
             .iter()
-            .filter_map(|path| path.lookup(&claims))
-            .filter_map(Value::as_array)
-            .flatten()
-            .filter_map(Value::as_str)
-            .filter_map(role_index)
-            .fold(RoleSet::EMPTY, RoleSet::with);
+            .map(|path| path.roles(&claims, schema))
+            .fold(RoleSet::EMPTY, RoleSet::union);
         if let Some(mapper) = &self.mapper {
             let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| mapper(&claims)));
             match outcome {
@@ -228,18 +301,8 @@ impl ClaimMapping {
             }
         }
         let mut raw_scopes: Vec<String> = Vec::new();
-        for value in self.more_scopes.iter().filter_map(|path| path.lookup(&claims)) {
-            match value {
-                Value::String(text) => raw_scopes.extend(split_scopes(text).map(str::to_owned)),
-                Value::Array(items) => raw_scopes.extend(
-                    items
-                        .iter()
-                        .filter_map(Value::as_str)
-                        .filter(|s| is_scope_name(s))
-                        .map(str::to_owned),
-                ),
-                _ => {}
-            }
+        for path in &self.more_scopes {
+            path.scopes(&claims, schema, &mut raw_scopes);
         }
         let scopes = raw_scopes
             .iter()

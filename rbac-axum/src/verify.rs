@@ -197,6 +197,8 @@ impl Verifier {
             return Err(TokenError::new("the token payload is not a JSON object").into());
         };
         let window = check_claims(issuer, &claims, now)?;
+        // Accepted so far: say why a role or scope claim granted nothing.
+        claims.log_ignored(issuer.mapping.roles.keys());
         let granted = claims.granted(self.schema);
         let subject = Subject::of(claims.sub, &payload);
         let principal = self.build_principal(issuer, granted, subject, payload)?;
