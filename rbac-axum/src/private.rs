@@ -67,29 +67,30 @@ pub const fn unknown_scope<R: Requirement>(name: &str) -> Option<ConstMessage> {
 /// message shows how the requirement's roles inherit one another.
 pub const fn unguarded<R: Requirement>() -> Option<ConstMessage> {
     let schema = R::Model::SCHEMA;
-    let (problem, advice) = match R::EXPR.coverage(schema) {
-        Coverage::Some | Coverage::Undeclared => return None,
-        Coverage::Every => (
-            "this requirement is met by every valid token, even one with no role and no scope, \
+    let (problem, advice) =
+        match R::EXPR.coverage(schema) {
+            Coverage::Some | Coverage::Undeclared => return None,
+            Coverage::Every => (
+                "this requirement is met by every valid token, even one with no role and no scope, \
              so it protects nothing",
-            "; require a role or a scope, e.g. `role = \"admin\"`",
-        ),
-        Coverage::None => (
-            "no token can meet this requirement, so the handler could never run",
-            "; check its `not(…)` against the role hierarchy",
-        ),
-        Coverage::Empty => {
-            return Some(ConstMessage::new().push(
-                "`#[requires]` needs a requirement, e.g. `#[requires(role = \"admin\")]`",
-            ));
-        }
-        Coverage::TooLarge => {
-            return Some(ConstMessage::new().push(
-                "a requirement with `not(…)` may name at most 12 distinct roles and scopes, \
+                "; require a role or a scope, e.g. `role = \"admin\"`",
+            ),
+            Coverage::None => (
+                "no token can meet this requirement, so the handler could never run",
+                "; check its `not(…)` against the role hierarchy",
+            ),
+            Coverage::Empty => {
+                return Some(ConstMessage::new().push(
+                    "`#[requires]` needs a requirement, e.g. `#[requires(role = \"admin\")]`",
+                ));
+            }
+            Coverage::TooLarge => {
+                return Some(ConstMessage::new().push(
+                    "a requirement with `not(…)` may name at most 12 distinct roles and scopes, \
                  so that the compiler can check it can be both met and refused",
-            ));
-        }
-    };
+                ));
+            }
+        };
     let mentioned = mentioned_roles(&R::EXPR, RoleSet::EMPTY);
     let message = explain_inheritance(ConstMessage::new().push(problem), schema, mentioned);
     Some(message.push(advice))
@@ -137,11 +138,7 @@ const fn explain_inheritance(
                 && mentioned.contains(to)
                 && schema.implied(from).contains(to)
             {
-                message = message.push(if shown == 0 {
-                    ": in `roles!`, "
-                } else {
-                    ", and "
-                });
+                message = message.push(if shown == 0 { ": in `roles!`, " } else { ", and " });
                 message = inheritance_path(message, schema, from, to);
                 shown += 1;
             }

@@ -92,7 +92,9 @@ fn guard_method(method: &mut ImplItemFn, owner: &syn::Ident, items: &mut TokenSt
 
 /// Whether `item` is an `impl` block, however malformed inside.
 fn is_impl(item: &TokenStream) -> bool {
-    item.clone().into_iter().any(|token| matches!(token, proc_macro2::TokenTree::Ident(ident) if ident == "impl"))
+    item.clone()
+        .into_iter()
+        .any(|token| matches!(token, proc_macro2::TokenTree::Ident(ident) if ident == "impl"))
 }
 
 /// The name of the type the block implements (`Api` for `impl<S> Api<S>`),
