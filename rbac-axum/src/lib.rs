@@ -236,3 +236,10 @@ pub use rbac_macros::requires;
 /// changes the method's arguments.
 #[doc(inline)]
 pub use rbac_macros::handlers;
+
+/// The README's examples: every ```` ```rust ```` block of `README.md` is a
+/// doctest of this item, so that what a newcomer copies compiles against
+/// today's API. It exists only while rustdoc collects doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
