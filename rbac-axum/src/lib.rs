@@ -122,17 +122,22 @@ pub use jsonwebtoken;
 ///
 /// Each entry is `name`, optionally `: parent + parent` (inheritance, which
 /// is transitive and must not form a cycle), optionally `=> [scopes]` (the
-/// scopes a token issuer may grant holders of the role, inherited too). Names
-/// are identifiers or string literals (`"super-admin"`); the generated enum
-/// `Role` has one variant per role in `CamelCase`. `scopes: [...]` lists
-/// every scope `#[requires]` may name; each must be an RFC 6749 scope token.
-/// `state = AppState` names the router state of the handlers, when it is not
-/// the authenticator itself: it becomes an [`AuthState`] for `Role`, and a
-/// state without an `Authenticator<Role>` is one compile error on its name.
+/// scopes a token issuer may grant holders of the role, inherited too).
+/// Names are identifiers or string literals (`"super-admin"`); the
+/// generated enum `Role` has one variant per role in `CamelCase`.
+/// `scopes: [...]` lists every scope `#[requires]` may name or a role may
+/// grant; each must be an RFC 6749 scope token. `state = AppState` names the
+/// router state of the handlers, when it is not the authenticator itself: it
+/// becomes an [`AuthState`] for `Role`, and a state without an
+/// `Authenticator<Role>` is one compile error on its name. `crate = ::rbac`
+/// says where this crate is when `Cargo.toml` renames it
+/// (`rbac = { package = "rbac-axum", … }`) or it is reached through a
+/// re-export; the generated code names `::rbac_axum` otherwise.
 ///
 /// `#[requires]` finds the declaration at `crate::Role`: invoke `roles!` at
 /// the crate root, or re-export `Role` there (`pub use auth::Role;`), or
-/// name it with `#[requires(model = path::to::Role, ...)]`.
+/// name it with `#[requires(model = path::to::Role, ...)]` (also for roles
+/// declared in another crate).
 ///
 /// Mistakes are compile errors on the offending name:
 ///
@@ -168,12 +173,16 @@ pub use rbac_macros::roles;
 /// Grammar: `role = "…"`, `scope = "…"`, `all(…)`, `any(…)`, `not(…)`,
 /// nested freely; `model = path::to::Role` when the roles are not at
 /// `crate::Role`; `state = AppState` to check the handler's router state
-/// here (see [`AuthState`]). The macro wraps the handler's first argument in
-/// the guard (a handler without arguments gets the guard as its argument),
-/// so it runs first and the handler keeps its number of arguments, their
-/// patterns and types; the body and the return type are untouched. A
-/// `#[axum::debug_handler]` below it that names no state is given the one
-/// named here; without one, it is a compile error saying what to write.
+/// here (see [`AuthState`]); `crate = ::rbac` when this crate is renamed in
+/// `Cargo.toml` (as in [`roles!`]). The macro wraps the handler's first
+/// argument in the guard (a handler without arguments gets the guard as
+/// its argument), so it runs before any other extractor and the handler
+/// keeps its number of arguments, their patterns and types; the body and
+/// the return type are untouched. `#[axum::debug_handler]` above it checks
+/// the handler as written; below it, it checks the guarded arguments
+/// against the router state, so the state must be named, here or on
+/// `debug_handler(state = …)` (or be in a `State<…>` argument other than
+/// the first); with neither, it is a compile error saying what to write.
 ///
 /// A name that is not declared fails the build on that name:
 ///
