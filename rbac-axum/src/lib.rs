@@ -134,6 +134,12 @@ pub use jsonwebtoken;
 /// (`rbac = { package = "rbac-axum", … }`) or it is reached through a
 /// re-export; the generated code names `::rbac_axum` otherwise.
 ///
+/// `type = StaffRole` names the generated type (`Role` otherwise): a module
+/// holds one unnamed `roles!`, and handlers of a named one say
+/// `#[requires(model = StaffRole, …)]`. A role name that is not a Rust
+/// identifier is quoted: `"super-admin"` becomes `SuperAdmin`, `"self"`
+/// becomes `RSelf`.
+///
 /// `#[requires]` finds the declaration at `crate::Role`: invoke `roles!` at
 /// the crate root, or re-export `Role` there (`pub use auth::Role;`), or
 /// name it with `#[requires(model = path::to::Role, ...)]` (also for roles
@@ -183,6 +189,9 @@ pub use rbac_macros::roles;
 /// against the router state, so the state must be named, here or on
 /// `debug_handler(state = …)` (or be in a `State<…>` argument other than
 /// the first); with neither, it is a compile error saying what to write.
+///
+/// On a method of an `impl` block (`get(Api::list)`), put [`#[handlers]`](handlers)
+/// on the block.
 ///
 /// A name that is not declared fails the build on that name:
 ///
