@@ -136,8 +136,8 @@ mod kw {
     syn::custom_keyword!(state);
 }
 
-/// The keys above, to suggest one for a misspelt key.
-const KEYS: [&str; 7] = ["role", "scope", "all", "any", "not", "model", "state"];
+/// The keys above and `crate`, to suggest one for a misspelt key.
+const KEYS: [&str; 8] = ["role", "scope", "all", "any", "not", "model", "state", "crate"];
 
 const EXPECTED: &str = "`role = \"…\"`, `scope = \"…\"`, `all(…)`, `any(…)` or `not(…)`";
 

@@ -3,7 +3,8 @@
 //! ```text
 //! roles! {
 //!     /// Runs the site.
-//!     admin: editor => ["users:read", "users:write"],
+//!     admin: editor + auditor => ["users:read", "users:write"],
+//!     auditor: viewer,
 //!     editor: viewer => ["posts:write"],
 //!     viewer => ["posts:read"],
 //!     scopes: ["users:read", "users:write", "posts:read", "posts:write"],
