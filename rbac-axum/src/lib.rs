@@ -122,7 +122,10 @@ pub use jsonwebtoken;
 ///
 /// Each entry is `name`, optionally `: parent + parent` (inheritance, which
 /// is transitive and must not form a cycle), optionally `=> [scopes]` (the
-/// scopes a token issuer may grant holders of the role, inherited too).
+/// scopes a token issuer may grant holders of the role, inherited too;
+/// verification takes a token's scopes as they are unless the issuer is set
+/// to [`limit_scopes_to_roles`](AuthenticatorBuilder::limit_scopes_to_roles),
+/// see [`Schema`]).
 /// Names are identifiers or string literals (`"super-admin"`); the
 /// generated enum `Role` has one variant per role in `CamelCase`.
 /// `scopes: [...]` lists every scope `#[requires]` may name or a role may
