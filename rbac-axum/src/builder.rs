@@ -13,7 +13,7 @@ use rbac_core::RoleModel;
 use crate::authenticator::Authenticator;
 use crate::cache::TokenCache;
 use crate::config_error::ConfigError;
-use crate::issuer::{Issuer, IssuerConfig};
+use crate::issuer::{Issuer, IssuerConfig, IssuerSettings};
 use crate::mapping::{ClaimMapping, ClaimPath};
 use crate::remote::RemoteSettings;
 use crate::verify::Verifier;
@@ -155,6 +155,41 @@ impl<R: RoleModel> AuthenticatorBuilder<R> {
     /// one of them, which then alone verifies it.
     pub fn trust(mut self, issuer: Issuer) -> Self {
         self.others.push(issuer);
+        self
+    }
+
+    /// The issuers configured so far, the primary one first (if any of its
+    /// settings was given), then those added with [`trust`](Self::trust).
+    pub fn issuers(&self) -> impl Iterator<Item = IssuerSettings<'_>> {
+        let primary = self.primary.is_configured().then_some(&self.primary);
+        primary.into_iter().chain(&self.others).map(Issuer::settings)
+    }
+
+    /// Replaces each configured issuer with `f` of it: what a test uses to
+    /// swap production's keys for its own, with
+    /// [`Issuer::without_keys`], keeping every other setting.
+    ///
+    /// ```
+    /// use rbac_axum::Authenticator;
+    /// use rbac_axum::jsonwebtoken::{Algorithm, DecodingKey};
+    /// rbac_axum::roles! { admin, viewer }
+    ///
+    /// # fn main() -> Result<(), rbac_axum::ConfigError> {
+    /// let production = Authenticator::<Role>::builder()
+    ///     .issuer("https://sso.example.com")
+    ///     .audience("orders-api")
+    ///     .jwks_url("https://sso.example.com/keys");
+    /// let test_key = DecodingKey::from_secret(&[7; 32]);
+    /// let authenticator = production
+    ///     .map_issuers(|issuer| issuer.without_keys().key(None, Algorithm::HS256, test_key.clone()))
+    ///     .build()?;
+    /// # let _ = authenticator; Ok(()) }
+    /// ```
+    pub fn map_issuers(mut self, mut f: impl FnMut(Issuer) -> Issuer) -> Self {
+        if self.primary.is_configured() {
+            self.primary = f(std::mem::replace(&mut self.primary, Issuer::unnamed()));
+        }
+        self.others = std::mem::take(&mut self.others).into_iter().map(f).collect();
         self
     }
 

@@ -294,6 +294,34 @@ impl Issuer {
         self
     }
 
+    /// This issuer without its keys: the keys added, the key-set URL,
+    /// discovery and the provider certificates are dropped; every check on
+    /// the token is kept (`iss`, audiences, leeway, claim mapping, required
+    /// claims, scope limits). For tests that sign with keys of their own
+    /// and add them back (`rbac-axum-test` does), so that what they verify
+    /// is production's configuration but for the keys.
+    ///
+    /// ```
+    /// use rbac_axum::Issuer;
+    /// use rbac_axum::jsonwebtoken::{Algorithm, DecodingKey};
+    ///
+    /// let production = Issuer::new("https://sso.example.com").jwks_url("https://sso.example.com/keys");
+    /// let test = production.without_keys().key(None, Algorithm::HS256, DecodingKey::from_secret(&[7; 32]));
+    /// assert_eq!(test.settings().iss(), Some("https://sso.example.com"));
+    /// ```
+    pub fn without_keys(mut self) -> Self {
+        self.keys.clear();
+        self.remote = None;
+        self.discovery = false;
+        self.provider_roots.clear();
+        self
+    }
+
+    /// What this issuer checks, read back.
+    pub fn settings(&self) -> IssuerSettings<'_> {
+        IssuerSettings { issuer: self }
+    }
+
     /// Checks this issuer and starts fetching its keys if they are remote
     /// (in `runtime`, the caller's tokio runtime, looked up once).
     pub(crate) fn build(
@@ -455,5 +483,59 @@ fn check_secret(algorithm: Algorithm, secret: &[u8]) -> Result<(), ConfigError> 
         Err(ConfigError::WeakSecret { algorithm, len: secret.len(), min })
     } else {
         Ok(())
+    }
+}
+
+/// What an [`Issuer`] checks, read back (from [`Issuer::settings`] or
+/// [`AuthenticatorBuilder::issuers`](crate::AuthenticatorBuilder::issuers)):
+/// what a test needs to write tokens that production's configuration
+/// accepts.
+#[derive(Clone, Copy)]
+pub struct IssuerSettings<'a> {
+    issuer: &'a Issuer,
+}
+
+impl fmt::Debug for IssuerSettings<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.issuer.fmt(f)
+    }
+}
+
+impl<'a> IssuerSettings<'a> {
+    /// The `iss` tokens must carry, if one is required.
+    pub fn iss(&self) -> Option<&'a str> {
+        self.issuer.issuer.as_deref()
+    }
+
+    /// The audiences a token's `aud` must name one of (none: `aud` is not
+    /// checked).
+    pub fn audiences(&self) -> &'a [String] {
+        &self.issuer.audiences
+    }
+
+    /// The clock skew allowed on `exp` and `nbf`.
+    pub fn leeway(&self) -> Duration {
+        self.issuer.leeway
+    }
+
+    /// Where roles and scopes are read from.
+    pub fn claims(&self) -> &'a ClaimMapping {
+        &self.issuer.mapping
+    }
+
+    /// Whether tokens without `sub` are refused.
+    pub fn requires_subject(&self) -> bool {
+        self.issuer.require_subject
+    }
+
+    /// Whether tokens whose `typ` is not `at+jwt` are refused.
+    pub fn requires_at_jwt_typ(&self) -> bool {
+        self.issuer.require_at_jwt_typ
+    }
+
+    /// Whether a token's scopes are limited to those its roles may be
+    /// granted.
+    pub fn limits_scopes_to_roles(&self) -> bool {
+        self.issuer.limit_scopes_to_roles
     }
 }

@@ -91,7 +91,7 @@ pub use authenticator::Authenticator;
 pub use builder::{AuthenticatorBuilder, DEFAULT_MAX_TOKEN_BYTES};
 pub use config_error::ConfigError;
 pub use extract::{Auth, TokenClaims};
-pub use issuer::Issuer;
+pub use issuer::{Issuer, IssuerSettings};
 pub use mapping::{ClaimMapping, ClaimPath, RoleMapper};
 pub use principal::Principal;
 pub use rbac_core::{Denial, Expr, Granted, RoleModel, RoleSet, Schema, ScopeSet, UnknownRole};

@@ -34,7 +34,7 @@ pub struct ClaimPath(Vec<String>);
 
 impl ClaimPath {
     /// The keys, outermost first.
-    pub(crate) fn keys(&self) -> &[String] {
+    pub fn keys(&self) -> &[String] {
         &self.0
     }
 }
@@ -232,6 +232,12 @@ impl ClaimMapping {
     /// string of delegated scopes.
     pub fn entra_id() -> Self {
         Self::default()
+    }
+
+    /// Where the roles are read from first (`roles` by default; see
+    /// [`roles_at`](Self::roles_at)).
+    pub fn roles_path(&self) -> &ClaimPath {
+        &self.roles
     }
 
     /// Reads roles from `path` instead of `roles`.

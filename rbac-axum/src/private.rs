@@ -53,7 +53,13 @@ pub const fn unknown_role<R: Requirement>(name: &str) -> Option<ConstMessage> {
 
 /// The compile error for scope `name` when `R`'s roles do not declare it.
 pub const fn unknown_scope<R: Requirement>(name: &str) -> Option<ConstMessage> {
-    let scopes = R::Model::SCHEMA.scopes();
+    unknown_scope_of::<R::Model>(name)
+}
+
+/// The compile error for scope `name` when model `M` does not declare it:
+/// what the test toolkit's `scope!` checks a name with.
+pub const fn unknown_scope_of<M: RoleModel>(name: &str) -> Option<ConstMessage> {
+    let scopes = M::SCHEMA.scopes();
     match find(scopes, name) {
         Some(_) => None,
         None => Some(unknown("scope", name, scopes)),
