@@ -1,0 +1,163 @@
+//! [`TestAuth`]: production's authenticator configuration with test keys,
+//! and the tokens it accepts.
+
+use std::sync::Arc;
+
+use rbac_axum::{Authenticator, AuthenticatorBuilder, ClaimPath, ConfigError, RoleModel};
+
+use crate::key::{KeyRing, SigningKey};
+use crate::provider::LocalProvider;
+use crate::token::TestToken;
+
+/// An authenticator configured as production's, but for its keys, and the
+/// tokens it accepts (or refuses, on purpose).
+///
+/// Give it the builder production uses, before `build()`: every issuer
+/// keeps its `iss`, audiences, leeway, claim mapping and required claims;
+/// only its keys are replaced, through [`Issuer::without_keys`], so a test
+/// cannot pass with settings production would refuse.
+///
+/// ```
+/// use rbac_axum::Authenticator;
+/// use rbac_axum_test::{TestAuth, scope};
+///
+/// rbac_axum::roles! {
+///     editor: viewer => ["posts:write"],
+///     viewer => ["posts:read"],
+///     scopes: ["posts:read", "posts:write"],
+/// }
+///
+/// // What the service builds in production (keys from its identity provider).
+/// fn production() -> rbac_axum::AuthenticatorBuilder<Role> {
+///     Authenticator::<Role>::builder()
+///         .issuer("https://sso.example.com/realms/acme")
+///         .audience("posts-api")
+///         .jwks_url("https://sso.example.com/realms/acme/keys")
+/// }
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let auth = TestAuth::new(production())?;
+/// let token = auth.token().role(Role::Editor).scope(scope!("posts:write")).sign();
+/// let principal = auth.authenticator().verify(&token)?;
+/// assert!(principal.has_role(Role::Viewer));
+///
+/// let expired = auth.token().role(Role::Editor).expired().sign();
+/// assert!(auth.authenticator().verify(&expired).is_err());
+/// # Ok(()) }
+/// ```
+///
+/// [`Issuer::without_keys`]: rbac_axum::Issuer::without_keys
+pub struct TestAuth<R: RoleModel> {
+    authenticator: Authenticator<R>,
+    issuers: Vec<TestIssuer>,
+    keys: Arc<KeyRing>,
+    /// Signs the tokens of [`TestToken::unknown_key`]: never published.
+    stranger: SigningKey,
+}
+
+impl<R: RoleModel> std::fmt::Debug for TestAuth<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestAuth").field("issuers", &self.issuers).finish_non_exhaustive()
+    }
+}
+
+/// What a token needs to pass one issuer's checks.
+#[derive(Debug, Clone)]
+pub(crate) struct TestIssuer {
+    pub(crate) iss: Option<String>,
+    pub(crate) audience: Option<String>,
+    pub(crate) leeway: u64,
+    pub(crate) roles_at: ClaimPath,
+    pub(crate) at_jwt_typ: bool,
+}
+
+impl<R: RoleModel> TestAuth<R> {
+    /// `production`'s configuration, each issuer trusting one generated
+    /// ES256 key instead of its own keys (so no network is involved).
+    ///
+    /// # Errors
+    /// The configuration errors `production.build()` would give.
+    pub fn new(production: AuthenticatorBuilder<R>) -> Result<Self, ConfigError> {
+        let keys = Arc::new(KeyRing::new());
+        let key = keys.current();
+        let builder = production.map_issuers(|issuer| {
+            issuer.without_keys().key(Some(key.kid()), SigningKey::ALGORITHM, key.decoding())
+        });
+        Self::built(builder, keys)
+    }
+
+    /// `production`'s configuration, each issuer fetching its keys from
+    /// `provider`'s JWK Set (over loopback http), as it would from its
+    /// identity provider: key rotation, refetches and provider faults then
+    /// go through the authenticator's real fetching. Each issuer keeps its
+    /// `iss`; tokens are signed with the provider's current key.
+    ///
+    /// Must run inside a tokio runtime, as `build()` with remote keys does.
+    ///
+    /// # Errors
+    /// The configuration errors `production.build()` would give.
+    pub fn with_provider(
+        production: AuthenticatorBuilder<R>,
+        provider: &LocalProvider,
+    ) -> Result<Self, ConfigError> {
+        let url = provider.jwks_url();
+        let settings = provider.remote_settings();
+        let builder = production.map_issuers(|issuer| {
+            issuer.without_keys().jwks_url(url.clone()).remote_settings(settings.clone())
+        });
+        Self::built(builder, provider.key_ring())
+    }
+
+    fn built(builder: AuthenticatorBuilder<R>, keys: Arc<KeyRing>) -> Result<Self, ConfigError> {
+        let issuers = builder
+            .issuers()
+            .map(|settings| TestIssuer {
+                iss: settings.iss().map(str::to_owned),
+                audience: settings.audiences().first().cloned(),
+                leeway: settings.leeway().as_secs(),
+                roles_at: settings.claims().roles_path().clone(),
+                at_jwt_typ: settings.requires_at_jwt_typ(),
+            })
+            .collect();
+        Ok(Self {
+            authenticator: builder.build()?,
+            issuers,
+            keys,
+            stranger: SigningKey::generate(),
+        })
+    }
+
+    /// The authenticator, to put in the router's state as production does.
+    pub fn authenticator(&self) -> Authenticator<R> {
+        self.authenticator.clone()
+    }
+
+    /// A token from the first issuer (the primary one, if configured) that
+    /// its checks accept: subject `test-user`, valid for five minutes, no
+    /// role and no scope until added.
+    pub fn token(&self) -> TestToken<'_, R> {
+        let issuer = self.issuers.first().expect("an authenticator has at least one issuer");
+        TestToken::new(self, issuer)
+    }
+
+    /// A token from the issuer whose `iss` is `iss`.
+    ///
+    /// # Panics
+    /// If no issuer of the configuration has that `iss`.
+    pub fn token_from(&self, iss: &str) -> TestToken<'_, R> {
+        let issuer = self
+            .issuers
+            .iter()
+            .find(|issuer| issuer.iss.as_deref() == Some(iss))
+            .unwrap_or_else(|| panic!("no issuer `{iss}` in this configuration"));
+        TestToken::new(self, issuer)
+    }
+
+    pub(crate) fn signing_key(&self) -> SigningKey {
+        self.keys.current()
+    }
+
+    pub(crate) fn stranger(&self) -> &SigningKey {
+        &self.stranger
+    }
+}

@@ -1,0 +1,79 @@
+//! A scope name checked against the `roles!` declaration when the test
+//! compiles, as `#[requires(scope = …)]` checks it.
+
+use std::marker::PhantomData;
+
+use rbac_axum::RoleModel;
+
+/// A scope that `R`'s `roles!` declares. Made by [`scope!`](crate::scope),
+/// which fails to compile on an undeclared name.
+pub struct Scope<R> {
+    name: &'static str,
+    model: PhantomData<fn() -> R>,
+}
+
+impl<R> Clone for Scope<R> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<R> Copy for Scope<R> {}
+
+impl<R> std::fmt::Debug for Scope<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Scope").field(&self.name).finish()
+    }
+}
+
+impl<R: RoleModel> Scope<R> {
+    /// The scope `name`; evaluated in a `const` (as [`scope!`](crate::scope)
+    /// does), an undeclared name fails the build with the closest declared
+    /// one, as in `#[requires]`.
+    pub const fn declared(name: &'static str) -> Self {
+        if let Some(message) = rbac_axum::__private::unknown_scope_of::<R>(name) {
+            panic!("{}", message.as_str());
+        }
+        Self { name, model: PhantomData }
+    }
+}
+
+impl<R> Scope<R> {
+    /// The scope's name, as in tokens.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+}
+
+/// A [`Scope`] of `crate::Role`, or of the model named first, checked when
+/// the test compiles:
+///
+/// ```
+/// rbac_axum::roles! { editor => ["posts:write"], scopes: ["posts:write"] }
+///
+/// fn main() {
+///     let write = rbac_axum_test::scope!(Role, "posts:write");
+///     assert_eq!(write.name(), "posts:write");
+/// }
+/// ```
+///
+/// ```compile_fail
+/// rbac_axum::roles! { editor => ["posts:write"], scopes: ["posts:write"] }
+///
+/// fn main() {
+///     // error: unknown scope `posts:wirte`; did you mean `posts:write`?
+///     let write = rbac_axum_test::scope!(Role, "posts:wirte");
+/// }
+/// ```
+// `crate::Role` is the caller's, as `#[requires]` defaults to.
+#[allow(clippy::crate_in_macro_def)]
+#[macro_export]
+macro_rules! scope {
+    ($name:literal) => {
+        $crate::scope!(crate::Role, $name)
+    };
+    ($model:ty, $name:literal) => {{
+        const SCOPE: $crate::Scope<$model> = $crate::Scope::<$model>::declared($name);
+        SCOPE
+    }};
+}
