@@ -39,7 +39,10 @@
 //!
 //! The library half exists so that tests start the very same service:
 //! [`Server::bind`] on `127.0.0.1:0`, then [`Server::run`]. [`app`] is the
-//! bare router for callers that serve it themselves.
+//! bare router for callers that serve it themselves. Tests that sign their
+//! own tokens take production's token checks from
+//! [`authenticator_builder`], swap the keys, and open the state with the
+//! result ([`AppState::open_with`]).
 
 use std::time::Instant;
 
@@ -51,6 +54,7 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post, put};
 
+mod authenticator;
 mod config;
 mod db;
 mod demo;
@@ -70,6 +74,7 @@ mod token;
 mod token_issuer;
 mod users;
 
+pub use authenticator::authenticator_builder;
 pub use config::{
     ClaimsPreset, Config, ConfigError, DEFAULT_LOG_FILTER, Tls, TrustedIssuer, TrustedKeys,
 };

@@ -7,17 +7,15 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use axum::http::HeaderValue;
 use rbac_axum::Authenticator;
-use rbac_axum::jsonwebtoken::{Algorithm, AlgorithmFamily};
+use rbac_axum::jsonwebtoken::Algorithm;
 
-use crate::config::{Config, Tls, TrustedKeys};
+use crate::authenticator::authenticator_builder;
+use crate::config::{Config, Tls};
 use crate::db::{self, Db};
 use crate::password::Passwords;
 use crate::start_error::StartError;
 use crate::token_issuer::TokenIssuer;
 use crate::{Role, demo, private_file, signing_key};
-
-/// The protection space named in `WWW-Authenticate` challenges.
-pub(crate) const REALM: &str = "rbac-example";
 
 /// The router's state; cheap to clone.
 #[derive(Debug, Clone)]
@@ -46,8 +44,30 @@ impl AppState {
     /// the trusted issuer's public key or starts fetching its keys. The
     /// file work runs on the blocking pool.
     pub async fn open(config: &Config) -> Result<AppState, StartError> {
+        AppState::opened(config, None).await
+    }
+
+    /// Opens the state as [`open`](Self::open) does, but tokens are
+    /// verified by `authenticator` instead of the one `config` describes:
+    /// for tests, which build it from
+    /// [`authenticator_builder`](crate::authenticator_builder) with keys
+    /// they sign with (as `rbac_axum_test::TestAuth` does). The rest is as
+    /// `open` makes it; when the service issues tokens, it still signs
+    /// them with the data directory's key, which `authenticator` trusts
+    /// only if the test made it so.
+    pub async fn open_with(
+        config: &Config,
+        authenticator: Authenticator<Role>,
+    ) -> Result<AppState, StartError> {
+        AppState::opened(config, Some(authenticator)).await
+    }
+
+    async fn opened(
+        config: &Config,
+        authenticator: Option<Authenticator<Role>>,
+    ) -> Result<AppState, StartError> {
         let config = config.clone();
-        tokio::task::spawn_blocking(move || open_blocking(&config))
+        tokio::task::spawn_blocking(move || open_blocking(&config, authenticator))
             .await
             .map_err(|error| StartError::Task(error.to_string()))?
     }
@@ -63,7 +83,11 @@ impl AppState {
     }
 }
 
-fn open_blocking(config: &Config) -> Result<AppState, StartError> {
+/// `authenticator`, when given, replaces the one `config` describes.
+fn open_blocking(
+    config: &Config,
+    authenticator: Option<Authenticator<Role>>,
+) -> Result<AppState, StartError> {
     let dir = &config.data_dir;
     if !dir.exists() {
         let io_error = |source| StartError::Io { path: dir.clone(), source };
@@ -76,52 +100,39 @@ fn open_blocking(config: &Config) -> Result<AppState, StartError> {
     warn_if_shared(dir);
     let db = Db::open(&dir.join(db::FILE_NAME))?;
     let passwords = Passwords::new()?;
-    let builder = Authenticator::<Role>::builder()
-        .issuer(config.issuer.clone())
-        .audience(config.audience.clone())
-        .require_subject(true)
-        .realm(REALM);
 
     let (authenticator, issuer) = match &config.trust {
         // Resource-server mode: verify the external issuer's tokens; no
         // signing key, no users, no demo.
         Some(trusted) => {
-            let mut builder = builder.claims(trusted.claims.mapping());
-            if let Some(path) = &trusted.ca {
-                let pem = std::fs::read(path)
-                    .map_err(|source| StartError::Io { path: path.clone(), source })?;
-                builder = builder.provider_ca_pem(pem);
-            }
-            let builder = match &trusted.keys {
-                TrustedKeys::PublicKey { path, algorithm } => {
-                    let pem = std::fs::read(path)
-                        .map_err(|source| StartError::Io { path: path.clone(), source })?;
-                    match algorithm.family() {
-                        AlgorithmFamily::Rsa => builder.rsa_pem(*algorithm, pem),
-                        AlgorithmFamily::Ec => builder.ec_pem(*algorithm, pem),
-                        _ => builder.ed_pem(pem),
-                    }
+            let authenticator = match authenticator {
+                Some(authenticator) => authenticator,
+                None => {
+                    // Built on the blocking pool, which runs in the
+                    // runtime's context: remote keys start being fetched
+                    // there.
+                    let authenticator = authenticator_builder(config)?.build()?;
+                    tracing::info!(
+                        issuer = config.issuer,
+                        audience = config.audience,
+                        keys = %trusted.keys,
+                        claims = %trusted.claims,
+                        "resource-server mode: trusting an external issuer"
+                    );
+                    authenticator
                 }
-                // Fetched at once and refreshed in the background; the
-                // authenticator is built inside the runtime (the blocking
-                // pool runs in its context), where that task is spawned.
-                TrustedKeys::JwksUrl(url) => builder.jwks_url(url.clone()),
-                TrustedKeys::Discovery => builder.discovery(),
             };
-            let authenticator = builder.build()?;
-            tracing::info!(
-                issuer = config.issuer,
-                audience = config.audience,
-                keys = %trusted.keys,
-                claims = %trusted.claims,
-                "resource-server mode: trusting an external issuer"
-            );
             (authenticator, None)
         }
         None => {
             let key = signing_key::load_or_create(dir)?;
             demo::seed(&db)?;
-            let authenticator = builder.hmac(Algorithm::HS256, key.bytes()).build()?;
+            let authenticator = match authenticator {
+                Some(authenticator) => authenticator,
+                None => {
+                    authenticator_builder(config)?.hmac(Algorithm::HS256, key.bytes()).build()?
+                }
+            };
             (authenticator, Some(Arc::new(TokenIssuer::new(&key, config))))
         }
     };
