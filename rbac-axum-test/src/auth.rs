@@ -87,10 +87,16 @@ impl<R: RoleModel> TestAuth<R> {
     }
 
     /// `production`'s configuration, each issuer fetching its keys from
-    /// `provider`'s JWK Set (over loopback http), as it would from its
-    /// identity provider: key rotation, refetches and provider faults then
-    /// go through the authenticator's real fetching. Each issuer keeps its
+    /// `provider` (over loopback http), as it would from its identity
+    /// provider: key rotation, refetches and provider faults then go
+    /// through the authenticator's real fetching. Each issuer keeps its
     /// `iss`; tokens are signed with the provider's current key.
+    ///
+    /// An issuer whose `iss` is [`provider.issuer()`](LocalProvider::issuer)
+    /// (`.oidc(provider.issuer())`) finds the key set by OpenID Connect
+    /// discovery, as production finds its provider's; any other reads the
+    /// provider's JWK Set directly (its own provider's discovery document
+    /// would name another issuer).
     ///
     /// Must run inside a tokio runtime, as `build()` with remote keys does.
     ///
@@ -103,7 +109,9 @@ impl<R: RoleModel> TestAuth<R> {
         let url = provider.jwks_url();
         let settings = provider.remote_settings();
         let builder = production.map_issuers(|issuer| {
-            issuer.without_keys().jwks_url(url.clone()).remote_settings(settings.clone())
+            let discovered = issuer.settings().iss() == Some(provider.issuer());
+            let issuer = issuer.without_keys().remote_settings(settings.clone());
+            if discovered { issuer.discovery() } else { issuer.jwks_url(url.clone()) }
         });
         Self::built(builder, provider.key_ring())
     }
