@@ -31,10 +31,18 @@ impl<R: RoleModel> Scope<R> {
     /// does), an undeclared name fails the build with the closest declared
     /// one, as in `#[requires]`.
     pub const fn declared(name: &'static str) -> Self {
-        if let Some(message) = rbac_axum::__private::unknown_scope_of::<R>(name) {
+        if let Some(message) = Self::__unknown(name) {
             panic!("{}", message.as_str());
         }
         Self { name, model: PhantomData }
+    }
+
+    /// The compile error for `name`, if `R` does not declare it: what
+    /// [`scope!`](crate::scope) panics with in its own `const`, so that the
+    /// error shows the user's call alone.
+    #[doc(hidden)]
+    pub const fn __unknown(name: &str) -> Option<rbac_axum::__private::ConstMessage> {
+        rbac_axum::__private::unknown_scope_of::<R>(name)
     }
 }
 
@@ -73,7 +81,10 @@ macro_rules! scope {
         $crate::scope!(crate::Role, $name)
     };
     ($model:ty, $name:literal) => {{
-        const SCOPE: $crate::Scope<$model> = $crate::Scope::<$model>::declared($name);
+        const SCOPE: $crate::Scope<$model> = match $crate::Scope::<$model>::__unknown($name) {
+            ::core::option::Option::Some(message) => ::core::panic!("{}", message.as_str()),
+            ::core::option::Option::None => $crate::Scope::<$model>::declared($name),
+        };
         SCOPE
     }};
 }
