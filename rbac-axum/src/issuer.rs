@@ -282,13 +282,18 @@ impl Issuer {
     /// Default off: a token's `scope` and `scp` (and extra scope paths) are
     /// taken as the issuer wrote them, whatever its roles, as OAuth 2.0
     /// intends (the issuer decides what a client may do), and `=> [...]`
-    /// is then only a rule for issuers. A scope that no role lists can never
-    /// be held with it on.
+    /// is then only a rule for issuers. With it on, a scope that no role
+    /// lists meets no requirement.
     ///
-    /// Both the decision ([`Principal::granted`](crate::Principal::granted))
-    /// and [`Principal::scopes`](crate::Principal::scopes) see the limited
-    /// scopes. It costs a few bit operations per verification and allocates
-    /// nothing.
+    /// A dropped scope still counts against `not(scope = …)`: the token
+    /// carries it, and a limit never lets through a token a requirement
+    /// refuses without one. The decision
+    /// ([`Principal::granted`](crate::Principal::granted)),
+    /// [`Principal::scopes`](crate::Principal::scopes) and
+    /// [`has_scope`](crate::Principal::has_scope) see the limited scopes;
+    /// the raw claims ([`Principal::claims`](crate::Principal::claims),
+    /// `TokenClaims`) are the token's, unchanged. It costs a few bit
+    /// operations per verification and allocates nothing.
     pub fn limit_scopes_to_roles(mut self, limit: bool) -> Self {
         self.limit_scopes_to_roles = limit;
         self

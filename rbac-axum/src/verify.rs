@@ -262,7 +262,7 @@ fn limit_scopes(issuer: &IssuerConfig, schema: &'static Schema, granted: Granted
         let dropped = ScopeNames(schema, dropped);
         tracing::debug!(%dropped, "scopes dropped: the token's roles do not grant them");
     }
-    Granted::new(granted.roles(), granted.scopes().intersection(ceiling))
+    granted.limit_scopes(ceiling)
 }
 
 /// A token of at most `max_bytes`, in three dot-separated segments.

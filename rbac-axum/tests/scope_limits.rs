@@ -12,8 +12,10 @@ mod support;
 pub(crate) use app::Role;
 
 use axum::Router;
+use axum::extract::State;
+use axum::routing::get;
 use rbac_axum::jsonwebtoken::Algorithm;
-use rbac_axum::{ClaimMapping, Issuer};
+use rbac_axum::{ClaimMapping, Issuer, requires};
 use rbac_test_support::{Request, Server, sign_hs256};
 use serde_json::json;
 
@@ -151,4 +153,30 @@ async fn dropped_scopes_are_logged_by_name_at_debug() {
     assert!(logs.lines().any(|line| line == expected), "{expected}\nis not among:\n{logs}");
     assert!(!logs.contains(&viewer), "the logs never hold the token");
     assert!(!logs.contains(std::str::from_utf8(SECRET).unwrap()), "nor the key");
+}
+
+/// Viewers, unless their token carries `users:read` (which no role grants).
+#[requires(role = "viewer", not(scope = "users:read"))]
+async fn viewers_not_reading_users(State(state): State<AppState>) -> &'static str {
+    state.hit();
+    "ok"
+}
+
+#[tokio::test]
+async fn a_scope_the_limit_drops_still_counts_against_not() {
+    let authenticator = hmac_builder::<Role>().limit_scopes_to_roles(true).build();
+    let server = serve(authenticator.expect("valid test configuration"), |state| {
+        app::routes(state, [("/not-users", get(viewers_not_reading_users))])
+    })
+    .await;
+    let viewer = token(&["viewer"], "posts:read");
+    server.allowed(Request::get("/not-users").bearer(&viewer)).await;
+
+    // The limit drops `users:read` from what the token may use, but the
+    // token carries it: `not(scope = "users:read")` refuses it.
+    let reader = token(&["viewer"], "posts:read users:read");
+    let response = server.refused(Request::get("/not-users").bearer(&reader)).await;
+    assert_eq!(response.status, 403);
+    let description = response.json()["error_description"].as_str().unwrap().to_owned();
+    assert!(description.ends_with("access is refused to holders of users:read"), "{description}");
 }

@@ -4,10 +4,18 @@ use crate::bits::{RoleSet, ScopeSet};
 
 /// What a principal holds: its roles (already closed under inheritance) and
 /// its declared scopes.
+///
+/// Scopes can be limited ([`limit_scopes`](Self::limit_scopes)): those
+/// beyond the limit then meet no requirement, but a `not(scope = …)` still
+/// sees every scope the token carries, so that a limit never lets through a
+/// token that a `not(…)` refuses.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct Granted {
     roles: RoleSet,
     scopes: ScopeSet,
+    /// Every declared scope the token carries: `scopes`, and what a limit
+    /// took away.
+    carried: ScopeSet,
 }
 
 impl Granted {
@@ -15,7 +23,26 @@ impl Granted {
     /// [`Schema::grant`](crate::Schema::grant) or
     /// [`Schema::close`](crate::Schema::close) to apply inheritance.
     pub const fn new(roles: RoleSet, scopes: ScopeSet) -> Self {
-        Self { roles, scopes }
+        Self { roles, scopes, carried: scopes }
+    }
+
+    /// These rights with only the scopes in `allowed` meeting requirements;
+    /// the others still count as carried for `not(scope = …)`.
+    #[must_use]
+    pub const fn limit_scopes(self, allowed: ScopeSet) -> Self {
+        Self { scopes: self.scopes.intersection(allowed), ..self }
+    }
+
+    /// Every declared scope the token carries, limited or not.
+    pub const fn carried_scopes(&self) -> ScopeSet {
+        self.carried
+    }
+
+    /// The rights a negated requirement is decided on: a scope counts when
+    /// the token carries it (and, under a second negation, only when it
+    /// meets requirements again), so each polarity takes the strict side.
+    pub(crate) const fn negated(&self) -> Self {
+        Self { roles: self.roles, scopes: self.carried, carried: self.scopes }
     }
 
     /// The roles held, inheritance applied.

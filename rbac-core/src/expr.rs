@@ -69,17 +69,20 @@ impl Expr {
                 }
                 Err(denial)
             }
-            Expr::Not(inner) => match inner.evaluate(granted) {
-                Err(_) => Ok(()),
-                Ok(()) => {
-                    let (roles, scopes) = inner.atoms();
-                    Err(Denial {
-                        forbidden_roles: roles.intersection(granted.roles()),
-                        forbidden_scopes: scopes.intersection(granted.scopes()),
-                        ..Denial::default()
-                    })
+            Expr::Not(inner) => {
+                let negated = granted.negated();
+                match inner.evaluate(&negated) {
+                    Err(_) => Ok(()),
+                    Ok(()) => {
+                        let (roles, scopes) = inner.atoms();
+                        Err(Denial {
+                            forbidden_roles: roles.intersection(negated.roles()),
+                            forbidden_scopes: scopes.intersection(negated.scopes()),
+                            ..Denial::default()
+                        })
+                    }
                 }
-            },
+            }
         }
     }
 

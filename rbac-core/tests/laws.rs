@@ -418,6 +418,40 @@ fn not(part: Expr) -> Expr {
     Expr::Not(Box::leak(Box::new(part)))
 }
 
+/// The meaning of an expression for a token whose scopes are limited:
+/// a scope meets a requirement when it is within the limit (`usable`) and
+/// counts against a `not(…)` when the token carries it (`carried`), each
+/// negation swapping the two.
+fn holds_limited(expr: &Expr, roles: u128, usable: u128, carried: u128) -> bool {
+    match *expr {
+        Expr::Role(index) => has(roles, usize::from(index)),
+        Expr::Scope(index) => has(usable, usize::from(index)),
+        Expr::All(parts) => parts.iter().all(|part| holds_limited(part, roles, usable, carried)),
+        Expr::Any(parts) => parts.iter().any(|part| holds_limited(part, roles, usable, carried)),
+        Expr::Not(inner) => !holds_limited(inner, roles, carried, usable),
+    }
+}
+
+proptest! {
+    #[test]
+    fn limited_scopes_agree_with_reference_evaluator(
+        e in expr(), g in granted(), allowed in any::<u128>(),
+    ) {
+        let limited = rights(g).limit_scopes(ScopeSet::from_bits(allowed));
+        prop_assert_eq!(limited.carried_scopes().bits(), g.1);
+        prop_assert_eq!(limited.scopes().bits(), g.1 & allowed);
+        prop_assert_eq!(e.allows(&limited), holds_limited(&e, g.0, g.1 & allowed, g.1));
+    }
+
+    #[test]
+    fn a_scope_limit_never_lets_through_what_the_token_alone_is_refused(
+        e in expr(), g in granted(), allowed in any::<u128>(),
+    ) {
+        let limited = rights(g).limit_scopes(ScopeSet::from_bits(allowed));
+        prop_assert!(!e.allows(&limited) || e.allows(&rights(g)));
+    }
+}
+
 proptest! {
     #[test]
     fn evaluate_agrees_with_reference_evaluator(e in expr(), g in granted()) {
