@@ -42,6 +42,8 @@ pub struct AuthenticatorBuilder<R: RoleModel> {
     cached_tokens: usize,
     install_crypto_provider: bool,
     primary: Issuer,
+    /// Whether any of the primary issuer's settings was given.
+    primary_set: bool,
     others: Vec<Issuer>,
 }
 
@@ -53,6 +55,7 @@ macro_rules! primary_issuer {
         #[doc = concat!("Configures the primary issuer; see [`Issuer::", stringify!($name), "`].")]
         pub fn $name(mut self, $($arg: $ty),*) -> Self {
             self.primary = self.primary.$name($($arg),*);
+            self.primary_set = true;
             self
         }
     )*};
@@ -67,6 +70,7 @@ impl<R: RoleModel> AuthenticatorBuilder<R> {
             cached_tokens: 0,
             install_crypto_provider: true,
             primary: Issuer::unnamed(),
+            primary_set: false,
             others: Vec::new(),
         }
     }
@@ -265,6 +269,9 @@ impl<R: RoleModel> AuthenticatorBuilder<R> {
         if self.install_crypto_provider {
             // Fails only when a provider is installed already: that one stays.
             let _ = DEFAULT_PROVIDER.install_default();
+        }
+        if self.primary_set && !self.primary.is_configured() && !self.others.is_empty() {
+            return Err(ConfigError::SettingsWithoutIssuer);
         }
         let issuers = build_issuers(self.primary, self.others)?;
         let cache = match self.cached_tokens {

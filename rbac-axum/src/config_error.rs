@@ -80,6 +80,16 @@ pub enum ConfigError {
     /// `audience("")`: an empty `aud` names no API.
     #[error("an audience is empty; give the `aud` your tokens are issued for, e.g. `orders-api`")]
     EmptyAudience,
+    /// Settings were given on the builder (its own issuer's: `audience`,
+    /// `leeway`, `claims`, `limit_scopes_to_roles`…) but that issuer has no
+    /// `iss` and no keys, and the issuers come from `trust`: the settings
+    /// would apply to nothing.
+    #[error(
+        "settings given on the builder (audience, leeway, claims, require_…, limit_scopes_to_roles…) \
+         apply to its own issuer, which has no issuer and no keys; with issuers added by `trust`, \
+         give those settings on each `Issuer`"
+    )]
+    SettingsWithoutIssuer,
 }
 
 impl fmt::Debug for ConfigError {

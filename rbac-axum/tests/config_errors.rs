@@ -80,3 +80,27 @@ fn an_empty_issuer_or_audience_is_refused_at_build() {
     assert_eq!(trusted.unwrap_err(), ConfigError::EmptyIssuer);
     assert!(shown(ConfigError::EmptyIssuer).starts_with("the issuer is empty"));
 }
+
+#[test]
+fn builder_settings_with_only_trusted_issuers_are_refused() {
+    let trusted = || Issuer::new("https://a.example").hmac(Algorithm::HS256, [7u8; 32]);
+    let error = Authenticator::<Role>::builder()
+        .limit_scopes_to_roles(true)
+        .trust(trusted())
+        .build()
+        .unwrap_err();
+    assert!(matches!(error, ConfigError::SettingsWithoutIssuer), "{error}");
+    assert!(shown(error).contains("give those settings on each `Issuer`"));
+
+    let error = Authenticator::<Role>::builder().audience("api").trust(trusted()).build();
+    assert!(matches!(error, Err(ConfigError::SettingsWithoutIssuer)));
+
+    // The builder's own issuer, named, is kept beside the trusted one.
+    let both = Authenticator::<Role>::builder()
+        .issuer("https://b.example")
+        .hmac(Algorithm::HS256, [8u8; 32])
+        .audience("api")
+        .trust(trusted())
+        .build();
+    assert!(both.is_ok());
+}
