@@ -146,9 +146,11 @@ impl LocalProvider {
     }
 
     /// Fetch timings short enough for tests: a 1 s timeout, an unknown
-    /// `kid` refetched after 1 s at most, no background refresh during a
-    /// test. [`TestAuth::with_provider`](crate::TestAuth::with_provider)
-    /// uses them.
+    /// `kid` refetched after 1 s at most, a failed background fetch (the
+    /// first one, at start-up) retried after 1 s, and no background
+    /// refresh during a test once a fetch has succeeded.
+    /// [`TestAuth::with_provider`](crate::TestAuth::with_provider) uses
+    /// them.
     pub fn remote_settings(&self) -> RemoteSettings {
         let mut settings = RemoteSettings::default();
         settings.min_refetch = Duration::from_secs(1);
