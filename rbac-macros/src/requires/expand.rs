@@ -24,24 +24,36 @@ pub(crate) fn expand(handler: Handler, rule: &HandlerRule) -> TokenStream {
     quote!(#items #handler)
 }
 
+/// The `impl` block a method handler is in.
+pub(crate) struct Owner {
+    /// The implemented type's name (`Api` for `impl<T> Api<T>`), for the
+    /// logs and the generated items' names.
+    pub(crate) name: syn::Ident,
+    /// A hash of the whole implemented type, so that `impl Api<V1>` and
+    /// `impl Api<V2>` in one module give items of different names.
+    pub(crate) hash: u32,
+}
+
 /// The items that carry `rule` (for the module the handler is in) and the
-/// guarded handler. `owner` is the type of the `impl` block a method
-/// handler is in: its name goes into the items' names and the logs.
+/// guarded handler. `owner` is the `impl` block a method handler is in.
+/// The handler's `#[cfg]`s go on every item, so that handlers of one name
+/// under exclusive `#[cfg]`s give items under the same ones.
 pub(crate) fn expand_parts(
     mut handler: Handler,
     rule: &HandlerRule,
-    owner: Option<&syn::Ident>,
+    owner: Option<&Owner>,
 ) -> (TokenStream, Handler) {
     let name = &handler.sig.ident;
     let (marker, handler_name) = match owner {
         Some(owner) => (
             format_ident!(
-                "__rbac_requires_{}_{}",
-                owner.unraw_text(),
+                "__rbac_requires_{}_{:08x}_{}",
+                owner.name.unraw_text(),
+                owner.hash,
                 name.unraw_text(),
                 span = Span::mixed_site()
             ),
-            format!("{}::{}", owner.unraw_text(), name.unraw_text()),
+            format!("{}::{}", owner.name.unraw_text(), name.unraw_text()),
         ),
         None => (
             format_ident!("__rbac_requires_{}", name.unraw_text(), span = Span::mixed_site()),
@@ -58,8 +70,13 @@ pub(crate) fn expand_parts(
         None => quote!(::rbac_axum),
     };
 
+    let cfgs: Vec<&syn::Attribute> =
+        handler.attrs.iter().filter(|attr| attr.path().is_ident("cfg")).collect();
+    let cfg = quote!(#(#cfgs)*);
+
     let mut checks = Vec::new();
     let expr = expr_tokens(&rule.condition, &marker, &krate, &mut checks);
+    let checks: Vec<TokenStream> = checks.into_iter().map(|check| quote!(#cfg #check)).collect();
 
     let shares = handler.sig.inputs.iter().any(reads_principal);
     guard_first_argument(&mut handler.sig, &marker, &krate);
@@ -75,7 +92,7 @@ pub(crate) fn expand_parts(
     // axum's `debug_handler` infers the state from a `State<…>` argument.
     let infers_state = handler.sig.inputs.iter().skip(1).any(is_state_argument);
     handler.attrs.retain_mut(|attr| {
-        match state_for_debug_handler(attr, rule.state.as_ref(), infers_state) {
+        match state_for_debug_handler(attr, rule.state.as_ref(), infers_state, owner.is_some()) {
             Ok(()) => true,
             Err(error) => {
                 debug_handler_error = Some(error.into_compile_error());
@@ -98,11 +115,16 @@ pub(crate) fn expand_parts(
         }
     });
 
+    let [state_check, debug_handler_error, coverage_check] =
+        [state_check, debug_handler_error, coverage_check]
+            .map(|item| item.map(|item| quote!(#cfg #item)));
     let items = quote! {
+        #cfg
         #[doc(hidden)]
         #[allow(non_camel_case_types)]
         #vis struct #marker {}
 
+        #cfg
         impl #krate::__private::Requirement for #marker {
             type Model = #model;
             const HANDLER: &'static str =
@@ -158,6 +180,7 @@ fn state_for_debug_handler(
     attr: &mut syn::Attribute,
     state: Option<&syn::Type>,
     infers_state: bool,
+    in_impl_block: bool,
 ) -> syn::Result<()> {
     let is_debug_handler =
         attr.path().segments.last().is_some_and(|last| last.ident == "debug_handler");
@@ -176,6 +199,15 @@ fn state_for_debug_handler(
             Ok(())
         }
         None if infers_state => Ok(()),
+        // `#[handlers]` expands the method before any `#[debug_handler]` on
+        // it, wherever it is: there is no "above" to suggest.
+        None if in_impl_block => Err(syn::Error::new_spanned(
+            &attr.meta,
+            "in a `#[handlers]` block, `#[debug_handler]` checks the guarded arguments against \
+             the router state: name it, `#[debug_handler(state = AppState)]` (for the \
+             authenticator itself, `state = Authenticator<Role>`), or \
+             `#[requires(state = AppState, …)]`",
+        )),
         None => Err(syn::Error::new_spanned(
             &attr.meta,
             "below `#[requires]`, `#[debug_handler]` checks the guarded arguments against the \

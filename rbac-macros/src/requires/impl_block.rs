@@ -10,6 +10,7 @@ use syn::spanned::Spanned;
 use syn::{ImplItem, ImplItemFn, ItemImpl};
 
 use super::ast::{Handler, RequiresAttr, is_requires};
+use super::expand::Owner;
 use super::{check, expand};
 
 pub(crate) fn expand_block(args: TokenStream, item: TokenStream) -> TokenStream {
@@ -19,23 +20,27 @@ pub(crate) fn expand_block(args: TokenStream, item: TokenStream) -> TokenStream 
         Err(_) if is_impl(&item) => return item,
         Err(_) => return expand::fallback(syn::Error::new_spanned(&args, NOT_AN_IMPL), item),
     };
-    if !args.is_empty() {
-        return expand::fallback(
-            syn::Error::new_spanned(&args, "`#[handlers]` takes no arguments"),
-            block,
-        );
-    }
-    if let Some((path, _)) = &block.trait_ {
-        return expand::fallback(
+    let refusal = if !args.is_empty() {
+        Some(syn::Error::new_spanned(&args, "`#[handlers]` takes no arguments"))
+    } else {
+        block.trait_.as_ref().map(|(path, _)| {
             syn::Error::new_spanned(
                 path,
                 "`#[handlers]` goes on an inherent `impl` block: the guard changes a handler's \
                  arguments, which a trait's methods cannot",
-            ),
-            block,
-        );
+            )
+        })
+    };
+    if let Some(error) = refusal {
+        // Without their `#[requires]`, which would each be another error.
+        for member in &mut block.items {
+            if let ImplItem::Fn(method) = member {
+                method.attrs.retain(|attr| !is_requires(attr));
+            }
+        }
+        return expand::fallback(error, block);
     }
-    let owner = owner_name(&block.self_ty);
+    let owner = owner(&block.self_ty);
     let mut items = TokenStream::new();
     for member in &mut block.items {
         if let ImplItem::Fn(method) = member
@@ -53,7 +58,7 @@ const NOT_AN_IMPL: &str = "`#[handlers]` goes on an `impl` block whose methods c
 /// Expands the method's `#[requires]`: the items into `items`, the guarded
 /// method in place (or, on an error, the error into `items` and the method
 /// as written, made async so that where it is routed it still is one).
-fn guard_method(method: &mut ImplItemFn, owner: &syn::Ident, items: &mut TokenStream) {
+fn guard_method(method: &mut ImplItemFn, owner: &Owner, items: &mut TokenStream) {
     let (requires, kept): (Vec<_>, Vec<_>) =
         std::mem::take(&mut method.attrs).into_iter().partition(is_requires);
     let handler = Handler {
@@ -90,21 +95,43 @@ fn guard_method(method: &mut ImplItemFn, owner: &syn::Ident, items: &mut TokenSt
     method.sig = guarded.sig;
 }
 
-/// Whether `item` is an `impl` block, however malformed inside.
+/// Whether `item` is an `impl` block, however malformed inside: its first
+/// keyword, after attributes, visibility, `unsafe` and `default`, is `impl`.
 fn is_impl(item: &TokenStream) -> bool {
-    item.clone()
-        .into_iter()
-        .any(|token| matches!(token, proc_macro2::TokenTree::Ident(ident) if ident == "impl"))
+    let mut tokens = item.clone().into_iter().peekable();
+    while let Some(token) = tokens.next() {
+        match token {
+            // `#[…]`: the group follows.
+            proc_macro2::TokenTree::Punct(punct) if punct.as_char() == '#' => {
+                tokens.next();
+            }
+            proc_macro2::TokenTree::Ident(ident) if ident == "pub" => {
+                if matches!(tokens.peek(), Some(proc_macro2::TokenTree::Group(_))) {
+                    tokens.next();
+                }
+            }
+            proc_macro2::TokenTree::Ident(ident) if ident == "unsafe" || ident == "default" => {}
+            proc_macro2::TokenTree::Ident(ident) => return ident == "impl",
+            _ => return false,
+        }
+    }
+    false
 }
 
-/// The name of the type the block implements (`Api` for `impl<S> Api<S>`),
-/// for the generated items' names and the logs.
-fn owner_name(ty: &syn::Type) -> syn::Ident {
-    match ty {
-        syn::Type::Path(path) if path.qself.is_none() => match path.path.segments.last() {
-            Some(last) => last.ident.clone(),
-            None => syn::Ident::new("Handlers", ty.span()),
-        },
-        _ => syn::Ident::new("Handlers", ty.span()),
+/// The implemented type's name (`Api` for `impl<S> Api<S>`) and a hash of
+/// the whole type, for the generated items' names and the logs.
+fn owner(ty: &syn::Type) -> Owner {
+    let name = match ty {
+        syn::Type::Path(path) if path.qself.is_none() => {
+            path.path.segments.last().map(|last| last.ident.clone())
+        }
+        _ => None,
+    };
+    let mut hasher = std::hash::DefaultHasher::new();
+    std::hash::Hash::hash(&ty.to_token_stream().to_string(), &mut hasher);
+    Owner {
+        name: name.unwrap_or_else(|| syn::Ident::new("Handlers", ty.span())),
+        // The low half of the hash: enough to tell a module's impl blocks apart.
+        hash: std::hash::Hasher::finish(&hasher) as u32,
     }
 }

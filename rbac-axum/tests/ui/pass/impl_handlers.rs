@@ -45,9 +45,46 @@ impl<T: Send + 'static> Store<T> {
     }
 }
 
+pub struct Versioned<V>(PhantomData<V>);
+pub struct V1;
+pub struct V2;
+
+// Two blocks of one type, with methods of one name: their items differ.
+#[handlers]
+impl Versioned<V1> {
+    #[requires(role = "viewer")]
+    async fn list() -> &'static str {
+        "v1"
+    }
+}
+
+#[handlers]
+impl Versioned<V2> {
+    #[requires(role = "admin")]
+    async fn list() -> &'static str {
+        "v2"
+    }
+
+    // One of two definitions under exclusive `#[cfg]`s: so are its items.
+    #[cfg(debug_assertions)]
+    #[requires(role = "admin")]
+    async fn build() -> &'static str {
+        "debug"
+    }
+
+    #[cfg(not(debug_assertions))]
+    #[requires(role = "admin")]
+    async fn build() -> &'static str {
+        "release"
+    }
+}
+
 fn main() {
     let _: Router<Authenticator<Role>> = Router::new()
         .route("/posts/{id}", get(Posts::show).delete(Posts::delete))
         .route("/viewers", get(Posts::viewers_only))
-        .route("/store", get(Store::<u8>::wipe));
+        .route("/store", get(Store::<u8>::wipe))
+        .route("/v1", get(Versioned::<V1>::list))
+        .route("/v2", get(Versioned::<V2>::list))
+        .route("/build", get(Versioned::<V2>::build));
 }
