@@ -71,7 +71,8 @@ impl Parse for RolesDecl {
                 let key: Token![crate] = input.parse()?;
                 input.parse::<Token![=]>()?;
                 krate.push((key, input.call(syn::Path::parse_mod_style)?));
-            } else if input.peek(Token![type]) && input.peek2(Token![=]) {
+            } else if input.peek(Token![type]) && input.peek2(Token![=]) && !input.peek2(Token![=>])
+            {
                 let key: Token![type] = input.parse()?;
                 input.parse::<Token![=]>()?;
                 type_names.push((key, input.parse()?));

@@ -39,7 +39,7 @@ pub(crate) fn validate(decl: &RolesDecl) -> syn::Result<Model> {
     let krate = facade(&cx, &decl.krate);
     let state = router_state(&cx, &decl.state);
     let type_name = type_name(&cx, &decl.type_name);
-    let roles = roles(&cx, &decl.roles);
+    let roles = roles(&cx, &decl.roles, &type_name);
     let names: Vec<&str> = roles.iter().map(|role| role.decl.name.value.as_str()).collect();
     // Role by role, so that errors come in the order they are written.
     let mut parents = Vec::new();
@@ -152,7 +152,7 @@ fn type_name(cx: &Ctxt, given: &[(syn::Token![type], Ident)]) -> Ident {
 
 /// The roles that can be declared: a name without white space, not
 /// declared before, and an enum variant of its own; at most `MAX_NAMES`.
-fn roles<'a>(cx: &Ctxt, decls: &'a [RoleDecl]) -> Vec<Declared<'a>> {
+fn roles<'a>(cx: &Ctxt, decls: &'a [RoleDecl], type_name: &Ident) -> Vec<Declared<'a>> {
     let mut names: HashSet<&str> = HashSet::new();
     let mut variants: HashMap<String, &str> = HashMap::new();
     let mut roles = Vec::new();
@@ -171,7 +171,7 @@ fn roles<'a>(cx: &Ctxt, decls: &'a [RoleDecl]) -> Vec<Declared<'a>> {
             cx.error(
                 name.span,
                 format!(
-                    "role `{}` and role `{other}` would both become `Role::{variant}`; rename one",
+                    "role `{}` and role `{other}` would both become `{type_name}::{variant}`; rename one",
                     name.value
                 ),
             );
