@@ -169,7 +169,8 @@ const fn inheritance_path(
     let mut step = from;
     let mut path = ConstMessage::new().push("`").push(names[from]).push("`");
     let mut hops = 0;
-    while step != to {
+    // At most one hop per role: a hand-written cyclic schema cannot loop.
+    while step != to && hops < names.len() {
         let mut next = to;
         let mut i = 0;
         while i < names.len() {
