@@ -75,13 +75,16 @@ impl Claims<'_> {
 
     /// Logs at `debug` why the roles claim (at `roles_path`), `scope` or
     /// `scp` granted nothing, for those that did not; see `mapping::shape`.
-    pub(crate) fn log_ignored(&self, roles_path: &[String]) {
+    /// A scope claim of a schema without scopes is not news: every OpenID
+    /// token carries `openid`.
+    pub(crate) fn log_ignored(&self, roles_path: &[String], schema: &Schema) {
         let Self { roles, scope, scp, .. } = self;
         let granted = !roles.declared.is_empty();
         roles.report.log(ClaimName::Path(roles_path), Expected::Roles, granted);
-        let granted = !scope.declared.is_empty();
+        let no_scopes = schema.scopes().is_empty();
+        let granted = no_scopes || !scope.declared.is_empty();
         scope.report.log(ClaimName::Registered("scope"), Expected::Scope, granted);
-        let granted = !scp.declared.is_empty();
+        let granted = no_scopes || !scp.declared.is_empty();
         scp.report.log(ClaimName::Registered("scp"), Expected::Scopes, granted);
     }
 }

@@ -120,7 +120,9 @@ impl ClaimPath {
         }
         let found = &names[before..];
         report.names = found.len();
-        let granted = found.iter().any(|name| schema.scope_index(name).is_some());
+        // A schema without scopes: no scope could have been granted.
+        let granted = schema.scopes().is_empty()
+            || found.iter().any(|name| schema.scope_index(name).is_some());
         report.log(ClaimName::Path(&self.0), Expected::Scopes, granted);
     }
 

@@ -198,7 +198,7 @@ impl Verifier {
         };
         let window = check_claims(issuer, &claims, now)?;
         // Accepted so far: say why a role or scope claim granted nothing.
-        claims.log_ignored(issuer.mapping.roles.keys());
+        claims.log_ignored(issuer.mapping.roles.keys(), self.schema);
         let granted = claims.granted(self.schema);
         let subject = Subject::of(claims.sub, &payload);
         let principal = self.build_principal(issuer, granted, subject, payload)?;
