@@ -254,7 +254,11 @@ pub use rbac_macros::requires;
 /// checked as for a free function. Methods without `#[requires]` are left
 /// as they are; a method with a receiver (`&self`) is refused, as axum
 /// calls handlers without one; a trait `impl` is refused, as the guard
-/// changes the method's arguments.
+/// changes the method's arguments. A method's `#[cfg]` goes on its items
+/// too. `#[axum::debug_handler]` on a method, wherever it is, sees the
+/// guarded arguments (this attribute runs first), so it needs the router
+/// state named: `#[debug_handler(state = AppState)]` or
+/// `#[requires(state = AppState, …)]`.
 #[doc(inline)]
 pub use rbac_macros::handlers;
 
