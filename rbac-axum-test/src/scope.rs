@@ -54,7 +54,11 @@ impl<R> Scope<R> {
 }
 
 /// A [`Scope`] of `crate::Role`, or of the model named first, checked when
-/// the test compiles:
+/// the test compiles.
+///
+/// In an integration test (`tests/*.rs`), `crate` is the test itself:
+/// import the service's roles at its root (`use my_service::Role;`) or name
+/// them, `scope!(my_service::Role, "posts:write")`.
 ///
 /// ```
 /// rbac_axum::roles! { editor => ["posts:write"], scopes: ["posts:write"] }

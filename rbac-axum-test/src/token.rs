@@ -43,7 +43,15 @@ use crate::scope::Scope;
 /// }
 /// # Ok(()) }
 /// ```
+///
+/// A token can be cloned, to spoil copies of one in different ways
+/// (`base.clone().expired()`).
+///
+/// Roles go to the first path the mapping reads only: roles a custom
+/// [`map_roles`](rbac_axum::ClaimMapping::map_roles) mapper reads elsewhere,
+/// or roles of an extra path, are written with [`claim`](Self::claim).
 #[must_use = "a token does nothing until signed"]
+#[derive(Clone)]
 pub struct TestToken<'a, R: RoleModel> {
     auth: &'a TestAuth<R>,
     issuer: &'a TestIssuer,
