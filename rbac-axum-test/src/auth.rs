@@ -50,9 +50,6 @@ use crate::token::TestToken;
 pub struct TestAuth<R: RoleModel> {
     authenticator: Authenticator<R>,
     issuers: Vec<TestIssuer>,
-    keys: Arc<KeyRing>,
-    /// Signs the tokens of [`TestToken::unknown_key`]: never published.
-    stranger: SigningKey,
 }
 
 impl<R: RoleModel> std::fmt::Debug for TestAuth<R> {
@@ -69,21 +66,29 @@ pub(crate) struct TestIssuer {
     pub(crate) leeway: u64,
     pub(crate) roles_at: ClaimPath,
     pub(crate) at_jwt_typ: bool,
+    /// The keys this issuer's tokens are signed with.
+    pub(crate) keys: Arc<KeyRing>,
 }
 
 impl<R: RoleModel> TestAuth<R> {
-    /// `production`'s configuration, each issuer trusting one generated
-    /// ES256 key instead of its own keys (so no network is involved).
+    /// `production`'s configuration, each issuer trusting a generated ES256
+    /// key of its own instead of its keys (so no network is involved, and
+    /// a token signed for one issuer but naming another is refused, as in
+    /// production).
     ///
     /// # Errors
     /// The configuration errors `production.build()` would give.
     pub fn new(production: AuthenticatorBuilder<R>) -> Result<Self, ConfigError> {
-        let keys = Arc::new(KeyRing::new());
-        let key = keys.current();
+        // A key per issuer, as each identity provider has its own: a token
+        // signed for one issuer but naming another fails its signature.
+        let mut rings = Vec::new();
         let builder = production.map_issuers(|issuer| {
+            let keys = Arc::new(KeyRing::new());
+            let key = keys.current();
+            rings.push(keys);
             issuer.without_keys().key(Some(key.kid()), SigningKey::ALGORITHM, key.decoding())
         });
-        Self::built(builder, keys)
+        Self::built(builder, |index| Arc::clone(&rings[index]))
     }
 
     /// `production`'s configuration, each issuer fetching its keys from
@@ -113,26 +118,29 @@ impl<R: RoleModel> TestAuth<R> {
             let issuer = issuer.without_keys().remote_settings(settings.clone());
             if discovered { issuer.discovery() } else { issuer.jwks_url(url.clone()) }
         });
-        Self::built(builder, provider.key_ring())
+        let keys = provider.key_ring();
+        Self::built(builder, |_| Arc::clone(&keys))
     }
 
-    fn built(builder: AuthenticatorBuilder<R>, keys: Arc<KeyRing>) -> Result<Self, ConfigError> {
+    /// The authenticator `builder` builds, and how to write tokens for each
+    /// of its issuers (in order), signed with `keys(index)`.
+    fn built(
+        builder: AuthenticatorBuilder<R>,
+        keys: impl Fn(usize) -> Arc<KeyRing>,
+    ) -> Result<Self, ConfigError> {
         let issuers = builder
             .issuers()
-            .map(|settings| TestIssuer {
+            .enumerate()
+            .map(|(index, settings)| TestIssuer {
                 iss: settings.iss().map(str::to_owned),
                 audience: settings.audiences().first().cloned(),
                 leeway: settings.leeway().as_secs(),
                 roles_at: settings.claims().roles_path().clone(),
                 at_jwt_typ: settings.requires_at_jwt_typ(),
+                keys: keys(index),
             })
             .collect();
-        Ok(Self {
-            authenticator: builder.build()?,
-            issuers,
-            keys,
-            stranger: SigningKey::generate(),
-        })
+        Ok(Self { authenticator: builder.build()?, issuers })
     }
 
     /// The authenticator, to put in the router's state as production does.
@@ -145,7 +153,7 @@ impl<R: RoleModel> TestAuth<R> {
     /// role and no scope until added.
     pub fn token(&self) -> TestToken<'_, R> {
         let issuer = self.issuers.first().expect("an authenticator has at least one issuer");
-        TestToken::new(self, issuer)
+        TestToken::new(issuer)
     }
 
     /// A token from the issuer whose `iss` is `iss`.
@@ -158,14 +166,6 @@ impl<R: RoleModel> TestAuth<R> {
             .iter()
             .find(|issuer| issuer.iss.as_deref() == Some(iss))
             .unwrap_or_else(|| panic!("no issuer `{iss}` in this configuration"));
-        TestToken::new(self, issuer)
-    }
-
-    pub(crate) fn signing_key(&self) -> SigningKey {
-        self.keys.current()
-    }
-
-    pub(crate) fn stranger(&self) -> &SigningKey {
-        &self.stranger
+        TestToken::new(issuer)
     }
 }

@@ -20,6 +20,20 @@ impl<R> Clone for Scope<R> {
 
 impl<R> Copy for Scope<R> {}
 
+impl<R> PartialEq for Scope<R> {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+impl<R> Eq for Scope<R> {}
+
+impl<R> std::hash::Hash for Scope<R> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.name.hash(state);
+    }
+}
+
 impl<R> std::fmt::Debug for Scope<R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_tuple("Scope").field(&self.name).finish()

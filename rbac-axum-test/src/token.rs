@@ -9,7 +9,8 @@ use jsonwebtoken::Header;
 use rbac_axum::RoleModel;
 use serde_json::{Map, Value, json};
 
-use crate::auth::{TestAuth, TestIssuer};
+use crate::auth::TestIssuer;
+use crate::key::SigningKey;
 use crate::scope::Scope;
 
 /// A token being written for a [`TestAuth`]; [`sign`](Self::sign) it.
@@ -28,7 +29,11 @@ use crate::scope::Scope;
 /// # use rbac_axum_test::TestAuth;
 /// # rbac_axum::roles! { admin, viewer }
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let auth = TestAuth::new(Authenticator::<Role>::builder().issuer("https://sso.example.com").audience("api"))?;
+/// let production = Authenticator::<Role>::builder()
+///     .issuer("https://sso.example.com")
+///     .audience("api")
+///     .jwks_url("https://sso.example.com/keys");
+/// let auth = TestAuth::new(production)?;
 /// let authenticator = auth.authenticator();
 /// for token in [
 ///     auth.token().role(Role::Admin).expired().sign(),
@@ -53,7 +58,6 @@ use crate::scope::Scope;
 #[must_use = "a token does nothing until signed"]
 #[derive(Clone)]
 pub struct TestToken<'a, R: RoleModel> {
-    auth: &'a TestAuth<R>,
     issuer: &'a TestIssuer,
     roles: Vec<R>,
     scopes: Vec<&'static str>,
@@ -98,7 +102,7 @@ fn token_id() -> String {
 const OUTSIDE: u64 = 120;
 
 impl<'a, R: RoleModel> TestToken<'a, R> {
-    pub(crate) fn new(auth: &'a TestAuth<R>, issuer: &'a TestIssuer) -> Self {
+    pub(crate) fn new(issuer: &'a TestIssuer) -> Self {
         let now = now();
         let mut claims = Map::new();
         if let Some(iss) = &issuer.iss {
@@ -112,7 +116,6 @@ impl<'a, R: RoleModel> TestToken<'a, R> {
         claims.insert("exp".into(), json!(now + 300));
         claims.insert("jti".into(), json!(token_id()));
         Self {
-            auth,
             issuer,
             roles: Vec::new(),
             scopes: Vec::new(),
@@ -162,33 +165,41 @@ impl<'a, R: RoleModel> TestToken<'a, R> {
     /// Valid from now for `lifetime` (default five minutes).
     pub fn valid_for(self, lifetime: Duration) -> Self {
         let now = now();
-        self.claim("iat", json!(now)).claim("exp", json!(now + lifetime.as_secs()))
+        self.claim("iat", json!(now)).claim("exp", json!(now.saturating_add(lifetime.as_secs())))
     }
 
     /// Expired two minutes past the issuer's leeway.
     pub fn expired(self) -> Self {
-        let exp = now().saturating_sub(self.issuer.leeway + OUTSIDE);
+        let exp = now().saturating_sub(self.issuer.leeway.saturating_add(OUTSIDE));
         self.claim("iat", json!(exp.saturating_sub(300))).claim("exp", json!(exp))
     }
 
     /// Not valid before two minutes past the issuer's leeway from now.
     pub fn not_yet_valid(self) -> Self {
-        let nbf = now() + self.issuer.leeway + OUTSIDE;
-        self.claim("nbf", json!(nbf)).claim("exp", json!(nbf + 300))
+        let nbf = now().saturating_add(self.issuer.leeway).saturating_add(OUTSIDE);
+        self.claim("nbf", json!(nbf)).claim("exp", json!(nbf.saturating_add(300)))
     }
 
-    /// For another audience than the authenticator's.
+    /// For another audience than the authenticator's: refused only where
+    /// production checks `aud` (an issuer with an `audience`).
     pub fn audience(self, audience: &str) -> Self {
         self.claim("aud", json!(audience))
     }
 
-    /// From another issuer than the authenticator's.
+    /// From another issuer than the authenticator's: refused only where
+    /// production checks `iss` (an issuer with a name).
     pub fn issuer(self, iss: &str) -> Self {
         self.claim("iss", json!(iss))
     }
 
-    /// Signed with a key the authenticator does not know (its `kid`
-    /// included).
+    /// Signed with a key made for this token alone, under a `kid` no
+    /// issuer publishes. An authenticator with fetched keys refetches them
+    /// for an unknown `kid` (at most once per `min_refetch`), so such a
+    /// token counts in a [`LocalProvider`](crate::LocalProvider)'s
+    /// fetches.
+    ///
+    /// This, [`tampered`](Self::tampered) and [`alg_none`](Self::alg_none)
+    /// choose how the token is signed: the last one called wins.
     pub fn unknown_key(mut self) -> Self {
         self.signature = Signature::UnknownKey;
         self
@@ -230,10 +241,11 @@ impl<'a, R: RoleModel> TestToken<'a, R> {
             return format!("{}.{}.", encode_json(&header), encode_json(&Value::Object(claims)));
         }
         let key = match self.signature {
-            Signature::UnknownKey => self.auth.stranger().clone(),
-            _ => self.auth.signing_key(),
+            // A key made for this token alone: its `kid` is new too.
+            Signature::UnknownKey => SigningKey::generate(),
+            _ => self.issuer.keys.current(),
         };
-        let mut header = Header::new(crate::key::SigningKey::ALGORITHM);
+        let mut header = Header::new(SigningKey::ALGORITHM);
         header.typ = Some(typ.to_owned());
         header.kid = Some(key.kid().to_owned());
         crate::install_crypto_provider();
