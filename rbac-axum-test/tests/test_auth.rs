@@ -12,7 +12,8 @@ pub(crate) use app::Role;
 use std::time::Duration;
 
 use app::{assert_insufficient, assert_invalid_token, header_of, serve};
-use rbac_axum::{Authenticator, AuthenticatorBuilder, ClaimMapping, Issuer};
+use rbac_axum::jsonwebtoken::Algorithm;
+use rbac_axum::{Authenticator, AuthenticatorBuilder, ClaimMapping, ConfigError, Issuer};
 use rbac_axum_test::{TestAuth, scope};
 use rbac_test_support::{Request, Server, claims_of, now};
 use serde_json::{Value, json};
@@ -267,4 +268,17 @@ async fn limit_scopes_to_roles_drops_a_scope_the_role_does_not_grant() {
     let (unlimited, server) = started(production()).await;
     let viewer = unlimited.token().role(Role::Viewer).scope(scope!("posts:write")).sign();
     server.allowed(Request::get("/posts/write").bearer(&viewer)).await;
+}
+
+#[test]
+fn keys_production_would_refuse_are_refused_by_the_test_authenticator_too() {
+    let named = || Authenticator::<Role>::builder().issuer("https://sso.example.com");
+    let weak = TestAuth::new(named().hmac(Algorithm::HS256, "short"));
+    assert!(matches!(weak, Err(ConfigError::WeakSecret { .. })), "{:?}", weak.err());
+    let none = TestAuth::new(named().audience("posts-api"));
+    assert!(matches!(none, Err(ConfigError::NoKeys)), "{:?}", none.err());
+    let insecure = TestAuth::new(named().jwks_url("http://idp.example/keys"));
+    assert!(matches!(insecure, Err(ConfigError::InsecureUrl(_))), "{:?}", insecure.err());
+    let pem = TestAuth::new(named().rsa_pem(Algorithm::RS256, "not a PEM"));
+    assert!(matches!(pem, Err(ConfigError::BadKey { .. })), "{:?}", pem.err());
 }

@@ -162,8 +162,8 @@ impl<R: RoleModel> AuthenticatorBuilder<R> {
         self
     }
 
-    /// The issuers configured so far, the primary one first (if any of its
-    /// settings was given), then those added with [`trust`](Self::trust).
+    /// The issuers configured so far: the primary one first (when it has an
+    /// issuer or keys), then those added with [`trust`](Self::trust).
     pub fn issuers(&self) -> impl Iterator<Item = IssuerSettings<'_>> {
         let primary = self.primary.is_configured().then_some(&self.primary);
         primary.into_iter().chain(&self.others).map(Issuer::settings)

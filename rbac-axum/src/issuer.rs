@@ -49,6 +49,9 @@ pub struct Issuer {
     mapping: ClaimMapping,
     /// PEM bundles of extra roots for fetching this issuer's keys.
     provider_roots: Vec<Vec<u8>>,
+    /// What was wrong with the keys [`without_keys`](Self::without_keys)
+    /// dropped: `build` still refuses it.
+    dropped_keys_error: Option<ConfigError>,
 }
 
 impl fmt::Debug for Issuer {
@@ -83,6 +86,7 @@ impl Issuer {
             limit_scopes_to_roles: false,
             mapping: ClaimMapping::default(),
             provider_roots: Vec::new(),
+            dropped_keys_error: None,
         }
     }
 
@@ -304,7 +308,10 @@ impl Issuer {
     /// the token is kept (`iss`, audiences, leeway, claim mapping, required
     /// claims, scope limits). For tests that sign with keys of their own
     /// and add them back (`rbac-axum-test` does), so that what they verify
-    /// is production's configuration but for the keys.
+    /// is production's configuration but for the keys. A mistake in the
+    /// dropped keys (none at all, a weak secret, an unreadable PEM, a URL
+    /// that is not https…) is not dropped: building still refuses it, as
+    /// production's build would.
     ///
     /// ```
     /// use rbac_axum::Issuer;
@@ -315,6 +322,9 @@ impl Issuer {
     /// assert_eq!(test.settings().iss(), Some("https://sso.example.com"));
     /// ```
     pub fn without_keys(mut self) -> Self {
+        if let Err(error) = self.key_plan() {
+            self.dropped_keys_error.get_or_insert(error);
+        }
         self.keys.clear();
         self.remote = None;
         self.discovery = false;
@@ -339,15 +349,12 @@ impl Issuer {
         if self.audiences.iter().any(String::is_empty) {
             return Err(ConfigError::EmptyAudience);
         }
-        let configured = configured_keys(std::mem::take(&mut self.keys))?;
-        let source = self.key_source()?;
-        let roots = self.provider_roots(source.is_some())?;
-        let keys = match source {
-            None => Keys::Static(static_keys(configured)?),
-            Some(_) if !configured.is_empty() => {
-                return Err(ConfigError::StaticAndRemoteKeys(self.issuer));
-            }
-            Some(source) => Keys::Remote(fetched_keys(
+        if let Some(error) = self.dropped_keys_error.take() {
+            return Err(error);
+        }
+        let keys = match self.key_plan()? {
+            KeyPlan::Static(set) => Keys::Static(set),
+            KeyPlan::Remote(source, roots) => Keys::Remote(fetched_keys(
                 source,
                 self.remote_settings,
                 roots,
@@ -364,6 +371,29 @@ impl Issuer {
             mapping: self.mapping,
             keys,
         })
+    }
+
+    /// The keys, checked (taken out of `self.keys`): parsed into a set, or
+    /// where to fetch them from, nothing fetched yet.
+    fn key_plan(&mut self) -> Result<KeyPlan, ConfigError> {
+        let configured = configured_keys(std::mem::take(&mut self.keys))?;
+        let source = self.key_source()?;
+        let roots = self.provider_roots(source.is_some())?;
+        match source {
+            None => Ok(KeyPlan::Static(static_keys(configured)?)),
+            Some(_) if !configured.is_empty() => {
+                Err(ConfigError::StaticAndRemoteKeys(self.issuer.clone()))
+            }
+            Some(source) => {
+                let url = match &source {
+                    KeySource::JwksUrl(url) | KeySource::Discovery(url) => url,
+                };
+                if !is_allowed_url(url) {
+                    return Err(ConfigError::InsecureUrl(url.clone()));
+                }
+                Ok(KeyPlan::Remote(source, roots))
+            }
+        }
     }
 
     /// The `iss` this issuer's tokens must carry, if set.
@@ -418,7 +448,14 @@ fn static_keys(keys: Vec<(Option<String>, Algorithm, DecodingKey)>) -> Result<Ke
     Ok(set)
 }
 
-/// Keys fetched from `source` over https (or http on loopback), refreshed
+/// An issuer's keys, checked: a parsed set, or where to fetch them (a URL
+/// that may be fetched) with the extra roots to trust.
+enum KeyPlan {
+    Static(KeySet),
+    Remote(KeySource, Vec<reqwest::Certificate>),
+}
+
+/// Keys fetched from `source` (checked by [`Issuer::key_plan`]), refreshed
 /// in the background on `runtime`.
 fn fetched_keys(
     source: KeySource,
@@ -426,12 +463,6 @@ fn fetched_keys(
     roots: Vec<reqwest::Certificate>,
     runtime: tokio::runtime::Handle,
 ) -> Result<std::sync::Arc<RemoteKeys<KeySet>>, ConfigError> {
-    let url = match &source {
-        KeySource::JwksUrl(url) | KeySource::Discovery(url) => url,
-    };
-    if !is_allowed_url(url) {
-        return Err(ConfigError::InsecureUrl(url.clone()));
-    }
     let remote = RemoteKeys::new(source, settings, roots, |keys| {
         KeySet::fetched(keys).map_err(|e| e.to_string())
     })
