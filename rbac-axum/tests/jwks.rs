@@ -529,6 +529,27 @@ async fn rotated_and_removed_keys_follow_the_refresh() {
 }
 
 #[tokio::test]
+async fn a_short_max_age_refreshes_the_keys_in_the_background() {
+    let provider = LocalProvider::start().await;
+    // `max-age=0`, raised to the 1 s lower bound of the test settings.
+    provider.set_max_age(Some(Duration::ZERO));
+    let auth = fetching_from(&provider).await;
+    let server = serve(auth.authenticator(), app).await;
+    let old = viewer_token(&auth);
+    server.allowed(Request::get("/viewer").bearer(&old)).await;
+    // The old key is retired and no token names the new one: only the
+    // background refresh can learn that the old key is gone.
+    provider.replace_keys();
+    let refused = eventually(|| async {
+        server.send(Request::get("/viewer").bearer(&old)).await.status == 401
+    })
+    .await;
+    assert!(refused, "the background refresh drops the retired key");
+    assert!(provider.fetches() >= 2, "{} fetches", provider.fetches());
+    server.allowed(Request::get("/viewer").bearer(&viewer_token(&auth))).await;
+}
+
+#[tokio::test]
 async fn discovery_finds_the_jwks_of_an_issuer_under_a_path() {
     let k1 = SigningKey::generate("k1");
     let provider = Provider::start(key_set(&[&k1])).await;
