@@ -45,8 +45,10 @@
 
 // Layers, top to bottom: a module uses only modules of the layers below
 // its own; no `crate::` path points up or across.
-// The wrapper `#[requires]` puts around a handler's first argument.
+// The wrapper `#[requires]` puts around a handler's first argument, and
+// the layer `require!` makes for a router.
 mod guarded;
+mod require;
 // The guard it runs, on the extractors.
 mod guard;
 // Extractors for handlers; configuration.
@@ -95,6 +97,7 @@ pub use issuer::{Issuer, IssuerSettings};
 pub use mapping::{ClaimMapping, ClaimPath, RoleMapper};
 pub use principal::Principal;
 pub use rbac_core::{Denial, Expr, Granted, RoleModel, RoleSet, Schema, ScopeSet, UnknownRole};
+pub use require::{Require, RequireLayer, RequireService};
 pub use refusal::{AuthError, Rejection};
 pub use remote::{KeySource, RemoteSettings};
 pub use state::{AuthState, HasAuthenticator};

@@ -3,6 +3,7 @@
 
 pub use crate::guard::{Guard, Requirement};
 pub use crate::guarded::{Guarded, GuardedRejection};
+use crate::require::Require;
 use crate::state::{AuthState, HasAuthenticator};
 pub use rbac_core::Expr;
 pub use rbac_core::suggest::ConstMessage;
@@ -15,6 +16,11 @@ use rbac_core::{Coverage, RoleModel, RoleSet, Schema};
 /// message (and no second one where handlers are routed: the impl exists).
 pub fn from_state<M: RoleModel, S: HasAuthenticator<M>>(state: &S) -> crate::Authenticator<M> {
     state.authenticator()
+}
+
+/// The requirement `require!` makes, for marker `R`.
+pub const fn require<R: Requirement>() -> Require<R> {
+    Require::new()
 }
 
 /// Compiles only when `S` is a router state for `R`'s roles: what
