@@ -5,6 +5,7 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
+use axum::Router;
 use rbac_core::{RoleModel, Schema};
 
 use crate::principal::Principal;
@@ -111,6 +112,78 @@ impl<R: RoleModel> Authenticator<R> {
     /// metrics and tests).
     pub fn key_fetches(&self) -> u64 {
         self.inner.issuers.iter().map(|issuer| issuer.keys.fetch_count()).sum()
+    }
+
+    /// Where this authenticator's protected resource metadata (RFC 9728)
+    /// is, when it publishes some
+    /// ([`AuthenticatorBuilder::resource_metadata`](crate::AuthenticatorBuilder::resource_metadata)):
+    /// the URL a 401's challenge names in `resource_metadata="…"` (RFC 9728
+    /// §5.1), where an MCP client starts looking for an authorization
+    /// server. See [`ResourceMetadata::url`](crate::ResourceMetadata::url).
+    pub fn resource_metadata_url(&self) -> Option<&str> {
+        self.inner.resource_metadata.as_ref().map(|metadata| metadata.url.as_str())
+    }
+
+    /// The protected resource metadata document, the JSON text
+    /// [`resource_metadata_routes`](Self::resource_metadata_routes) serves
+    /// (an example is on
+    /// [`AuthenticatorBuilder::resource_metadata`](crate::AuthenticatorBuilder::resource_metadata)).
+    pub fn resource_metadata_json(&self) -> Option<&str> {
+        self.inner.resource_metadata.as_ref().map(|metadata| metadata.json())
+    }
+
+    /// Routes serving the protected resource metadata at its well-known
+    /// path (`/.well-known/oauth-protected-resource`, then the resource
+    /// identifier's path, RFC 9728 §3.1), to merge into the service's
+    /// router, whatever its state: `200` to `GET` and `HEAD`, with
+    /// `Content-Type: application/json` and
+    /// `Cache-Control: public, max-age=3600`, and no token required (it
+    /// is how a client without one learns where to get one). Without
+    /// resource metadata configured, a router with no route.
+    ///
+    /// The path is the identifier's as the service itself sees it: behind
+    /// a proxy that strips a prefix, route the well-known path there.
+    /// Browser clients on other origins also need CORS on it, which is a
+    /// layer of the application's (tower-http's `CorsLayer`).
+    ///
+    /// ```
+    /// use axum::{Router, body::Body, http::Request, routing::post};
+    /// use rbac_axum::{Authenticator, ResourceMetadata, jsonwebtoken::Algorithm, requires};
+    /// use tower_service::Service as _;
+    ///
+    /// rbac_axum::roles! { user, scopes: ["mcp:tools"] }
+    ///
+    /// #[requires(role = "user", scope = "mcp:tools")]
+    /// async fn mcp(body: String) -> String {
+    ///     body
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let authenticator = Authenticator::<Role>::builder()
+    ///     .hmac(Algorithm::HS256, b"at least 32 bytes of secret material")
+    ///     .issuer("https://sso.example.com")
+    ///     .resource_metadata(ResourceMetadata::new("https://api.example.com/mcp")?)
+    ///     .build()?;
+    /// let mut app: Router = Router::new()
+    ///     .route("/mcp", post(mcp))
+    ///     .merge(authenticator.resource_metadata_routes())
+    ///     .with_state(authenticator);
+    ///
+    /// let request = Request::get("/.well-known/oauth-protected-resource/mcp").body(Body::empty())?;
+    /// let response = app.call(request).await?;
+    /// assert_eq!(response.status(), 200);
+    /// assert_eq!(response.headers()["content-type"], "application/json");
+    /// # Ok(()) }
+    /// ```
+    pub fn resource_metadata_routes<S>(&self) -> Router<S>
+    where
+        S: Clone + Send + Sync + 'static,
+    {
+        match &self.inner.resource_metadata {
+            Some(metadata) => metadata.routes(),
+            None => Router::new(),
+        }
     }
 
     /// A refusal challenging for this authenticator's realm, for handlers

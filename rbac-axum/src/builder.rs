@@ -16,6 +16,7 @@ use crate::config_error::ConfigError;
 use crate::issuer::{Issuer, IssuerConfig, IssuerSettings};
 use crate::mapping::{ClaimMapping, ClaimPath};
 use crate::remote::RemoteSettings;
+use crate::resource_metadata::ResourceMetadata;
 use crate::verify::Verifier;
 
 /// Default cap on a token's length, checked before any decoding.
@@ -45,6 +46,7 @@ pub struct AuthenticatorBuilder<R: RoleModel> {
     /// Whether any of the primary issuer's settings was given.
     primary_set: bool,
     others: Vec<Issuer>,
+    resource_metadata: Option<ResourceMetadata>,
 }
 
 /// Forwards an [`Issuer`] method to the builder's primary issuer.
@@ -72,6 +74,7 @@ impl<R: RoleModel> AuthenticatorBuilder<R> {
             primary: Issuer::unnamed(),
             primary_set: false,
             others: Vec::new(),
+            resource_metadata: None,
         }
     }
 
@@ -246,6 +249,52 @@ impl<R: RoleModel> AuthenticatorBuilder<R> {
         self
     }
 
+    /// Publishes OAuth 2.0 Protected Resource Metadata (RFC 9728) for the
+    /// API, which MCP clients and other OAuth clients read to find where
+    /// to get a token: [`Authenticator::resource_metadata_routes`] serves
+    /// it, at [`Authenticator::resource_metadata_url`]. Besides what
+    /// `metadata` holds, the document lists the trusted issuers' `iss` as
+    /// `authorization_servers` (each must then be an https URL, plain
+    /// http only on a loopback address: `build` names one that is not),
+    /// the scopes `roles!` declares as `scopes_supported`, and
+    /// `bearer_methods_supported: ["header"]`.
+    ///
+    /// ```
+    /// use rbac_axum::{Authenticator, ResourceMetadata};
+    /// use rbac_axum::jsonwebtoken::Algorithm;
+    ///
+    /// rbac_axum::roles! {
+    ///     admin: viewer => ["tools:call"],
+    ///     viewer => ["tools:list"],
+    ///     scopes: ["tools:list", "tools:call"],
+    /// }
+    ///
+    /// let authenticator = Authenticator::<Role>::builder()
+    ///     .hmac(Algorithm::HS256, b"at least 32 bytes of secret material")
+    ///     .issuer("https://sso.example.com")
+    ///     .audience("https://api.example.com/mcp") // tokens asked for this resource
+    ///     .resource_metadata(ResourceMetadata::new("https://api.example.com/mcp")?)
+    ///     .build()?;
+    /// assert_eq!(
+    ///     authenticator.resource_metadata_url(),
+    ///     Some("https://api.example.com/.well-known/oauth-protected-resource/mcp"),
+    /// );
+    /// assert_eq!(
+    ///     authenticator.resource_metadata_json(),
+    ///     Some(concat!(
+    ///         r#"{"resource":"https://api.example.com/mcp","#,
+    ///         r#""authorization_servers":["https://sso.example.com"],"#,
+    ///         r#""scopes_supported":["tools:list","tools:call"],"#,
+    ///         r#""bearer_methods_supported":["header"]}"#,
+    ///     )),
+    /// );
+    /// # Ok::<(), rbac_axum::ConfigError>(())
+    /// ```
+    pub fn resource_metadata(mut self, metadata: ResourceMetadata) -> Self {
+        self.resource_metadata = Some(metadata);
+        self
+    }
+
     /// Whether [`build`](Self::build) installs `jsonwebtoken`'s aws-lc-rs
     /// crypto provider as the process default (default: yes). Verification
     /// here never needs it (its keys are parsed with aws-lc-rs directly),
@@ -273,6 +322,13 @@ impl<R: RoleModel> AuthenticatorBuilder<R> {
         if self.primary_set && !self.primary.is_configured() && !self.others.is_empty() {
             return Err(ConfigError::SettingsWithoutIssuer);
         }
+        let resource_metadata = match &self.resource_metadata {
+            Some(metadata) => {
+                let issuers = self.issuers().filter_map(|issuer| issuer.iss());
+                Some(metadata.publish(issuers, R::SCHEMA.scopes())?)
+            }
+            None => None,
+        };
         let issuers = build_issuers(self.primary, self.others)?;
         let cache = match self.cached_tokens {
             0 => None,
@@ -286,6 +342,7 @@ impl<R: RoleModel> AuthenticatorBuilder<R> {
             max_token_bytes: self.max_token_bytes,
             issuers,
             cache,
+            resource_metadata,
         }))
     }
 }

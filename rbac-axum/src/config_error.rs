@@ -90,6 +90,18 @@ pub enum ConfigError {
          give those settings on each `Issuer`"
     )]
     SettingsWithoutIssuer,
+    /// A value of the protected resource metadata (RFC 9728) cannot be
+    /// used: the resource identifier, the documentation URL, or a trusted
+    /// issuer, which the metadata lists as an authorization server.
+    #[error("resource metadata: the {field} `{value}` is not usable: {reason}")]
+    ResourceMetadata {
+        /// Which value: `resource identifier`, `documentation URL` or `issuer`.
+        field: &'static str,
+        /// The value as given.
+        value: String,
+        /// What is wrong with it.
+        reason: String,
+    },
 }
 
 impl fmt::Debug for ConfigError {

@@ -81,6 +81,7 @@ mod segment;
 // Leaves: the bearer header, errors, scope names, time.
 pub mod bearer;
 mod config_error;
+mod resource_metadata;
 mod scopes;
 mod token_error;
 mod window;
@@ -100,6 +101,7 @@ pub use rbac_core::{Denial, Expr, Granted, RoleModel, RoleSet, Schema, ScopeSet,
 pub use require::{Require, RequireLayer, RequireService};
 pub use refusal::{AuthError, Rejection};
 pub use remote::{KeySource, RemoteSettings};
+pub use resource_metadata::ResourceMetadata;
 pub use state::{AuthState, HasAuthenticator};
 pub use token_error::{TokenError, TokenErrorKind};
 

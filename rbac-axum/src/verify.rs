@@ -31,6 +31,7 @@ use crate::keys::Selection;
 use crate::principal::{Principal, Subject};
 use crate::recycle;
 use crate::refusal::{AuthError, Rejection};
+use crate::resource_metadata::PublishedMetadata;
 use crate::scopes::ScopeNames;
 use crate::segment::decode_segment;
 use crate::token_error::{Failure, TokenError};
@@ -48,6 +49,8 @@ pub(crate) struct Verifier {
     pub(crate) issuers: Vec<IssuerConfig>,
     /// Verified tokens, when enabled (`cache_verified_tokens`).
     pub(crate) cache: Option<TokenCache>,
+    /// The protected resource metadata served, when configured.
+    pub(crate) resource_metadata: Option<PublishedMetadata>,
 }
 
 /// A token that passed every step, with what the verified-token cache
