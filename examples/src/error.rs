@@ -4,14 +4,14 @@
 //! answered with a bare 500.
 
 use std::borrow::Cow;
-use std::sync::Arc;
 
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use rbac_axum::{AuthError, Rejection};
+use rbac_axum::{AuthError, Authenticator, Rejection};
 use serde_json::json;
 
+use crate::Role;
 use crate::db::DbError;
 use crate::password::PasswordError;
 
@@ -56,12 +56,15 @@ impl ApiError {
         Self::refused(StatusCode::CONFLICT, code, description)
     }
 
-    /// 401 `invalid_token` for `realm`, with the guard's challenge.
-    pub(crate) fn invalid_token(realm: &str, description: &'static str) -> Self {
-        Self::Unauthenticated(Rejection {
-            error: AuthError::InvalidToken(Cow::Borrowed(description)),
-            realm: Arc::from(realm),
-        })
+    /// 401 `invalid_token`, answered as `authenticator`'s guard would
+    /// (its challenge, its body).
+    pub(crate) fn invalid_token(
+        authenticator: &Authenticator<Role>,
+        description: &'static str,
+    ) -> Self {
+        Self::Unauthenticated(
+            authenticator.reject(AuthError::InvalidToken(Cow::Borrowed(description))),
+        )
     }
 
     fn refused(

@@ -76,11 +76,6 @@ impl AppState {
     pub(crate) fn issues_tokens(&self) -> bool {
         self.issuer.is_some()
     }
-
-    /// The realm of the authenticator's challenges.
-    pub(crate) fn realm(&self) -> &str {
-        self.authenticator.realm()
-    }
 }
 
 /// `authenticator`, when given, replaces the one `config` describes.

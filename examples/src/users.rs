@@ -12,7 +12,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::http::header::LOCATION;
-use rbac_axum::{Auth, RoleSet, requires};
+use rbac_axum::{Auth, Authenticator, RoleSet, requires};
 use rusqlite::{Connection, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 
@@ -43,9 +43,9 @@ pub(crate) struct Me {
 pub(crate) async fn me(State(state): State<AppState>, auth: Auth) -> Result<Json<Me>, ApiError> {
     let subject = auth.subject().unwrap_or_default().to_owned();
     let username = if state.issues_tokens() {
-        let realm = state.realm().to_owned();
+        let authenticator = state.authenticator.clone();
         let sub = subject.clone();
-        let user = state.db.call(move |conn| local_user(conn, &sub, &realm)).await?;
+        let user = state.db.call(move |conn| local_user(conn, &sub, &authenticator)).await?;
         Some(user.username)
     } else {
         None
@@ -193,7 +193,7 @@ pub(crate) async fn set_roles(
 struct Caller {
     subject: String,
     token_roles: RoleSet,
-    realm: String,
+    authenticator: Authenticator<Role>,
 }
 
 impl Caller {
@@ -202,14 +202,14 @@ impl Caller {
             subject: auth.subject().unwrap_or_default().to_owned(),
             // Already closed under inheritance by the authenticator.
             token_roles: auth.granted().roles(),
-            realm: state.realm().to_owned(),
+            authenticator: state.authenticator.clone(),
         }
     }
 
     /// The caller's id and the roles they hold: those of the token that
     /// the database still grants, inheritance applied.
     fn resolve(&self, conn: &Connection) -> Result<(i64, RoleSet), ApiError> {
-        let user = local_user(conn, &self.subject, &self.realm)?;
+        let user = local_user(conn, &self.subject, &self.authenticator)?;
         let schema = <Role as rbac_axum::RoleModel>::SCHEMA;
         let current = schema.close(role_set(&user.roles));
         Ok((user.id, current.intersection(self.token_roles)))
@@ -218,8 +218,12 @@ impl Caller {
 
 /// The local user a token's `sub` names; 401 `invalid_token` when the user
 /// is gone, since the token then speaks for nobody.
-fn local_user(conn: &Connection, subject: &str, realm: &str) -> Result<User, ApiError> {
-    let gone = || ApiError::invalid_token(realm, "the token's user no longer exists");
+fn local_user(
+    conn: &Connection,
+    subject: &str,
+    authenticator: &Authenticator<Role>,
+) -> Result<User, ApiError> {
+    let gone = || ApiError::invalid_token(authenticator, "the token's user no longer exists");
     let id = subject.parse::<i64>().map_err(|_| gone())?;
     db::users::find(conn, id)?.ok_or_else(gone)
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use axum::response::IntoResponse;
 use jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER;
 use jsonwebtoken::{Algorithm, DecodingKey};
 use rbac_core::RoleModel;
@@ -15,6 +16,7 @@ use crate::cache::TokenCache;
 use crate::config_error::ConfigError;
 use crate::issuer::{Issuer, IssuerConfig, IssuerSettings};
 use crate::mapping::{ClaimMapping, ClaimPath};
+use crate::refusal_body::{Refusal, RenderBody};
 use crate::remote::RemoteSettings;
 use crate::resource_metadata::ResourceMetadata;
 use crate::verify::Verifier;
@@ -41,6 +43,7 @@ pub struct AuthenticatorBuilder<R: RoleModel> {
     realm: String,
     max_token_bytes: usize,
     cached_tokens: usize,
+    refusal_body: Option<RenderBody>,
     install_crypto_provider: bool,
     primary: Issuer,
     /// Whether any of the primary issuer's settings was given.
@@ -70,6 +73,7 @@ impl<R: RoleModel> AuthenticatorBuilder<R> {
             realm: "api".to_owned(),
             max_token_bytes: DEFAULT_MAX_TOKEN_BYTES,
             cached_tokens: 0,
+            refusal_body: None,
             install_crypto_provider: true,
             primary: Issuer::unnamed(),
             primary_set: false,
@@ -249,6 +253,61 @@ impl<R: RoleModel> AuthenticatorBuilder<R> {
         self
     }
 
+    /// Renders the body of every refusal in the application's format: the
+    /// 400, 401, 403 and 500 answers of the guard, of [`Auth`](crate::Auth)
+    /// and [`TokenClaims`](crate::TokenClaims) (also as `Option<…>`), and
+    /// of [`Authenticator::reject`]. `render` gets the [`Refusal`] (its
+    /// kind, status, RFC 6750 code, description, what was missing, the
+    /// realm; never the token or a key) and returns any axum
+    /// `IntoResponse`: `Json(…)`, `(headers, body)`, the application's own
+    /// error type. Ready-made: [`Refusal::problem_json`] (RFC 9457) and
+    /// [`Refusal::oauth_json`] (the default, when this is not called).
+    ///
+    /// The status and `WWW-Authenticate` are RFC 6750's, not the
+    /// renderer's: whatever status it returns is replaced by the
+    /// refusal's, a `WWW-Authenticate` it sets is replaced by the challenge
+    /// (or removed, on a 500, which has none). Its other headers are kept.
+    /// A renderer that panics gets the default body in its place, logged
+    /// at `error`; the request is refused all the same.
+    ///
+    /// ```
+    /// use axum::{Json, http::header::CONTENT_LANGUAGE};
+    /// use rbac_axum::{Authenticator, Refusal, jsonwebtoken::Algorithm};
+    /// use serde_json::json;
+    ///
+    /// rbac_axum::roles! { admin: viewer, viewer }
+    ///
+    /// let authenticator = Authenticator::<Role>::builder()
+    ///     .hmac(Algorithm::HS256, b"at least 32 bytes of secret material")
+    ///     .refusal_body(|refusal: &Refusal| {
+    ///         // The application's own error shape.
+    ///         let needs = [refusal.missing_roles(), refusal.missing_scopes()].concat();
+    ///         let body = json!({
+    ///             "code": refusal.code().unwrap_or("unauthenticated"),
+    ///             "message": refusal.description(),
+    ///             "needs": needs,
+    ///         });
+    ///         ([(CONTENT_LANGUAGE, "en")], Json(body))
+    ///     })
+    ///     .build()?;
+    ///
+    /// let refusal = authenticator.reject(rbac_axum::AuthError::MissingCredentials);
+    /// let response = axum::response::IntoResponse::into_response(refusal);
+    /// assert_eq!(response.status(), 401);
+    /// assert_eq!(response.headers()["www-authenticate"], r#"Bearer realm="api""#);
+    /// assert_eq!(response.headers()["content-language"], "en");
+    /// # Ok::<(), rbac_axum::ConfigError>(())
+    /// ```
+    pub fn refusal_body<F, B>(mut self, render: F) -> Self
+    where
+        F: Fn(&Refusal) -> B + Send + Sync + 'static,
+        B: IntoResponse,
+    {
+        self.refusal_body =
+            Some(Arc::new(move |refusal: &Refusal| render(refusal).into_response()));
+        self
+    }
+
     /// Publishes OAuth 2.0 Protected Resource Metadata (RFC 9728) for the
     /// API, which MCP clients and other OAuth clients read to find where
     /// to get a token: [`Authenticator::resource_metadata_routes`] serves
@@ -343,6 +402,7 @@ impl<R: RoleModel> AuthenticatorBuilder<R> {
             issuers,
             cache,
             resource_metadata,
+            refusal_body: self.refusal_body,
         }))
     }
 }

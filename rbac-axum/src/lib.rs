@@ -39,7 +39,9 @@
 //! | valid token, rights missing | 403 | `Bearer …, error="insufficient_scope", scope="…"` |
 //!
 //! Each with a JSON body `{"error": …, "error_description": …}` that never
-//! repeats the token.
+//! repeats the token, or the application's own body
+//! ([`refusal_body`](AuthenticatorBuilder::refusal_body), e.g. RFC 9457
+//! problem details), under the same status and challenge.
 //!
 //! [axum]: https://docs.rs/axum
 
@@ -78,9 +80,10 @@ mod remote;
 // JWK Set documents; base64url segments.
 mod jwks;
 mod segment;
-// Leaves: the bearer header, errors, scope names, time.
+// Leaves: the bearer header, errors, refusal bodies, scope names, time.
 pub mod bearer;
 mod config_error;
+mod refusal_body;
 mod resource_metadata;
 mod scopes;
 mod token_error;
@@ -100,6 +103,7 @@ pub use principal::Principal;
 pub use rbac_core::{Denial, Expr, Granted, RoleModel, RoleSet, Schema, ScopeSet, UnknownRole};
 pub use require::{Require, RequireLayer, RequireService};
 pub use refusal::{AuthError, Rejection};
+pub use refusal_body::{Refusal, RefusalKind};
 pub use remote::{KeySource, RemoteSettings};
 pub use resource_metadata::ResourceMetadata;
 pub use state::{AuthState, HasAuthenticator};

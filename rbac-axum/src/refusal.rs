@@ -1,18 +1,19 @@
 //! What a refused request gets back: RFC 6750 §3 status, `WWW-Authenticate`
-//! challenge and a JSON body a client developer can act on. Nothing here
-//! ever holds the token or a key.
+//! challenge and a body a client developer can act on, in the format the
+//! application chose (`refusal_body`). Nothing here ever holds the token or
+//! a key.
 
 use std::borrow::Cow;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
-use axum::Json;
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;
 use http::header::{HeaderValue, WWW_AUTHENTICATE};
 use rbac_core::{Denial, Schema};
-use serde::Serialize;
 
 use crate::bearer::BearerError;
+use crate::refusal_body::{Refusal, RefusalKind, RenderBody};
 use crate::token_error::{TokenError, TokenErrorKind};
 
 /// Why a request was refused. New kinds of refusal may be added: match
@@ -126,77 +127,126 @@ impl AuthError {
         }
     }
 
-    /// The response for this refusal, challenging for `realm`.
+    /// The response for this refusal, challenging for `realm`, with the
+    /// default body ([`Refusal::oauth_json`]): no authenticator is at hand
+    /// to say which body the application chose. Prefer
+    /// [`Authenticator::reject`](crate::Authenticator::reject), which
+    /// answers in the application's format.
     pub fn into_response_with_realm(self, realm: &str) -> Response {
-        Rejection { error: self, realm: Arc::from(realm) }.into_response()
+        Rejection { error: self, realm: Arc::from(realm), body: None }.into_response()
+    }
+
+    fn kind(&self) -> RefusalKind {
+        match self {
+            AuthError::MissingCredentials => RefusalKind::MissingCredentials,
+            AuthError::InvalidRequest(_) => RefusalKind::InvalidRequest,
+            AuthError::InvalidToken(_) => RefusalKind::InvalidToken,
+            AuthError::InsufficientScope { .. } => RefusalKind::InsufficientScope,
+            AuthError::Misconfigured | AuthError::Unavailable(_) => RefusalKind::ServerError,
+        }
     }
 }
 
-/// A refusal together with the realm to name in the challenge; what the
-/// extractors return as their rejection.
-#[derive(Debug, Clone)]
+impl Refusal {
+    /// The view of `error`, challenged for `realm`, a renderer gets: for
+    /// testing a renderer without a request.
+    pub fn new(error: AuthError, realm: &str) -> Self {
+        Self::of(error, Arc::from(realm))
+    }
+
+    fn of(error: AuthError, realm: Arc<str>) -> Self {
+        let (kind, status, code, description) =
+            (error.kind(), error.status(), error.code(), error.to_string());
+        let (missing_roles, missing_scopes, forbidden) = match error {
+            AuthError::InsufficientScope { missing_roles, missing_scopes, forbidden } => {
+                (missing_roles, missing_scopes, forbidden)
+            }
+            _ => (Vec::new(), Vec::new(), Vec::new()),
+        };
+        Self { kind, status, code, description, missing_roles, missing_scopes, forbidden, realm }
+    }
+}
+
+/// A refusal together with the realm to name in the challenge and the body
+/// the application chose; what the extractors return as their rejection.
+/// Built by [`Authenticator::reject`](crate::Authenticator::reject) (or by
+/// the guard and the extractors, which use it).
+#[derive(Clone)]
 pub struct Rejection {
     /// Why the request was refused.
     pub error: AuthError,
     /// The protection space named in `WWW-Authenticate`.
     pub realm: Arc<str>,
+    /// The application's renderer; `None`: the default body.
+    body: Option<RenderBody>,
+}
+
+impl std::fmt::Debug for Rejection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Rejection")
+            .field("error", &self.error)
+            .field("realm", &self.realm)
+            .field("custom_body", &self.body.is_some())
+            .finish()
+    }
 }
 
 impl Rejection {
-    pub(crate) fn new(error: AuthError, realm: &Arc<str>) -> Self {
-        Self { error, realm: Arc::clone(realm) }
+    pub(crate) fn new(error: AuthError, realm: &Arc<str>, body: Option<&RenderBody>) -> Self {
+        Self { error, realm: Arc::clone(realm), body: body.cloned() }
     }
 }
 
-#[derive(Serialize)]
-struct Body<'a> {
-    error: &'a str,
-    error_description: String,
-    #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    missing_roles: &'a [&'static str],
-    #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    missing_scopes: &'a [&'static str],
-}
-
+/// The body is the renderer's; the status and the challenge are RFC 6750's,
+/// set here over whatever the renderer put in their place.
 impl IntoResponse for Rejection {
     fn into_response(self) -> Response {
-        let error = &self.error;
-        let description = error.to_string();
-        let mut challenge = format!("Bearer realm=\"{}\"", quoted(&self.realm));
-        if let Some(code) = error
-            .code()
-            .filter(|_| !matches!(error, AuthError::Misconfigured | AuthError::Unavailable(_)))
-        {
-            challenge.push_str(&format!(
-                ", error=\"{code}\", error_description=\"{}\"",
-                quoted(&description)
-            ));
-        }
-        let (missing_roles, missing_scopes): (&[&'static str], &[&'static str]) = match error {
-            AuthError::InsufficientScope { missing_roles, missing_scopes, .. } => {
-                if !missing_scopes.is_empty() {
-                    challenge
-                        .push_str(&format!(", scope=\"{}\"", quoted(&missing_scopes.join(" "))));
+        let Rejection { error, realm, body } = self;
+        let refusal = Refusal::of(error, realm);
+        let challenge = challenge(&refusal);
+        let mut response = match body {
+            None => refusal.oauth_json(),
+            Some(render) => match catch_unwind(AssertUnwindSafe(|| render(&refusal))) {
+                Ok(response) => response,
+                Err(_) => {
+                    // Still a refusal, with its status and challenge: only
+                    // the body falls back.
+                    tracing::error!(
+                        kind = ?refusal.kind(),
+                        "the refusal body renderer panicked; the default body was sent"
+                    );
+                    refusal.oauth_json()
                 }
-                (missing_roles, missing_scopes)
-            }
-            _ => (&[], &[]),
+            },
         };
-        let body = Body {
-            error: error.code().unwrap_or("unauthorized"),
-            error_description: description,
-            missing_roles,
-            missing_scopes,
-        };
-        let mut response = (error.status(), Json(body)).into_response();
-        if let (false, Ok(value)) = (
-            matches!(error, AuthError::Misconfigured | AuthError::Unavailable(_)),
-            HeaderValue::from_str(&challenge),
-        ) {
-            response.headers_mut().insert(WWW_AUTHENTICATE, value);
+        *response.status_mut() = refusal.status();
+        let headers = response.headers_mut();
+        headers.remove(WWW_AUTHENTICATE);
+        if let Some(challenge) = challenge {
+            headers.insert(WWW_AUTHENTICATE, challenge);
         }
         response
     }
+}
+
+/// The `WWW-Authenticate` value for `refusal` (RFC 6750 §3); none for a
+/// server error, which no credentials would cure.
+fn challenge(refusal: &Refusal) -> Option<HeaderValue> {
+    if refusal.kind == RefusalKind::ServerError {
+        return None;
+    }
+    let mut challenge = format!("Bearer realm=\"{}\"", quoted(&refusal.realm));
+    if let Some(code) = refusal.code {
+        challenge.push_str(&format!(
+            ", error=\"{code}\", error_description=\"{}\"",
+            quoted(&refusal.description)
+        ));
+    }
+    if !refusal.missing_scopes.is_empty() {
+        let scopes = refusal.missing_scopes.join(" ");
+        challenge.push_str(&format!(", scope=\"{}\"", quoted(&scopes)));
+    }
+    HeaderValue::from_str(&challenge).ok()
 }
 
 /// Text safe inside an RFC 6750 quoted string (`%x20-21 / %x23-5B / %x5D-7E`).

@@ -31,6 +31,7 @@ use crate::keys::Selection;
 use crate::principal::{Principal, Subject};
 use crate::recycle;
 use crate::refusal::{AuthError, Rejection};
+use crate::refusal_body::RenderBody;
 use crate::resource_metadata::PublishedMetadata;
 use crate::scopes::ScopeNames;
 use crate::segment::decode_segment;
@@ -51,6 +52,8 @@ pub(crate) struct Verifier {
     pub(crate) cache: Option<TokenCache>,
     /// The protected resource metadata served, when configured.
     pub(crate) resource_metadata: Option<PublishedMetadata>,
+    /// The application's refusal body (`refusal_body`); `None`: the default.
+    pub(crate) refusal_body: Option<RenderBody>,
 }
 
 /// A token that passed every step, with what the verified-token cache
@@ -139,7 +142,7 @@ impl Verifier {
 
     /// A refusal challenging for this verifier's realm.
     pub(crate) fn reject(&self, error: AuthError) -> Rejection {
-        Rejection::new(error, &self.realm)
+        Rejection::new(error, &self.realm, self.refusal_body.as_ref())
     }
 
     /// The cache and where `token` would be in it, when the cache is on.
