@@ -6,7 +6,7 @@
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, MatchedPath};
 use http::request::Parts;
 use rbac_core::{Coverage, Expr, RoleModel};
 
@@ -98,13 +98,17 @@ pub(crate) async fn check(
     requirement: HandlerRequirement,
 ) -> Result<(), Rejection> {
     let HandlerRequirement { handler, expr, share } = requirement;
+    // The route pattern the request matched (`/users/{id}`), once routed.
+    // (A shared string: cloning it allocates nothing.)
+    let matched = parts.extensions.get::<MatchedPath>().cloned();
+    let route = matched.as_ref().map(MatchedPath::as_str);
     let auth = match Auth::earlier(parts, authenticator) {
         Some(auth) => auth,
         None => Auth::new(authenticate(parts, authenticator, handler).await?, authenticator),
     };
     match expr.evaluate(auth.granted()) {
         Ok(()) => {
-            tracing::debug!(handler, subject = auth.subject(), "allowed");
+            tracing::debug!(handler, route, subject = auth.subject(), "allowed");
             if share {
                 parts.extensions.insert(auth);
             }
@@ -117,6 +121,7 @@ pub(crate) async fn check(
             {
                 tracing::info!(
                     handler,
+                    route,
                     subject = auth.subject(),
                     ?missing_roles,
                     ?missing_scopes,

@@ -271,6 +271,47 @@ pub use rbac_macros::requires;
 #[doc(inline)]
 pub use rbac_macros::handlers;
 
+/// A requirement for every route of a router, with the grammar of
+/// [`#[requires]`](requires) and the same compile-time checks (an unknown
+/// name is one error on its literal, with the closest declared one).
+///
+/// ```
+/// use axum::{Router, routing::{delete, get}};
+/// use rbac_axum::{Authenticator, requires};
+///
+/// rbac_axum::roles! { admin: editor, editor: viewer, viewer }
+///
+/// async fn list_users() -> &'static str { "users" }
+///
+/// #[requires(role = "editor")] // both must hold: admin, and editor
+/// async fn delete_user() -> &'static str { "deleted" }
+///
+/// fn app(authenticator: Authenticator<Role>) -> Router {
+///     let admin = Router::new()
+///         .route("/users", get(list_users))
+///         .route("/users/{id}", delete(delete_user))
+///         .route_layer(rbac_axum::require!(role = "admin").with_state(&authenticator));
+///     Router::new().nest("/admin", admin).with_state(authenticator)
+/// }
+/// # fn main() { let _ = app; }
+/// ```
+///
+/// Keys: `role`, `scope`, `all`, `any`, `not`, nested, and `model =` /
+/// `crate =` as on the attribute; the router state comes from
+/// [`with_state`](Require::with_state), as axum's
+/// `from_extractor_with_state` takes it (`route_layer` gives a layer none).
+///
+/// Put it on with `route_layer`: it then runs for the routes that match,
+/// before any of the handler's extractors, and paths no route matches keep
+/// their 404. A method a matched route does not serve is 405 once the
+/// requirement is met, and refused like any other request before (which
+/// methods a protected path serves is not told to strangers). A handler's
+/// own `#[requires]` must hold too; the token is verified once per request
+/// (the layer passes the principal on). Its log lines name the matched
+/// route.
+#[doc(inline)]
+pub use rbac_macros::require;
+
 /// The README's examples: every ```` ```rust ```` block of `README.md` is a
 /// doctest of this item, so that what a newcomer copies compiles against
 /// today's API. It exists only while rustdoc collects doctests.

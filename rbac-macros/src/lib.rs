@@ -37,3 +37,11 @@ pub fn requires(args: TokenStream, item: TokenStream) -> TokenStream {
 pub fn handlers(args: TokenStream, item: TokenStream) -> TokenStream {
     requires::expand_impl_block(args.into(), item.into()).into()
 }
+
+// A requirement for a whole router, as a `route_layer`. Documented on
+// rbac-axum's re-export.
+#[allow(missing_docs)]
+#[proc_macro]
+pub fn require(input: TokenStream) -> TokenStream {
+    requires::expand_router(input.into()).into()
+}

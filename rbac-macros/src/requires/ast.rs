@@ -22,6 +22,9 @@ use crate::suggest::did_you_mean;
 
 pub(crate) const USAGE: &str = "e.g. `#[requires(role = \"admin\")]` or `#[requires(any(role = \"editor\", scope = \"posts:write\"))]`";
 
+/// The same for `require!`.
+pub(crate) const ROUTER_USAGE: &str = "e.g. `require!(role = \"admin\")` or `require!(any(role = \"editor\", scope = \"posts:write\"))`";
+
 /// What `#[requires]` is given.
 pub(crate) struct Input {
     /// The handler, without its other `#[requires]`.

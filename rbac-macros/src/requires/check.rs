@@ -7,7 +7,7 @@
 use proc_macro2::Span;
 use syn::{LitStr, Path};
 
-use super::ast::{Handler, RequiresAttr, Term, USAGE};
+use super::ast::{Handler, ROUTER_USAGE, RequiresAttr, Term, USAGE};
 use crate::ctxt::Ctxt;
 
 /// What a token must hold for the handler to run: a tree whose shape is
@@ -47,6 +47,31 @@ pub(crate) struct HandlerRule {
 pub(crate) fn check(handler: &Handler, attrs: Vec<RequiresAttr>) -> syn::Result<HandlerRule> {
     let cx = Ctxt::new();
     async_free_fn(&cx, handler);
+    rule_of(cx, attrs, "`#[requires]`", USAGE)
+}
+
+/// Validates the arguments of `require!` (as one attribute's), for a whole
+/// router: `state` is not one of them, the router's state is given with
+/// `.with_state(&state)`.
+pub(crate) fn check_router_requirement(args: RequiresAttr) -> syn::Result<HandlerRule> {
+    let rule = rule_of(Ctxt::new(), vec![args], "`require!`", ROUTER_USAGE)?;
+    match &rule.state {
+        Some(state) => Err(syn::Error::new_spanned(
+            state,
+            "`require!` takes the router's state from `.with_state(&state)`: remove `state = …`",
+        )),
+        None => Ok(rule),
+    }
+}
+
+/// The arguments of `attrs` combined into one rule, every error in `cx`
+/// reported. `what` names the macro in messages, `usage` shows it used.
+fn rule_of(
+    cx: Ctxt,
+    attrs: Vec<RequiresAttr>,
+    what: &str,
+    usage: &str,
+) -> syn::Result<HandlerRule> {
     let mut parts = Vec::new();
     let mut model: Option<Path> = None;
     let mut krate: Option<Path> = None;
@@ -60,7 +85,7 @@ pub(crate) fn check(handler: &Handler, attrs: Vec<RequiresAttr>) -> syn::Result<
             }
         };
         if args.terms.is_empty() {
-            cx.error(attr.span, format!("`#[requires]` needs a requirement, {USAGE}"));
+            cx.error(attr.span, format!("{what} needs a requirement, {usage}"));
             continue;
         }
         for term in args.terms {
@@ -88,7 +113,7 @@ pub(crate) fn check(handler: &Handler, attrs: Vec<RequiresAttr>) -> syn::Result<
         0 => {
             return Err(syn::Error::new(
                 Span::call_site(),
-                format!("`#[requires]` needs a requirement, {USAGE}"),
+                format!("{what} needs a requirement, {usage}"),
             ));
         }
         1 => parts.swap_remove(0),

@@ -61,24 +61,15 @@ pub(crate) fn expand_parts(
         ),
     };
     let vis = &handler.vis;
-    let model = match &rule.model {
-        Some(path) => quote!(#path),
-        None => quote!(crate::Role),
-    };
-    let krate = match &rule.krate {
-        Some(path) => quote!(#path),
-        None => quote!(::rbac_axum),
-    };
+    let krate = krate(rule);
 
     let cfgs: Vec<&syn::Attribute> =
         handler.attrs.iter().filter(|attr| attr.path().is_ident("cfg")).collect();
     let cfg = quote!(#(#cfgs)*);
 
-    let mut checks = Vec::new();
-    let expr = expr_tokens(&rule.condition, &marker, &krate, &mut checks);
-    let checks: Vec<TokenStream> = checks.into_iter().map(|check| quote!(#cfg #check)).collect();
-
     let shares = handler.sig.inputs.iter().any(reads_principal);
+    let handler_name = quote!(::core::concat!(::core::module_path!(), "::", #handler_name));
+    let requirement = requirement_items(rule, &marker, vis, &handler_name, shares, &cfg);
     guard_first_argument(&mut handler.sig, &marker, &krate);
     let state_check = rule.state.as_ref().map(|state| {
         quote_spanned! { state.span() =>
@@ -101,12 +92,45 @@ pub(crate) fn expand_parts(
         }
     });
 
+    let [state_check, debug_handler_error] =
+        [state_check, debug_handler_error].map(|item| item.map(|item| quote!(#cfg #item)));
+    let items = quote! {
+        #requirement
+
+        #state_check
+
+        #debug_handler_error
+    };
+    (items, handler)
+}
+
+/// The marker type `marker` carrying `rule`, its `Requirement` impl, and
+/// the `const` checks `cargo check` evaluates: one per role or scope name,
+/// spanned on it, and one on the requirement's coverage when it has
+/// `not(…)`. Each item under `cfg`.
+fn requirement_items(
+    rule: &HandlerRule,
+    marker: &syn::Ident,
+    vis: &syn::Visibility,
+    handler_name: &TokenStream,
+    shares: bool,
+    cfg: &TokenStream,
+) -> TokenStream {
+    let model = match &rule.model {
+        Some(path) => quote!(#path),
+        None => quote!(crate::Role),
+    };
+    let krate = krate(rule);
+    let mut checks = Vec::new();
+    let expr = expr_tokens(&rule.condition, marker, &krate, &mut checks);
+    let checks: Vec<TokenStream> = checks.into_iter().map(|check| quote!(#cfg #check)).collect();
     // Without `not(…)`, a requirement of declared names is met by the token
     // holding them all and refused to the empty one: only one with `not`
     // needs `cargo check` to decide it. The guard asserts it for every
     // requirement where it is compiled (`cargo build`), whatever wrote it.
     let coverage_check = rule.condition.has_not().then(|| {
         quote! {
+            #cfg
             const _: () = if let ::core::option::Option::Some(__rbac_message) =
                 #krate::__private::unguarded::<#marker>()
             {
@@ -114,11 +138,7 @@ pub(crate) fn expand_parts(
             };
         }
     });
-
-    let [state_check, debug_handler_error, coverage_check] =
-        [state_check, debug_handler_error, coverage_check]
-            .map(|item| item.map(|item| quote!(#cfg #item)));
-    let items = quote! {
+    quote! {
         #cfg
         #[doc(hidden)]
         #[allow(non_camel_case_types)]
@@ -127,21 +147,38 @@ pub(crate) fn expand_parts(
         #cfg
         impl #krate::__private::Requirement for #marker {
             type Model = #model;
-            const HANDLER: &'static str =
-                ::core::concat!(::core::module_path!(), "::", #handler_name);
+            const HANDLER: &'static str = #handler_name;
             const EXPR: #krate::__private::Expr = #expr;
             const SHARES_PRINCIPAL: bool = #shares;
         }
 
         #(#checks)*
 
-        #state_check
-
-        #debug_handler_error
-
         #coverage_check
-    };
-    (items, handler)
+    }
+}
+
+/// The facade's path: `crate = …`, or `::rbac_axum`.
+fn krate(rule: &HandlerRule) -> TokenStream {
+    match &rule.krate {
+        Some(path) => quote!(#path),
+        None => quote!(::rbac_axum),
+    }
+}
+
+/// `require!(…)`: a block expression holding the requirement's items and
+/// giving the `Require` value, whose layer shares the principal with the
+/// handlers' guards (the token is verified once per request).
+pub(crate) fn expand_router_requirement(rule: &HandlerRule) -> TokenStream {
+    let marker = syn::Ident::new("__rbac_router_requirement", Span::mixed_site());
+    let krate = krate(rule);
+    let name = quote!(::core::concat!(::core::module_path!(), "::require!"));
+    let vis = syn::Visibility::Inherited;
+    let items = requirement_items(rule, &marker, &vis, &name, true, &TokenStream::new());
+    quote! {{
+        #items
+        #krate::__private::require::<#marker>()
+    }}
 }
 
 /// The guard goes around the first argument, which keeps its pattern and

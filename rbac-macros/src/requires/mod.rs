@@ -1,5 +1,6 @@
-//! `#[requires(...)]`: a role/scope requirement on an async handler, and
-//! `#[handlers]`, which expands it on the methods of an `impl` block.
+//! `#[requires(...)]`: a role/scope requirement on an async handler;
+//! `#[handlers]`, which expands it on the methods of an `impl` block; and
+//! `require!(...)`, the same requirement for a whole router.
 
 mod ast;
 mod check;
@@ -28,5 +29,14 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
             handler.sig.asyncness.get_or_insert(syn::Token![async](fn_span));
             expand::fallback(error, handler)
         }
+    }
+}
+
+/// `require!(…)`: the requirement as an expression, or its errors.
+pub(crate) fn expand_router(input: TokenStream) -> TokenStream {
+    let args = ast::RequiresAttr { span: proc_macro2::Span::call_site(), args: syn::parse2(input) };
+    match check::check_router_requirement(args) {
+        Ok(rule) => expand::expand_router_requirement(&rule),
+        Err(error) => error.into_compile_error(),
     }
 }
