@@ -78,6 +78,15 @@ pub fn bearer_token<'h>(
     }
 }
 
+/// Whether a request tries to authenticate at all: it has an
+/// `Authorization` header (of any scheme, well-formed or not) or an
+/// `access_token` query parameter (RFC 6750 §2.3, which this crate never
+/// reads). Only a request that does neither is anonymous to an optional
+/// extractor; any other gets the answer [`bearer_token`] leads to.
+pub(crate) fn attempts_authentication(headers: &HeaderMap, query: Option<&str>) -> bool {
+    headers.contains_key(AUTHORIZATION) || query.is_some_and(has_access_token)
+}
+
 /// `b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`
 pub fn is_b64token(token: &str) -> bool {
     let body = token.trim_end_matches('=');

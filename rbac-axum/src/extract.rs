@@ -1,15 +1,16 @@
 //! Extractors that hand the verified principal to handlers ([`Auth`],
-//! [`TokenClaims`]), and [`authenticate`], the one way a request's bearer
-//! token becomes a principal, for them, the guard, or a layer.
+//! [`TokenClaims`], and both as `Option<…>` for endpoints open to anonymous
+//! callers), and [`authenticate`], the one way a request's bearer token
+//! becomes a principal, for them, the guard, or a layer.
 
 use std::ops::Deref;
 use std::sync::Arc;
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, OptionalFromRequestParts};
 use http::request::Parts;
 use serde::de::DeserializeOwned;
 
-use crate::bearer::bearer_token;
+use crate::bearer::{attempts_authentication, bearer_token};
 use crate::principal::Principal;
 use crate::refusal::{AuthError, Rejection};
 use crate::state::AuthState;
@@ -41,6 +42,53 @@ use crate::verify::Verifier;
 ///     format!("{} is admin: {}", auth.subject().unwrap_or("?"), auth.has_role(Role::Admin))
 /// }
 /// # fn main() {}
+/// ```
+///
+/// # Optional authentication
+///
+/// `Option<Auth>` (on a handler without `#[requires]`) serves anonymous
+/// callers too: it is `None` when the request makes no attempt to
+/// authenticate, and `Some` with a valid token. An attempt that fails is
+/// refused exactly as `Auth` refuses it, never served as anonymous: a
+/// client that sent credentials is told they did not work, rather than
+/// getting the anonymous answer it would take for its own.
+///
+/// | the request | `Option<Auth>` |
+/// |---|---|
+/// | no `Authorization` header, no `access_token` in the query | `None` |
+/// | `Authorization: Bearer <valid token>` | `Some` |
+/// | a bearer token expired, forged, malformed, not yet valid, for another issuer or audience | 401 `invalid_token` |
+/// | `Bearer` with no token, two `Authorization` headers, a token in the header and the query | 400 `invalid_request` |
+/// | another scheme (`Authorization: Basic …`), or any `Authorization` value that is not a bearer token | 401, bare challenge |
+/// | `?access_token=…` without a header | 401, bare challenge |
+/// | the keys cannot be had now | 500 |
+///
+/// Another scheme and a token in the query string are attempts this crate
+/// does not accept (it reads bearer tokens from the header only, RFC 6750
+/// §2.1): the 401 and its `Bearer` challenge tell the client how to
+/// authenticate, where `None` would serve it as anonymous without a word.
+/// A form body's `access_token` (RFC 6750 §2.2) is not looked at: reading
+/// it would consume the body. The refusals use the application's body
+/// ([`refusal_body`](crate::AuthenticatorBuilder::refusal_body)).
+///
+/// ```
+/// use axum::{Router, routing::get};
+/// use rbac_axum::{Auth, Authenticator};
+///
+/// rbac_axum::roles! { admin: viewer, viewer }
+///
+/// async fn front_page(auth: Option<Auth>) -> String {
+///     match auth {
+///         Some(auth) if auth.has_role(Role::Admin) => "hello, admin".to_owned(),
+///         Some(auth) => format!("hello, {}", auth.subject().unwrap_or("user")),
+///         None => "hello, stranger".to_owned(),
+///     }
+/// }
+///
+/// fn app(authenticator: Authenticator<Role>) -> Router {
+///     Router::new().route("/", get(front_page)).with_state(authenticator)
+/// }
+/// # fn main() { let _ = app; }
 /// ```
 #[derive(Debug, Clone)]
 pub struct Auth {
@@ -90,11 +138,34 @@ where
     }
 }
 
+/// `Option<Auth>`: `None` for a request that makes no attempt to
+/// authenticate; any attempt is `Auth`'s (see [`Auth`], "Optional
+/// authentication").
+impl<S> OptionalFromRequestParts<S> for Auth
+where
+    S: AuthState,
+{
+    type Rejection = Rejection;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &S,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        if !attempts_authentication(&parts.headers, parts.uri.query()) {
+            tracing::debug!("anonymous: the request has no credentials");
+            return Ok(None);
+        }
+        <Auth as FromRequestParts<S>>::from_request_parts(parts, state).await.map(Some)
+    }
+}
+
 /// Extractor for the token's claims as your own `serde::Deserialize` type,
 /// read from the payload the guard (or [`Auth`]) already verified. A token
 /// whose claims do not fit the type is refused with 401 `invalid_token`.
 /// Like [`Auth`], it needs a state that names its role model
-/// ([`AuthState`]).
+/// ([`AuthState`]); and like `Option<Auth>`, `Option<TokenClaims<T>>` is
+/// `None` for a request that makes no attempt to authenticate, and refuses
+/// one whose attempt fails (or whose claims do not fit `T`).
 ///
 /// ```
 /// use rbac_axum::{TokenClaims, requires};
@@ -120,13 +191,33 @@ where
     type Rejection = Rejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let auth = Auth::from_request_parts(parts, state).await?;
+        let auth = <Auth as FromRequestParts<S>>::from_request_parts(parts, state).await?;
         auth.claims_as().map(TokenClaims).map_err(|error| {
             tracing::info!(%error, "refused: the token's claims do not fit the handler's type");
             state.authenticator().reject(AuthError::InvalidToken(
                 "the token's claims lack a field this resource needs".into(),
             ))
         })
+    }
+}
+
+/// `Option<TokenClaims<T>>`: `None` exactly when `Option<Auth>` is.
+impl<S, T> OptionalFromRequestParts<S> for TokenClaims<T>
+where
+    S: AuthState,
+    T: DeserializeOwned,
+{
+    type Rejection = Rejection;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &S,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        if !attempts_authentication(&parts.headers, parts.uri.query()) {
+            tracing::debug!("anonymous: the request has no credentials");
+            return Ok(None);
+        }
+        <TokenClaims<T> as FromRequestParts<S>>::from_request_parts(parts, state).await.map(Some)
     }
 }
 

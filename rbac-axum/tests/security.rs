@@ -22,7 +22,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
 use rbac_axum::jsonwebtoken::{Algorithm, DecodingKey, Header};
-use rbac_axum::{Authenticator, ClaimMapping, ClaimPath, ConfigError, requires};
+use rbac_axum::{Auth, Authenticator, ClaimMapping, ClaimPath, ConfigError, requires};
 use rbac_test_support::{Request, Server, claims_of, now, sign_hs256};
 use serde_json::{Value, json};
 
@@ -54,10 +54,21 @@ async fn excluded(State(state): State<AppState>) -> &'static str {
     "excluded"
 }
 
+/// Open to anonymous callers: says whether it served one.
+async fn optional(State(state): State<AppState>, auth: Option<Auth>) -> &'static str {
+    state.hit();
+    if auth.is_some() { "authenticated" } else { "anonymous" }
+}
+
 fn app(state: AppState) -> Router {
     app::routes(
         state,
-        [("/all-of", get(all_of)), ("/nested", get(nested)), ("/excluded", get(excluded))],
+        [
+            ("/all-of", get(all_of)),
+            ("/nested", get(nested)),
+            ("/excluded", get(excluded)),
+            ("/optional", get(optional)),
+        ],
     )
 }
 
@@ -1195,4 +1206,36 @@ async fn case_38_a_failing_or_panicking_claims_mapper_denies() {
     assert!(logs.contains("claims mapper failed"), "the refusal says why:\n{logs}");
     assert!(logs.contains("claims mapper panicked"), "the refusal says why:\n{logs}");
     assert!(!logs.contains(&admin), "logs never hold the token");
+}
+
+// ---------------------------------------------------- optional endpoints ---
+
+#[tokio::test]
+async fn case_39_a_failed_attempt_on_an_optional_endpoint_is_never_anonymous() {
+    let server = server().await;
+    let jwt = token(&["admin"], "users:write");
+    let expired = hs256(&with(claims(&["admin"], ""), "exp", json!(now() - 1)));
+    let forged = sign_hs256(another_secret(), &claims(&["admin"], ""));
+    let alg_none =
+        format!("{}.{}.", b64_json(&json!({"alg": "none"})), b64_json(&claims(&["admin"], "")));
+    for token in [&expired, &forged, &alg_none] {
+        let response = server.refused(Request::get("/optional").bearer(token)).await;
+        assert_invalid_token(&response, token);
+    }
+    let response =
+        server.refused(Request::get("/optional").header("Authorization", "Bearer  ")).await;
+    assert_invalid_request(&response, &[SECRET]);
+    for value in [format!("Basic {jwt}"), "Basic dXNlcjpwYXNz".to_owned()] {
+        let request = Request::get("/optional").header("Authorization", &value);
+        let response = server.refused(request).await;
+        assert_no_credentials(&response, &[jwt.as_bytes(), SECRET]);
+    }
+    let response = server.refused(Request::get(&format!("/optional?access_token={jwt}"))).await;
+    assert_no_credentials(&response, &[jwt.as_bytes(), SECRET]);
+
+    // Only a request without any credentials is anonymous.
+    let response = server.allowed(Request::get("/optional")).await;
+    assert_eq!(response.text(), "anonymous");
+    let response = server.allowed(Request::get("/optional").bearer(&jwt)).await;
+    assert_eq!(response.text(), "authenticated");
 }
