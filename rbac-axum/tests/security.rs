@@ -22,7 +22,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
 use rbac_axum::jsonwebtoken::{Algorithm, DecodingKey, Header};
-use rbac_axum::{Auth, Authenticator, ClaimMapping, ClaimPath, ConfigError, requires};
+use rbac_axum::{Auth, Authenticator, ClaimMapping, ClaimPath, ConfigError, Refusal, requires};
 use rbac_test_support::{Request, Server, claims_of, now, sign_hs256};
 use serde_json::{Value, json};
 
@@ -1238,4 +1238,63 @@ async fn case_39_a_failed_attempt_on_an_optional_endpoint_is_never_anonymous() {
     assert_eq!(response.text(), "anonymous");
     let response = server.allowed(Request::get("/optional").bearer(&jwt)).await;
     assert_eq!(response.text(), "authenticated");
+}
+
+// -------------------------------------------------------- refusal bodies ---
+
+#[tokio::test]
+async fn case_40_a_refusal_body_cannot_change_status_or_challenge() {
+    use axum::http::{StatusCode, header};
+    // A renderer that lets the request "through", challenges for another
+    // scheme, and dumps all it is given.
+    let permissive = |refusal: &Refusal| {
+        let headers = [
+            (header::WWW_AUTHENTICATE, "Basic realm=\"elsewhere\"".to_owned()),
+            (header::CONTENT_TYPE, "text/plain".to_owned()),
+        ];
+        (StatusCode::OK, headers, format!("{refusal:?}"))
+    };
+    let default = server().await;
+    let custom =
+        server_with(hmac_builder::<Role>().refusal_body(permissive).build().unwrap()).await;
+    let viewer = token(&["viewer"], "");
+    let forged = sign_hs256(another_secret(), &claims(&["admin"], ""));
+    let requests = [
+        Request::get("/admin"),
+        Request::get("/admin").header("Authorization", "Bearer "),
+        Request::get("/admin").bearer(&forged),
+        Request::get("/admin").bearer(&viewer),
+        Request::get("/posts/write").bearer(&viewer),
+    ];
+    for request in requests {
+        let expected = default.refused(request.clone()).await;
+        let response = custom.refused(request).await;
+        assert_eq!(response.status, expected.status, "{response}");
+        assert_eq!(
+            response.header_values("WWW-Authenticate"),
+            expected.header_values("WWW-Authenticate"),
+            "{response}"
+        );
+        assert_eq!(response.header("Content-Type"), Some("text/plain"), "{response}");
+        assert_no_secrets(&response, &[viewer.as_bytes(), forged.as_bytes(), SECRET]);
+    }
+
+    // A 500 keeps no challenge, whatever the renderer set.
+    let failing = ClaimMapping::default().map_roles(|_| Err("directory unavailable".to_owned()));
+    let authenticator =
+        hmac_builder::<Role>().claims(failing).refusal_body(permissive).build().unwrap();
+    let response =
+        server_with(authenticator).await.refused(Request::get("/admin").bearer(&viewer)).await;
+    assert_eq!(response.status, 500, "{response}");
+    assert!(response.header_values("WWW-Authenticate").is_empty(), "{response}");
+    assert_no_secrets(&response, &[viewer.as_bytes(), SECRET]);
+
+    // A renderer that panics: the refusal stands, with the default body.
+    let panicking = hmac_builder::<Role>()
+        .refusal_body(|_: &Refusal| -> String { panic!("bug in the renderer") })
+        .build()
+        .unwrap();
+    let response =
+        server_with(panicking).await.refused(Request::get("/admin").bearer(&viewer)).await;
+    assert_insufficient(&response, None, &viewer);
 }
