@@ -22,8 +22,7 @@ use rbac_test_support::{Request, Server};
 use serde_json::{Value, json};
 
 use support::{
-    AppState, assert_insufficient, assert_no_credentials, captured_logs, hmac_builder, serve,
-    token,
+    AppState, assert_insufficient, assert_no_credentials, captured_logs, hmac_builder, serve, token,
 };
 
 async fn list_users(State(state): State<AppState>) -> &'static str {
@@ -44,16 +43,15 @@ async fn import_users(State(state): State<AppState>, Json(body): Json<Value>) ->
     Json(body)
 }
 
-/// `/admin/…` requires `users:read`; `/open` requires nothing.
+/// The shared routes (each with its own `#[requires]`), `/open` requiring
+/// nothing, and `/admin/…` requiring `users:read`.
 fn app(state: AppState) -> Router {
     let admin = Router::new()
         .route("/users", get(list_users).post(import_users))
         .route("/users/{id}", get(delete_user))
-        .route_layer(rbac_axum::require!(scope = "users:read").with_state(&state));
-    Router::new()
-        .nest("/admin", admin)
-        .route("/open", get(|| async { "open" }))
-        .with_state(state)
+        .route_layer(rbac_axum::require!(scope = "users:read").with_state(&state))
+        .with_state(state.clone());
+    app::routes(state, [("/open", get(|| async { "open" }))]).nest("/admin", admin)
 }
 
 async fn server() -> Server {
@@ -113,6 +111,9 @@ async fn other_paths_keep_their_404_and_a_met_requirement_its_405() {
     assert_eq!(server.send(Request::get("/admin/nothing-here")).await.status, 404);
     assert_eq!(server.send(Request::get("/nothing-here")).await.status, 404);
     assert_eq!(server.send(Request::get("/open")).await.status, 200);
+    // A shared route keeps its own requirement only.
+    let viewer = token(&["viewer"], "");
+    server.allowed(Request::get("/viewer").bearer(&viewer)).await;
     // A method the route does not serve: 405 once the requirement is met;
     // before, the route's methods are its business too (401, not 405).
     let reader = token(&["viewer"], "users:read");
