@@ -14,8 +14,8 @@ use crate::start_error::StartError;
 pub(crate) const REALM: &str = "rbac-example";
 
 /// The authenticator's configuration for `config`, before `build()`:
-/// accepted tokens carry `config`'s `iss` and `aud` and a `sub`, and
-/// challenges name the realm `rbac-example`.
+/// accepted tokens carry `config`'s `iss` ([`Config::issuer`]) and `aud`
+/// and a `sub`, and challenges name the realm `rbac-example`.
 ///
 /// In resource-server mode it is complete: the trusted issuer's claim
 /// mapping and its keys (a public key file, read here, or a JWK Set that
@@ -28,7 +28,7 @@ pub(crate) const REALM: &str = "rbac-example";
 /// [`StartError::Io`] when the public key or CA file cannot be read.
 pub fn authenticator_builder(config: &Config) -> Result<AuthenticatorBuilder<Role>, StartError> {
     let builder = Authenticator::<Role>::builder()
-        .issuer(config.issuer.clone())
+        .issuer(config.issuer())
         .audience(config.audience.clone())
         .require_subject(true)
         .realm(REALM);

@@ -22,10 +22,21 @@ const VARS: &[(&str, &str, &str)] = &[
     ),
     (TOKEN_TTL_SECS, "900", "lifetime of issued access tokens, 1 to 86400 seconds"),
     (
+        PUBLIC_URL,
+        "",
+        "the URL clients reach the service at, an origin without path (e.g. \
+         https://posts.example.com; plain http only on a loopback address): the resource \
+         identifier in its protected resource metadata (RFC 9728) and, when it issues tokens, \
+         their `iss` and its issuer identifier (RFC 8414). Default: http://, or https:// with \
+         TLS, followed by the address listened on (a loopback address for 0.0.0.0 or [::])",
+    ),
+    (
         ISSUER,
-        "rbac-example",
-        "`iss` of issued tokens, required in accepted ones (no default with a trusted issuer; \
-         with RBAC_EXAMPLE_TRUST_ISSUER, unset or equal to it)",
+        "",
+        "with RBAC_EXAMPLE_TRUST_JWKS_URL or RBAC_EXAMPLE_TRUST_PUBLIC_KEY, the trusted \
+         issuer's `iss`, required in accepted tokens: an https URL (http on a loopback address); \
+         with RBAC_EXAMPLE_TRUST_ISSUER, unset or equal to it. The tokens this service issues \
+         name RBAC_EXAMPLE_PUBLIC_URL",
     ),
     (
         AUDIENCE,
@@ -105,6 +116,7 @@ pub const DEFAULT_LOG_FILTER: &str = "info,rbac_axum=debug";
 const ADDR: &str = "RBAC_EXAMPLE_ADDR";
 const DATA_DIR: &str = "RBAC_EXAMPLE_DATA_DIR";
 const TOKEN_TTL_SECS: &str = "RBAC_EXAMPLE_TOKEN_TTL_SECS";
+const PUBLIC_URL: &str = "RBAC_EXAMPLE_PUBLIC_URL";
 const ISSUER: &str = "RBAC_EXAMPLE_ISSUER";
 const AUDIENCE: &str = "RBAC_EXAMPLE_AUDIENCE";
 const DEMO_TOKENS: &str = "RBAC_EXAMPLE_DEMO_TOKENS";
@@ -141,8 +153,10 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Lifetime of issued access tokens (`RBAC_EXAMPLE_TOKEN_TTL_SECS`).
     pub token_ttl: Duration,
-    /// `iss` of issued tokens, required in accepted ones (`RBAC_EXAMPLE_ISSUER`).
-    pub issuer: String,
+    /// The origin clients reach the service at (`RBAC_EXAMPLE_PUBLIC_URL`),
+    /// without a trailing slash; `None` to derive it from the address
+    /// listened on ([`Config::public_url`]).
+    pub public_url: Option<String>,
     /// `aud` of issued tokens, required in accepted ones (`RBAC_EXAMPLE_AUDIENCE`).
     pub audience: String,
     /// Whether to print demo tokens and `curl` lines at start
@@ -174,11 +188,14 @@ pub enum Tls {
     },
 }
 
-/// An external token issuer trusted in resource-server mode; its `iss` and
-/// `aud` are [`Config::issuer`] and [`Config::audience`].
+/// An external token issuer trusted in resource-server mode; the `aud` its
+/// tokens must name is [`Config::audience`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct TrustedIssuer {
+    /// The `iss` its tokens carry: `RBAC_EXAMPLE_TRUST_ISSUER`, or
+    /// `RBAC_EXAMPLE_ISSUER` with the other key sources.
+    pub issuer: String,
     /// Where its keys come from.
     pub keys: TrustedKeys,
     /// Where its tokens carry roles and scopes.
@@ -196,7 +213,7 @@ pub struct TrustedIssuer {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TrustedKeys {
-    /// OpenID Connect discovery from the issuer URL ([`Config::issuer`]):
+    /// OpenID Connect discovery from the issuer URL ([`TrustedIssuer::issuer`]):
     /// the `jwks_uri` of `<issuer>/.well-known/openid-configuration`.
     Discovery,
     /// A JWK Set fetched from this URL.
@@ -305,6 +322,36 @@ impl ConfigError {
 }
 
 impl Config {
+    /// The URL clients reach the service at: `RBAC_EXAMPLE_PUBLIC_URL`, or
+    /// else `http://` (`https://` with TLS) and [`addr`](Self::addr), an
+    /// unspecified address (`0.0.0.0`, `[::]`) shown as the matching
+    /// loopback one. It identifies the API in its protected resource
+    /// metadata, and is the issuer of the tokens the service issues.
+    pub fn public_url(&self) -> String {
+        if let Some(url) = &self.public_url {
+            return url.clone();
+        }
+        let mut addr = self.addr;
+        if addr.ip().is_unspecified() {
+            addr.set_ip(match addr {
+                SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+                SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+            });
+        }
+        let scheme = if self.tls == Tls::Off { "http" } else { "https" };
+        format!("{scheme}://{addr}")
+    }
+
+    /// The `iss` of accepted tokens: the trusted issuer's in
+    /// resource-server mode, else this service's [public URL](Self::public_url),
+    /// which its own tokens name.
+    pub fn issuer(&self) -> String {
+        match &self.trust {
+            Some(trusted) => trusted.issuer.clone(),
+            None => self.public_url(),
+        }
+    }
+
     /// Reads the process environment.
     pub fn from_env() -> Result<Config, ConfigError> {
         let mut values = Vec::new();
@@ -367,8 +414,15 @@ impl Config {
         let is_set = |name: &str| lookup(name).is_some_and(|value| !value.trim().is_empty());
         let sources: Vec<&'static str> =
             TRUST_SOURCES.into_iter().filter(|name| is_set(name)).collect();
-        let (trust, issuer) = match sources.as_slice() {
+        let trust = match sources.as_slice() {
             [] => {
+                if is_set(ISSUER) {
+                    return Err(ConfigError::new(
+                        ISSUER,
+                        "applies to a trusted issuer only: the tokens this service issues name \
+                         its public URL (RBAC_EXAMPLE_PUBLIC_URL) as their issuer",
+                    ));
+                }
                 for name in
                     [TRUST_ALGORITHM, TRUST_PRESET, TRUST_ROLES_CLAIM, TRUST_WAIT_SECS, TRUST_CA]
                 {
@@ -380,12 +434,9 @@ impl Config {
                         ));
                     }
                 }
-                (None, get(ISSUER))
+                None
             }
-            &[source] => {
-                let (trust, issuer) = trusted_issuer(source, &get, &is_set)?;
-                (Some(trust), issuer)
-            }
+            &[source] => Some(trusted_issuer(source, &get, &is_set)?),
             &[first, second, ..] => {
                 return Err(ConfigError::new(
                     second,
@@ -398,11 +449,16 @@ impl Config {
             }
         };
 
+        let public_url = match lookup(PUBLIC_URL) {
+            Some(value) if !value.trim().is_empty() => Some(public_url(value.trim())?),
+            _ => None,
+        };
+
         Ok(Config {
             addr,
             data_dir: PathBuf::from(get(DATA_DIR)),
             token_ttl,
-            issuer,
+            public_url,
             audience: get(AUDIENCE),
             demo_tokens,
             tls,
@@ -468,14 +524,14 @@ fn default_of(name: &str) -> &'static str {
     VARS.iter().find(|(key, _, _)| *key == name).map_or("", |(_, default, _)| default)
 }
 
-/// The trusted issuer configured by `source` (one of [`TRUST_SOURCES`]),
-/// and the `iss` its tokens must carry. `get` reads a variable or its
-/// default, `is_set` tells whether it was given.
+/// The trusted issuer configured by `source` (one of [`TRUST_SOURCES`]).
+/// `get` reads a variable or its default, `is_set` tells whether it was
+/// given.
 fn trusted_issuer(
     source: &'static str,
     get: &dyn Fn(&'static str) -> String,
     is_set: &dyn Fn(&str) -> bool,
-) -> Result<(TrustedIssuer, String), ConfigError> {
+) -> Result<TrustedIssuer, ConfigError> {
     let value = get(source);
     // An external issuer's name and audience are facts about that issuer:
     // a default here would be a silent mismatch.
@@ -499,6 +555,9 @@ fn trusted_issuer(
             return Err(ConfigError::new(name, format!("must be set when {source} is")));
         }
     }
+    // The protected resource metadata names the issuer as the
+    // authorization server, which clients find by its URL.
+    fetchable_url(ISSUER, &issuer)?;
 
     let keys = match source {
         TRUST_ISSUER => TrustedKeys::Discovery,
@@ -544,12 +603,29 @@ fn trusted_issuer(
             "applies to the default preset only; RBAC_EXAMPLE_TRUST_PRESET says where roles are",
         ));
     }
-    Ok((TrustedIssuer { keys, claims, wait_for_keys, ca }, issuer))
+    Ok(TrustedIssuer { issuer, keys, claims, wait_for_keys, ca })
 }
 
-/// Checks that keys would be fetched from `url`: https, or plain http on
-/// a loopback address (`rbac_axum` refuses anything else too; this names
-/// the variable).
+/// `RBAC_EXAMPLE_PUBLIC_URL` checked as `rbac_axum` checks a resource
+/// identifier, and to be an origin: the routes are at its root. A
+/// trailing slash is dropped.
+fn public_url(value: &str) -> Result<String, ConfigError> {
+    let url = value.strip_suffix('/').unwrap_or(value);
+    let metadata = rbac_axum::ResourceMetadata::new(url)
+        .map_err(|error| ConfigError::new(PUBLIC_URL, error.to_string()))?;
+    if metadata.path() != "/.well-known/oauth-protected-resource" {
+        return Err(ConfigError::new(
+            PUBLIC_URL,
+            "expected an origin without a path, e.g. https://posts.example.com: the service's \
+             routes are at its root",
+        ));
+    }
+    Ok(url.to_owned())
+}
+
+/// Checks that `url` may be fetched from, or named as an issuer: https,
+/// or plain http on a loopback address (`rbac_axum` refuses anything else
+/// too; this names the variable).
 fn fetchable_url(name: &'static str, url: &str) -> Result<(), ConfigError> {
     let uri = url.parse::<Uri>().ok();
     let host = uri.as_ref().and_then(Uri::host).unwrap_or_default();
@@ -639,7 +715,9 @@ mod tests {
         assert_eq!(config.addr, "127.0.0.1:3000".parse().expect("literal address"));
         assert_eq!(config.data_dir, PathBuf::from("./rbac-example-data"));
         assert_eq!(config.token_ttl, Duration::from_secs(900));
-        assert_eq!(config.issuer, "rbac-example");
+        assert_eq!(config.public_url, None);
+        assert_eq!(config.public_url(), "http://127.0.0.1:3000");
+        assert_eq!(config.issuer(), "http://127.0.0.1:3000");
         assert_eq!(config.audience, "rbac-example-api");
         assert!(config.demo_tokens);
         assert_eq!(config.tls, Tls::Off);
@@ -663,13 +741,14 @@ mod tests {
         assert_eq!(config(&[key, aud]).expect_err("no issuer").name, ISSUER);
         assert_eq!(config(&[key, iss]).expect_err("no audience").name, AUDIENCE);
         let trusted = config(&[key, iss, aud, (TRUST_ALGORITHM, "ES256")]).expect("valid");
+        assert_eq!(trusted.issuer(), "https://id.example");
         let trust = trusted.trust.expect("resource-server mode");
         assert_eq!(
             trust.keys,
             TrustedKeys::PublicKey { path: "issuer.pem".into(), algorithm: Algorithm::ES256 }
         );
         assert_eq!(trust.claims, ClaimsPreset::Default { roles_claim: "roles".into() });
-        assert_eq!(trusted.issuer, "https://id.example");
+        assert_eq!(trust.issuer, "https://id.example");
         let hmac = config(&[key, iss, aud, (TRUST_ALGORITHM, "HS256")]);
         assert_eq!(hmac.expect_err("no shared secrets").name, TRUST_ALGORITHM);
 
@@ -680,7 +759,13 @@ mod tests {
         let trust = trusted.trust.expect("resource-server mode");
         assert_eq!(trust.keys, TrustedKeys::JwksUrl("https://id.example/keys.json".into()));
         assert_eq!(trust.wait_for_keys, Duration::from_secs(10));
-        assert_eq!(trusted.issuer, "https://id.example");
+        assert_eq!(trust.issuer, "https://id.example");
+
+        // Named as the authorization server in the resource metadata: a URL.
+        for name in ["id-example", "http://id.example"] {
+            let named = config(&[jwks, aud, (ISSUER, name)]);
+            assert_eq!(named.expect_err(name).name, ISSUER);
+        }
     }
 
     #[test]
@@ -706,10 +791,10 @@ mod tests {
         let aud = (AUDIENCE, "posts-api");
         assert_eq!(config(&[by_url]).expect_err("no audience").name, AUDIENCE);
         let trusted = config(&[by_url, aud]).expect("valid");
-        assert_eq!(trusted.issuer, url);
+        assert_eq!(trusted.issuer(), url);
         assert_eq!(trusted.audience, "posts-api");
         assert_eq!(trusted.trust.expect("resource-server mode").keys, TrustedKeys::Discovery);
-        assert_eq!(config(&[by_url, aud, (ISSUER, url)]).expect("the same").issuer, url);
+        assert_eq!(config(&[by_url, aud, (ISSUER, url)]).expect("the same").issuer(), url);
         let other = config(&[by_url, aud, (ISSUER, "https://other.example")]);
         assert_eq!(other.expect_err("two issuers").name, ISSUER);
     }
@@ -822,6 +907,34 @@ mod tests {
                 None => assert_eq!(result.expect_err(value).name, TRUST_WAIT_SECS),
             }
         }
+    }
+
+    #[test]
+    fn the_public_url_is_derived_from_the_address_unless_given() {
+        for (vars, url) in [
+            (vec![(ADDR, "0.0.0.0:8080")], "http://127.0.0.1:8080"),
+            (vec![(ADDR, "[::]:8080")], "http://[::1]:8080"),
+            (vec![(ADDR, "192.0.2.7:443"), (TLS, "on")], "https://192.0.2.7:443"),
+            (vec![(PUBLIC_URL, "https://posts.example.com")], "https://posts.example.com"),
+            (vec![(PUBLIC_URL, "https://posts.example.com/")], "https://posts.example.com"),
+            (vec![(PUBLIC_URL, "http://localhost:3000")], "http://localhost:3000"),
+        ] {
+            let config = config(&vars).expect(url);
+            assert_eq!(config.public_url(), url, "{vars:?}");
+            assert_eq!(config.issuer(), url, "this service issues the tokens: {vars:?}");
+        }
+        for url in [
+            "posts.example.com",
+            "http://posts.example.com",
+            "https://posts.example.com/api",
+            "https://posts.example.com#top",
+            "https://Posts.example.com",
+        ] {
+            assert_eq!(config(&[(PUBLIC_URL, url)]).expect_err(url).name, PUBLIC_URL, "{url}");
+        }
+        // Its own tokens name it: another issuer is for a trusted one only.
+        let issuer = config(&[(ISSUER, "https://id.example")]);
+        assert_eq!(issuer.expect_err("no trusted issuer").name, ISSUER);
     }
 
     #[test]

@@ -28,23 +28,26 @@ pub struct Server {
 }
 
 impl Server {
-    /// Opens the state (see [`AppState::open`]), loads or generates the
-    /// TLS certificate when TLS is on, and binds `config.addr`; port 0
-    /// picks a free port, which [`Server::local_addr`] tells. In
-    /// resource-server mode with fetched keys it then waits, at most
-    /// `RBAC_EXAMPLE_TRUST_WAIT_SECS`, for the issuer's first key set
-    /// ([`Server::trusted_keys_ready`]).
+    /// Binds `config.addr` (port 0 picks a free port, which
+    /// [`Server::local_addr`] tells), opens the state for the address
+    /// bound (see [`AppState::open`]; the public URL derives from it
+    /// unless `RBAC_EXAMPLE_PUBLIC_URL` is set), and loads or generates the
+    /// TLS certificate when TLS is on. In resource-server mode with
+    /// fetched keys it then waits, at most `RBAC_EXAMPLE_TRUST_WAIT_SECS`,
+    /// for the issuer's first key set ([`Server::trusted_keys_ready`]).
     pub async fn bind(config: &Config) -> Result<Server, StartError> {
-        let state = AppState::open(config).await?;
+        let listener = TcpListener::bind(config.addr)
+            .await
+            .map_err(|source| StartError::Bind { addr: config.addr, source })?;
+        let mut config = config.clone();
+        config.addr = listener.local_addr().map_err(StartError::Serve)?;
+        let state = AppState::open(&config).await?;
         let (tls_config, data_dir, addr) =
             (config.tls.clone(), config.data_dir.clone(), config.addr);
         let tls = tokio::task::spawn_blocking(move || tls::load(&tls_config, &data_dir, addr))
             .await
             .map_err(|error| StartError::Task(error.to_string()))??;
-        let listener = TcpListener::bind(config.addr)
-            .await
-            .map_err(|source| StartError::Bind { addr: config.addr, source })?;
-        let trusted_keys_ready = wait_for_trusted_keys(config, &state).await;
+        let trusted_keys_ready = wait_for_trusted_keys(&config, &state).await;
         Ok(Server { listener, state, tls, demo_tokens: config.demo_tokens, trusted_keys_ready })
     }
 
@@ -135,14 +138,14 @@ async fn wait_for_trusted_keys(config: &Config, state: &AppState) -> Option<bool
     let ready = state.authenticator.wait_for_keys(trust.wait_for_keys).await;
     if ready {
         tracing::info!(
-            issuer = config.issuer,
+            issuer = trust.issuer,
             keys = %trust.keys,
             elapsed_ms = started.elapsed().as_millis() as u64,
             "the trusted issuer's keys arrived: its tokens can be verified"
         );
     } else {
         tracing::warn!(
-            issuer = config.issuer,
+            issuer = trust.issuer,
             keys = %trust.keys,
             waited_secs = trust.wait_for_keys.as_secs(),
             "no keys from the trusted issuer yet; starting anyway: every request is refused with \

@@ -108,7 +108,7 @@ fn open_blocking(
                     // there.
                     let authenticator = authenticator_builder(config)?.build()?;
                     tracing::info!(
-                        issuer = config.issuer,
+                        issuer = trusted.issuer,
                         audience = config.audience,
                         keys = %trusted.keys,
                         claims = %trusted.claims,

@@ -59,11 +59,12 @@ struct Claims<'a> {
 }
 
 impl TokenIssuer {
-    /// An issuer signing with `key`, naming `config`'s issuer and audience.
+    /// An issuer signing with `key`, naming `config`'s issuer (the
+    /// service's public URL) and audience.
     pub(crate) fn new(key: &SigningKey, config: &Config) -> TokenIssuer {
         TokenIssuer {
             key: EncodingKey::from_secret(key.bytes()),
-            issuer: config.issuer.clone(),
+            issuer: config.issuer(),
             audience: config.audience.clone(),
             ttl: config.token_ttl,
         }

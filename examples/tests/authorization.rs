@@ -215,7 +215,10 @@ async fn every_response_forbids_caching_and_sniffing() {
 async fn data_and_signing_key_survive_a_restart() {
     let parent = tempfile::tempdir().expect("temporary directory");
     let dir = parent.path().join("data"); // created by the service
-    let server = TestServer::start_in(&dir, &[]).await;
+    // Restarted at the same URL, as a service is; port 0 alone would give
+    // it a new one, and its tokens name it as their issuer.
+    let url = [("RBAC_EXAMPLE_PUBLIC_URL", "https://posts.example.com")];
+    let server = TestServer::start_in(&dir, &url).await;
     let bob = server.login(BOB, None).await;
     let created = server.json("POST", "/posts", &bob, json!({"title": "kept", "body": ""})).await;
     assert_eq!(created.status, 201);
@@ -223,7 +226,7 @@ async fn data_and_signing_key_survive_a_restart() {
     let key = server.signing_key();
     server.stop().await;
 
-    let server = TestServer::start_in(&dir, &[]).await;
+    let server = TestServer::start_in(&dir, &url).await;
     assert_eq!(server.signing_key(), key, "the key is reused");
     let response = server.get(&path, Some(&bob)).await;
     assert_eq!(response.status, 200, "a token from before the restart works: {}", response.text());

@@ -31,7 +31,8 @@ async fn password_grant_issues_a_bearer_token_with_the_requested_scopes() {
     let claims = claims_of(token);
     assert_eq!(claims["roles"], serde_json::json!(["editor"]));
     assert_eq!(claims["scope"], "posts:read posts:write");
-    assert_eq!(claims["iss"], "rbac-example");
+    // The service is the issuer: its URL, as its metadata says.
+    assert_eq!(claims["iss"], format!("http://{}", server.addr));
     assert_eq!(claims["aud"], "rbac-example-api");
     assert_eq!(claims["exp"].as_i64().expect("exp") - claims["iat"].as_i64().expect("iat"), 900);
     assert!(claims["sub"].as_str().is_some_and(|sub| !sub.is_empty()), "{claims}");
