@@ -4,18 +4,22 @@
 //! the keys; see `tests/with_test_toolkit.rs`).
 
 use rbac_axum::jsonwebtoken::AlgorithmFamily;
-use rbac_axum::{Authenticator, AuthenticatorBuilder};
+use rbac_axum::{Authenticator, AuthenticatorBuilder, ResourceMetadata};
 
 use crate::Role;
 use crate::config::{Config, TrustedKeys};
 use crate::start_error::StartError;
 
-/// The protection space named in `WWW-Authenticate` challenges.
+/// The protection space named in `WWW-Authenticate` challenges, and the
+/// API's name in its protected resource metadata.
 pub(crate) const REALM: &str = "rbac-example";
 
 /// The authenticator's configuration for `config`, before `build()`:
 /// accepted tokens carry `config`'s `iss` ([`Config::issuer`]) and `aud`
-/// and a `sub`, and challenges name the realm `rbac-example`.
+/// and a `sub`, challenges name the realm `rbac-example`, and the
+/// protected resource metadata (RFC 9728) identifies the API by the
+/// service's [public URL](Config::public_url), with the issuer as its
+/// authorization server.
 ///
 /// In resource-server mode it is complete: the trusted issuer's claim
 /// mapping and its keys (a public key file, read here, or a JWK Set that
@@ -25,13 +29,19 @@ pub(crate) const REALM: &str = "rbac-example";
 /// data directory.
 ///
 /// # Errors
-/// [`StartError::Io`] when the public key or CA file cannot be read.
+/// [`StartError::Io`] when the public key or CA file cannot be read;
+/// [`StartError::PublicUrl`] when the public URL cannot identify the API.
 pub fn authenticator_builder(config: &Config) -> Result<AuthenticatorBuilder<Role>, StartError> {
+    let url = config.public_url();
+    let metadata = ResourceMetadata::new(url.as_str())
+        .map_err(|source| StartError::PublicUrl { url, source })?
+        .name(REALM);
     let builder = Authenticator::<Role>::builder()
         .issuer(config.issuer())
         .audience(config.audience.clone())
         .require_subject(true)
-        .realm(REALM);
+        .realm(REALM)
+        .resource_metadata(metadata);
     let Some(trusted) = &config.trust else {
         return Ok(builder);
     };

@@ -11,6 +11,8 @@
 //! | endpoint | requirement |
 //! |---|---|
 //! | `POST /token` | none: password grant, answers RFC 6749 §5 |
+//! | `GET /.well-known/oauth-authorization-server` | none: `/token` described (RFC 8414) |
+//! | `GET /.well-known/oauth-protected-resource` | none: the API described (RFC 9728) |
 //! | `GET /users/me` | `role = "viewer"` (every role has it) |
 //! | `GET /users` | `any(role = "admin", scope = "users:read")` |
 //! | `POST /users` | `role = "admin", scope = "users:write"` |
@@ -31,6 +33,12 @@
 //! `RBAC_EXAMPLE_TRUST_JWKS_URL` or `RBAC_EXAMPLE_TRUST_PUBLIC_KEY` switches
 //! to resource-server mode: tokens come from an external issuer, and
 //! `/token` and user management do not exist.
+//!
+//! Both modes describe the API as an OAuth 2.0 protected resource
+//! (RFC 9728), identified by the service's public URL
+//! (`RBAC_EXAMPLE_PUBLIC_URL`, or derived from the address), naming the
+//! issuer whose tokens it accepts; issuing tokens, the service is that
+//! issuer and describes its token endpoint (RFC 8414).
 //!
 //! Every access decision is logged: `rbac_axum` logs refusals at `info`
 //! and allowed requests at `debug` (handler, subject, what was missing),
@@ -55,6 +63,7 @@ use axum::response::Response;
 use axum::routing::{get, post, put};
 
 mod authenticator;
+mod authorization_server;
 mod config;
 mod db;
 mod demo;
@@ -108,11 +117,12 @@ pub fn app(state: AppState) -> Router {
         .route("/users/me", get(users::me))
         .route("/posts", get(posts::list).post(posts::create))
         .route("/posts/{id}", get(posts::get).delete(posts::delete));
-    if state.issues_tokens() {
+    if let Some(issuer) = &state.issuer {
         // Users and their passwords live here only when this service is
         // the token issuer; in resource-server mode an external issuer
         // owns identities.
         router = router
+            .merge(authorization_server::routes(issuer.issuer()))
             .route(
                 "/token",
                 post(token::password_grant).layer(DefaultBodyLimit::max(TOKEN_REQUEST_LIMIT)),
@@ -122,6 +132,7 @@ pub fn app(state: AppState) -> Router {
             .route("/users/{id}/roles", put(users::set_roles));
     }
     router
+        .merge(state.authenticator.resource_metadata_routes())
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .layer(middleware::from_fn(log_request))
         .layer(middleware::from_fn_with_state(state.clone(), security_headers))

@@ -52,6 +52,18 @@ pub enum StartError {
     /// Token verification is misconfigured.
     #[error("token verification: {0}")]
     Auth(#[from] rbac_axum::ConfigError),
+    /// The URL the service is reached at cannot identify its API: one
+    /// derived from a non-loopback address over plain http.
+    #[error(
+        "the public URL {url} cannot identify the API ({source}); set RBAC_EXAMPLE_PUBLIC_URL \
+         to the https URL clients reach the service at"
+    )]
+    PublicUrl {
+        /// The URL.
+        url: String,
+        /// Why it cannot.
+        source: rbac_axum::ConfigError,
+    },
     /// A start-up task on the blocking pool did not complete.
     #[error("a start-up task failed: {0}")]
     Task(String),

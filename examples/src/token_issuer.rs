@@ -70,6 +70,11 @@ impl TokenIssuer {
         }
     }
 
+    /// The `iss` of the tokens issued: the service's public URL.
+    pub(crate) fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
     /// Lifetime of the tokens issued, in seconds.
     pub(crate) fn ttl_secs(&self) -> u64 {
         self.ttl.as_secs()
