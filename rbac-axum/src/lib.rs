@@ -80,7 +80,8 @@ mod remote;
 // JWK Set documents; base64url segments.
 mod jwks;
 mod segment;
-// Leaves: the bearer header, errors, refusal bodies, scope names, time.
+// Leaves: the bearer header, errors, refusal bodies, resource metadata,
+// scope names, time.
 pub mod bearer;
 mod config_error;
 mod refusal_body;
