@@ -11,10 +11,13 @@ use serde_json::json;
 #[tokio::test]
 async fn missing_token_is_401_with_a_bare_challenge() {
     let server = TestServer::start().await;
+    // The bare challenge, and where the resource's metadata is (RFC 9728).
+    let metadata = format!("http://{}/.well-known/oauth-protected-resource", server.addr);
+    let expected = format!(r#"Bearer realm="rbac-example", resource_metadata="{metadata}""#);
     for path in ["/users/me", "/users", "/posts", "/posts/1"] {
         let response = server.get(path, None).await;
         assert_eq!(response.status, 401, "{path}");
-        assert_eq!(response.header("www-authenticate"), Some(r#"Bearer realm="rbac-example""#));
+        assert_eq!(response.header("www-authenticate"), Some(expected.as_str()));
     }
     server.stop().await;
 }
@@ -34,10 +37,8 @@ async fn tampered_token_is_401_invalid_token() {
     let response = server.get("/users", Some(&forged)).await;
     assert_eq!(response.status, 401, "{}", response.text());
     let challenge = response.header("www-authenticate").expect("a challenge");
-    assert!(
-        challenge.starts_with(r#"Bearer realm="rbac-example", error="invalid_token""#),
-        "{challenge}"
-    );
+    assert!(challenge.starts_with(r#"Bearer realm="rbac-example", resource_metadata=""#));
+    assert!(challenge.contains(r#"", error="invalid_token""#), "{challenge}");
     assert_eq!(response.error_code(), "invalid_token");
     server.stop().await;
 }

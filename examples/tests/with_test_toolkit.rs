@@ -186,7 +186,10 @@ async fn bad_tokens_are_401_invalid_token() {
     let none = service.call(Request::get("/posts").body(Body::empty()).expect("a request")).await;
     assert_eq!(none.status, StatusCode::UNAUTHORIZED);
     assert_eq!(none.body["error"], "unauthorized");
-    assert_eq!(none.challenge.as_deref(), Some(r#"Bearer realm="rbac-example""#));
+    // The challenge names where the API's metadata is (RFC 9728).
+    let challenge = none.challenge.expect("a challenge");
+    assert!(challenge.starts_with(r#"Bearer realm="rbac-example", resource_metadata="http"#));
+    assert!(challenge.ends_with(r#"/.well-known/oauth-protected-resource""#), "{challenge}");
 
     for (what, token) in [
         ("expired", admin().expired()),

@@ -121,7 +121,7 @@ impl<R: RoleModel> Authenticator<R> {
     /// §5.1), where an MCP client starts looking for an authorization
     /// server. See [`ResourceMetadata::url`](crate::ResourceMetadata::url).
     pub fn resource_metadata_url(&self) -> Option<&str> {
-        self.inner.resource_metadata.as_ref().map(|metadata| metadata.url.as_str())
+        self.inner.resource_metadata.as_ref().map(|metadata| &*metadata.url)
     }
 
     /// The protected resource metadata document, the JSON text

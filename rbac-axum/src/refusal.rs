@@ -133,7 +133,8 @@ impl AuthError {
     /// [`Authenticator::reject`](crate::Authenticator::reject), which
     /// answers in the application's format.
     pub fn into_response_with_realm(self, realm: &str) -> Response {
-        Rejection { error: self, realm: Arc::from(realm), body: None }.into_response()
+        Rejection { error: self, realm: Arc::from(realm), body: None, resource_metadata: None }
+            .into_response()
     }
 
     fn kind(&self) -> RefusalKind {
@@ -179,6 +180,8 @@ pub struct Rejection {
     pub realm: Arc<str>,
     /// The application's renderer; `None`: the default body.
     body: Option<RenderBody>,
+    /// The resource's RFC 9728 metadata URL, named in the challenge.
+    resource_metadata: Option<Arc<str>>,
 }
 
 impl std::fmt::Debug for Rejection {
@@ -192,8 +195,18 @@ impl std::fmt::Debug for Rejection {
 }
 
 impl Rejection {
-    pub(crate) fn new(error: AuthError, realm: &Arc<str>, body: Option<&RenderBody>) -> Self {
-        Self { error, realm: Arc::clone(realm), body: body.cloned() }
+    pub(crate) fn new(
+        error: AuthError,
+        realm: &Arc<str>,
+        body: Option<&RenderBody>,
+        resource_metadata: Option<&Arc<str>>,
+    ) -> Self {
+        Self {
+            error,
+            realm: Arc::clone(realm),
+            body: body.cloned(),
+            resource_metadata: resource_metadata.cloned(),
+        }
     }
 }
 
@@ -201,9 +214,9 @@ impl Rejection {
 /// set here over whatever the renderer put in their place.
 impl IntoResponse for Rejection {
     fn into_response(self) -> Response {
-        let Rejection { error, realm, body } = self;
+        let Rejection { error, realm, body, resource_metadata } = self;
         let refusal = Refusal::of(error, realm);
-        let challenge = challenge(&refusal);
+        let challenge = challenge(&refusal, resource_metadata.as_deref());
         let mut response = match body {
             None => refusal.oauth_json(),
             Some(render) => match catch_unwind(AssertUnwindSafe(|| render(&refusal))) {
@@ -229,13 +242,17 @@ impl IntoResponse for Rejection {
     }
 }
 
-/// The `WWW-Authenticate` value for `refusal` (RFC 6750 §3); none for a
-/// server error, which no credentials would cure.
-fn challenge(refusal: &Refusal) -> Option<HeaderValue> {
+/// The `WWW-Authenticate` value for `refusal` (RFC 6750 §3), naming the
+/// resource's metadata when it has some (RFC 9728 §5.1); none for a server
+/// error, which no credentials would cure.
+fn challenge(refusal: &Refusal, resource_metadata: Option<&str>) -> Option<HeaderValue> {
     if refusal.kind == RefusalKind::ServerError {
         return None;
     }
     let mut challenge = format!("Bearer realm=\"{}\"", quoted(&refusal.realm));
+    if let Some(url) = resource_metadata {
+        challenge.push_str(&format!(", resource_metadata=\"{}\"", quoted(url)));
+    }
     if let Some(code) = refusal.code {
         challenge.push_str(&format!(
             ", error=\"{code}\", error_description=\"{}\"",

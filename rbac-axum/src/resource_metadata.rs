@@ -4,12 +4,15 @@
 //! authenticator publishes from it, its issuers and its declared scopes,
 //! with the route that serves it.
 
+use std::sync::Arc;
+
 use axum::Router;
 use axum::body::Bytes;
 use axum::routing::get;
 use http::HeaderValue;
 use http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use serde::Serialize;
+
 use url::{Host, Url};
 
 use crate::config_error::ConfigError;
@@ -190,7 +193,7 @@ impl ResourceMetadata {
         // Serializing strings and arrays of strings does not fail.
         let body = serde_json::to_vec(&document).unwrap_or_default();
         Ok(PublishedMetadata {
-            url: self.url.clone(),
+            url: Arc::from(self.url.as_str()),
             path: self.path.clone(),
             body: Bytes::from(body),
         })
@@ -283,8 +286,8 @@ struct Document<'a> {
 /// The document an authenticator serves, rendered when it was built.
 #[derive(Debug)]
 pub(crate) struct PublishedMetadata {
-    /// Where clients find it.
-    pub(crate) url: String,
+    /// Where clients find it (shared: each refusal's challenge names it).
+    pub(crate) url: Arc<str>,
     /// The path it is served at.
     path: String,
     /// The JSON text.

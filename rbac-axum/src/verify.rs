@@ -142,7 +142,8 @@ impl Verifier {
 
     /// A refusal challenging for this verifier's realm.
     pub(crate) fn reject(&self, error: AuthError) -> Rejection {
-        Rejection::new(error, &self.realm, self.refusal_body.as_ref())
+        let metadata = self.resource_metadata.as_ref().map(|metadata| &metadata.url);
+        Rejection::new(error, &self.realm, self.refusal_body.as_ref(), metadata)
     }
 
     /// The cache and where `token` would be in it, when the cache is on.

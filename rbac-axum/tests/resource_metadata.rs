@@ -166,6 +166,54 @@ fn without_an_issuer_or_scopes_those_members_are_left_out() {
 }
 
 #[tokio::test]
+async fn every_challenge_names_the_metadata_and_a_server_error_none() {
+    let server = start(publishing("https://api.example.com/mcp")).await;
+    let named =
+        r#"resource_metadata="https://api.example.com/.well-known/oauth-protected-resource/mcp""#;
+    let challenge = |response: &Response| response.header("www-authenticate").unwrap().to_owned();
+
+    // 401 without credentials and with a bad token, 400, 403.
+    let none = server.refused(Request::get("/viewer")).await;
+    assert_eq!(none.status, 401);
+    assert_eq!(challenge(&none), format!(r#"Bearer realm="api", {named}"#));
+    let forged = format!("{}x", token(&["viewer"], ""));
+    let invalid = server.refused(Request::get("/viewer").bearer(&forged)).await;
+    assert_eq!(invalid.status, 401);
+    assert!(
+        challenge(&invalid)
+            .starts_with(&format!(r#"Bearer realm="api", {named}, error="invalid_token""#))
+    );
+    let twice = Request::get("/viewer")
+        .header("Authorization", "Bearer a")
+        .header("Authorization", "Bearer b");
+    let malformed = server.refused(twice).await;
+    assert_eq!(malformed.status, 400);
+    assert!(challenge(&malformed).contains(named));
+    let viewer = token(&["viewer"], "");
+    let insufficient = server.refused(Request::get("/admin").bearer(&viewer)).await;
+    assert_eq!(insufficient.status, 403);
+    assert!(challenge(&insufficient).contains(named), "{insufficient}");
+
+    // Keys that cannot be fetched (nothing listens on port 9 of loopback):
+    // 500, and no challenge, metadata or not.
+    let metadata = ResourceMetadata::new("https://api.example.com/mcp").unwrap();
+    let unreachable = Authenticator::<Role>::builder()
+        .issuer(ISSUER)
+        .audience(AUDIENCE)
+        .jwks_url("http://127.0.0.1:9/keys")
+        .resource_metadata(metadata);
+    let down = start(unreachable).await;
+    let failed = down.refused(Request::get("/viewer").bearer(&viewer)).await;
+    assert_eq!(failed.status, 500, "{failed}");
+    assert_eq!(failed.header("www-authenticate"), None, "{failed}");
+
+    // Without metadata, the challenge is as before.
+    let plain = start(hmac_builder()).await;
+    let none = plain.refused(Request::get("/viewer")).await;
+    assert_eq!(challenge(&none), r#"Bearer realm="api""#);
+}
+
+#[tokio::test]
 async fn without_resource_metadata_nothing_is_published() {
     let authenticator = hmac_builder::<Role>().build().expect("a valid configuration");
     assert_eq!(authenticator.resource_metadata_url(), None);
