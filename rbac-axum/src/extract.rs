@@ -6,7 +6,7 @@
 use std::ops::Deref;
 use std::sync::Arc;
 
-use axum::extract::{FromRequestParts, OptionalFromRequestParts};
+use axum::extract::{FromRequestParts, MatchedPath, OptionalFromRequestParts};
 use http::request::Parts;
 use serde::de::DeserializeOwned;
 
@@ -228,18 +228,20 @@ pub(crate) async fn authenticate(
     authenticator: &Verifier,
     handler: &'static str,
 ) -> Result<Arc<Principal>, Rejection> {
+    // The route pattern the request matched, once routed.
+    let route = parts.extensions.get::<MatchedPath>().map(MatchedPath::as_str);
     let token = bearer_token(&parts.headers, parts.uri.query()).map_err(|error| {
         let error = AuthError::of_bearer(error);
-        tracing::info!(handler, reason = %error, "refused: no usable bearer token");
+        tracing::info!(handler, route, reason = %error, "refused: no usable bearer token");
         authenticator.reject(error)
     })?;
     match authenticator.verify_fresh(token).await {
         Ok(principal) => Ok(principal),
         Err(error) => {
             if error.kind() == TokenErrorKind::Server {
-                tracing::error!(handler, reason = %error, "refused: cannot verify tokens now");
+                tracing::error!(handler, route, reason = %error, "refused: cannot verify tokens now");
             } else {
-                tracing::info!(handler, reason = %error, "refused: invalid token");
+                tracing::info!(handler, route, reason = %error, "refused: invalid token");
             }
             Err(authenticator.reject(AuthError::of_token(error)))
         }

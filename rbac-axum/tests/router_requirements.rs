@@ -153,4 +153,14 @@ async fn its_log_lines_name_the_matched_route() {
         .unwrap_or_else(|| panic!("a refusal line from require!: {logs}"));
     assert!(refusal.contains(r#"route="/admin/users/{id}""#), "{refusal}");
     assert!(!refusal.contains(&without), "{refusal}");
+
+    // An invalid token's refusal, too.
+    let forged = format!("{without}x");
+    server.refused(Request::get("/admin/users/8").bearer(&forged)).await;
+    let logs = captured_logs();
+    let invalid = logs
+        .lines()
+        .find(|line| line.contains("refused: invalid token") && line.contains("require!"))
+        .unwrap_or_else(|| panic!("an invalid-token line from require!: {logs}"));
+    assert!(invalid.contains(r#"route="/admin/users/{id}""#), "{invalid}");
 }
