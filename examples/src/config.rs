@@ -28,7 +28,8 @@ const VARS: &[(&str, &str, &str)] = &[
          https://posts.example.com; plain http only on a loopback address): the resource \
          identifier in its protected resource metadata (RFC 9728) and, when it issues tokens, \
          their `iss` and its issuer identifier (RFC 8414). Default: http://, or https:// with \
-         TLS, followed by the address listened on (a loopback address for 0.0.0.0 or [::])",
+         TLS, followed by the address listened on (required when that is 0.0.0.0 or [::]). \
+         Changing it changes the tokens' issuer: tokens issued before are refused",
     ),
     (
         ISSUER,
@@ -323,23 +324,27 @@ impl ConfigError {
 
 impl Config {
     /// The URL clients reach the service at: `RBAC_EXAMPLE_PUBLIC_URL`, or
-    /// else `http://` (`https://` with TLS) and [`addr`](Self::addr), an
-    /// unspecified address (`0.0.0.0`, `[::]`) shown as the matching
-    /// loopback one. It identifies the API in its protected resource
-    /// metadata, and is the issuer of the tokens the service issues.
+    /// else `http://` (`https://` with TLS) and [`addr`](Self::addr), the
+    /// scheme's default port left out (an address listening on every
+    /// interface needs `RBAC_EXAMPLE_PUBLIC_URL`). It identifies the API in
+    /// its protected resource metadata, and is the issuer of the tokens the
+    /// service issues.
     pub fn public_url(&self) -> String {
         if let Some(url) = &self.public_url {
             return url.clone();
         }
-        let mut addr = self.addr;
-        if addr.ip().is_unspecified() {
-            addr.set_ip(match addr {
-                SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
-                SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
-            });
+        let (scheme, default_port) =
+            if self.tls == Tls::Off { ("http", 80) } else { ("https", 443) };
+        let addr = self.addr;
+        if addr.port() == default_port {
+            let host = match addr {
+                SocketAddr::V4(v4) => v4.ip().to_string(),
+                SocketAddr::V6(v6) => format!("[{}]", v6.ip()),
+            };
+            format!("{scheme}://{host}")
+        } else {
+            format!("{scheme}://{addr}")
         }
-        let scheme = if self.tls == Tls::Off { "http" } else { "https" };
-        format!("{scheme}://{addr}")
     }
 
     /// The `iss` of accepted tokens: the trusted issuer's in
@@ -453,6 +458,17 @@ impl Config {
             Some(value) if !value.trim().is_empty() => Some(public_url(value.trim())?),
             _ => None,
         };
+        if public_url.is_none() && addr.ip().is_unspecified() {
+            // Every interface: no address to derive the URL clients use.
+            return Err(ConfigError::new(
+                PUBLIC_URL,
+                format!(
+                    "{ADDR} {addr} listens on every interface, so the URL clients reach the \
+                     service at cannot be derived from it: set RBAC_EXAMPLE_PUBLIC_URL (it is \
+                     the tokens' issuer and the API's identifier), e.g. https://posts.example.com"
+                ),
+            ));
+        }
 
         Ok(Config {
             addr,
@@ -607,10 +623,10 @@ fn trusted_issuer(
 }
 
 /// `RBAC_EXAMPLE_PUBLIC_URL` checked as `rbac_axum` checks a resource
-/// identifier, and to be an origin: the routes are at its root. A
-/// trailing slash is dropped.
+/// identifier, and to be an origin: the routes are at its root. Trailing
+/// slashes are dropped.
 fn public_url(value: &str) -> Result<String, ConfigError> {
-    let url = value.strip_suffix('/').unwrap_or(value);
+    let url = value.trim_end_matches('/');
     let metadata = rbac_axum::ResourceMetadata::new(url)
         .map_err(|error| ConfigError::new(PUBLIC_URL, error.to_string()))?;
     if metadata.path() != "/.well-known/oauth-protected-resource" {
@@ -912,9 +928,14 @@ mod tests {
     #[test]
     fn the_public_url_is_derived_from_the_address_unless_given() {
         for (vars, url) in [
-            (vec![(ADDR, "0.0.0.0:8080")], "http://127.0.0.1:8080"),
-            (vec![(ADDR, "[::]:8080")], "http://[::1]:8080"),
-            (vec![(ADDR, "192.0.2.7:443"), (TLS, "on")], "https://192.0.2.7:443"),
+            (vec![(ADDR, "127.0.0.1:8080")], "http://127.0.0.1:8080"),
+            (vec![(ADDR, "[::1]:8080")], "http://[::1]:8080"),
+            (vec![(ADDR, "192.0.2.7:443"), (TLS, "on")], "https://192.0.2.7"),
+            (vec![(ADDR, "[2001:db8::7]:443"), (TLS, "on")], "https://[2001:db8::7]"),
+            (
+                vec![(ADDR, "0.0.0.0:8080"), (PUBLIC_URL, "https://posts.example.com//")],
+                "https://posts.example.com",
+            ),
             (vec![(PUBLIC_URL, "https://posts.example.com")], "https://posts.example.com"),
             (vec![(PUBLIC_URL, "https://posts.example.com/")], "https://posts.example.com"),
             (vec![(PUBLIC_URL, "http://localhost:3000")], "http://localhost:3000"),
@@ -922,6 +943,14 @@ mod tests {
             let config = config(&vars).expect(url);
             assert_eq!(config.public_url(), url, "{vars:?}");
             assert_eq!(config.issuer(), url, "this service issues the tokens: {vars:?}");
+            // What the API's metadata is built from: a valid identifier.
+            let _ = rbac_axum::ResourceMetadata::new(config.public_url()).expect(url);
+        }
+        // Every interface: the URL must be given.
+        for addr in ["0.0.0.0:8080", "[::]:8080"] {
+            let error = config(&[(ADDR, addr)]).expect_err(addr);
+            assert_eq!(error.name, PUBLIC_URL, "{addr}");
+            assert!(error.message.contains("listens on every interface"), "{}", error.message);
         }
         for url in [
             "posts.example.com",

@@ -53,7 +53,8 @@ pub enum StartError {
     #[error("token verification: {0}")]
     Auth(#[from] rbac_axum::ConfigError),
     /// The URL the service is reached at cannot identify its API: one
-    /// derived from a non-loopback address over plain http.
+    /// derived from a non-loopback address over plain http (or any other
+    /// identifier `rbac_axum::ResourceMetadata` refuses).
     #[error(
         "the public URL {url} cannot identify the API ({source}); set RBAC_EXAMPLE_PUBLIC_URL \
          to the https URL clients reach the service at"
