@@ -302,6 +302,11 @@ pub use rbac_macros::handlers;
 /// [`with_state`](Require::with_state), as axum's
 /// `from_extractor_with_state` takes it (`route_layer` gives a layer none).
 ///
+/// **Put it on last.** axum's `route_layer` wraps the routes the router has
+/// when it is called: a `.route`, `.merge` or `.nest` after it, and any
+/// fallback, are not protected by it. Build the router's routes first, then
+/// `route_layer`, as above.
+///
 /// Put it on with `route_layer`: it then runs for the routes that match,
 /// before any of the handler's extractors, and paths no route matches keep
 /// their 404. A method a matched route does not serve is 405 once the

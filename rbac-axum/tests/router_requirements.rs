@@ -22,7 +22,8 @@ use rbac_test_support::{Request, Server};
 use serde_json::{Value, json};
 
 use support::{
-    AppState, assert_insufficient, assert_no_credentials, captured_logs, hmac_builder, serve, token,
+    AppState, assert_insufficient, assert_no_credentials, captured_logs, claims, hmac_builder,
+    hs256, serve, token, with,
 };
 
 async fn list_users(State(state): State<AppState>) -> &'static str {
@@ -144,13 +145,16 @@ async fn the_token_is_verified_once_per_request() {
 async fn its_log_lines_name_the_matched_route() {
     captured_logs(); // from now on
     let server = server().await;
-    let without = token(&["admin"], "posts:read");
+    // A subject of its own: the other tests of this binary log too.
+    let subject = "the-matched-route-test";
+    let without = hs256(&with(claims(&["admin"], "posts:read"), "sub", json!(subject)));
     server.refused(Request::get("/admin/users/7").bearer(&without)).await;
     let logs = captured_logs();
     let refusal = logs
         .lines()
-        .find(|line| line.contains("refused: insufficient rights") && line.contains("require!"))
-        .unwrap_or_else(|| panic!("a refusal line from require!: {logs}"));
+        .find(|line| line.contains("refused: insufficient rights") && line.contains(subject))
+        .unwrap_or_else(|| panic!("this test's refusal line: {logs}"));
+    assert!(refusal.contains("require!"), "{refusal}");
     assert!(refusal.contains(r#"route="/admin/users/{id}""#), "{refusal}");
     assert!(!refusal.contains(&without), "{refusal}");
 
@@ -163,4 +167,21 @@ async fn its_log_lines_name_the_matched_route() {
         .find(|line| line.contains("refused: invalid token") && line.contains("require!"))
         .unwrap_or_else(|| panic!("an invalid-token line from require!: {logs}"));
     assert!(invalid.contains(r#"route="/admin/users/{id}""#), "{invalid}");
+}
+
+/// What the docs warn about, pinned so that they stay true: axum's
+/// `route_layer` wraps the routes the router has when it is called.
+#[tokio::test]
+async fn a_route_added_after_the_layer_is_not_protected_by_it() {
+    fn late(state: AppState) -> Router {
+        let admin = Router::new()
+            .route("/users", get(list_users))
+            .route_layer(rbac_axum::require!(scope = "users:read").with_state(&state))
+            .route("/late", get(list_users))
+            .with_state(state.clone());
+        app::routes(state, []).nest("/admin", admin)
+    }
+    let server = serve(hmac_builder::<Role>().build().unwrap(), late).await;
+    assert_eq!(server.send(Request::get("/admin/users")).await.status, 401);
+    assert_eq!(server.send(Request::get("/admin/late")).await.status, 200);
 }
