@@ -82,13 +82,18 @@ async fn the_api_is_described_with_the_service_as_its_authorization_server() {
 async fn a_client_follows_the_metadata_from_the_api_to_a_token() {
     let server = TestServer::start().await;
     let api = base_url(&server);
-    // The request a client starts with, without a token.
+    // The request a client starts with, without a token: its challenge
+    // says where the API's metadata is (RFC 9728 §5.1).
     let refused = server.get("/posts", None).await;
     assert_eq!(refused.status, 401, "{refused}");
-
-    // RFC 9728 §3.1: the document is at the well-known path inserted after
-    // the API's host; §3.3: its `resource` must be the API's URL.
-    let resource = metadata(&server.get(RESOURCE_METADATA, None).await);
+    let challenge = refused.challenge();
+    let metadata_url = challenge.param("resource_metadata").expect("a pointer");
+    // §3.1: the well-known path inserted after the API's host.
+    assert_eq!(metadata_url, format!("{api}{RESOURCE_METADATA}"));
+    let metadata_path = metadata_url.strip_prefix(&api).expect("on the service");
+    // The document names the API by its origin (which §3.3 compares with
+    // the URL requested: exactly so for the origin itself).
+    let resource = metadata(&server.get(metadata_path, None).await);
     assert_eq!(resource["resource"], api);
     let issuer = resource["authorization_servers"][0].as_str().expect("an authorization server");
 

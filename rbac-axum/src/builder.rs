@@ -268,7 +268,8 @@ impl<R: RoleModel> AuthenticatorBuilder<R> {
     /// refusal's, a `WWW-Authenticate` it sets is replaced by the challenge
     /// (or removed, on a 500, which has none). Its other headers are kept.
     /// A renderer that panics gets the default body in its place, logged
-    /// at `error`; the request is refused all the same.
+    /// at `error`; the request is refused all the same (with the default
+    /// `panic = "unwind"`; under `abort` the process ends).
     ///
     /// ```
     /// use axum::{Json, http::header::CONTENT_LANGUAGE};

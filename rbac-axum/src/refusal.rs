@@ -190,6 +190,7 @@ impl std::fmt::Debug for Rejection {
             .field("error", &self.error)
             .field("realm", &self.realm)
             .field("custom_body", &self.body.is_some())
+            .field("resource_metadata", &self.resource_metadata)
             .finish()
     }
 }

@@ -82,7 +82,11 @@ impl ResourceMetadata {
     ///
     /// For an MCP server it is the server's URL, e.g.
     /// `https://api.example.com/mcp`; for an API, the URL its paths start
-    /// from. The document is served at the identifier's origin, at
+    /// from. Every refusal's challenge names the one document, and RFC 9728
+    /// §3.3 asks a client that followed it to check that `resource` is the
+    /// URL it requested: true for requests to the identifier itself (an
+    /// MCP endpoint), not for other paths under it, which a strict client
+    /// discards. The document is served at the identifier's origin, at
     /// `/.well-known/oauth-protected-resource` followed by its path
     /// (RFC 9728 §3.1): [`path`](Self::path), [`url`](Self::url).
     ///
