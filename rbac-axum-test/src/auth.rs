@@ -3,8 +3,9 @@
 
 use std::sync::Arc;
 
-use rbac_axum::{Authenticator, AuthenticatorBuilder, ClaimPath, ConfigError, RoleModel};
+use rbac_axum::{Authenticator, AuthenticatorBuilder, ConfigError, RoleModel};
 
+use crate::issuer::TestIssuer;
 use crate::key::{KeyRing, SigningKey};
 use crate::provider::LocalProvider;
 use crate::token::TestToken;
@@ -56,18 +57,6 @@ impl<R: RoleModel> std::fmt::Debug for TestAuth<R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TestAuth").field("issuers", &self.issuers).finish_non_exhaustive()
     }
-}
-
-/// What a token needs to pass one issuer's checks.
-#[derive(Debug, Clone)]
-pub(crate) struct TestIssuer {
-    pub(crate) iss: Option<String>,
-    pub(crate) audience: Option<String>,
-    pub(crate) leeway: u64,
-    pub(crate) roles_at: ClaimPath,
-    pub(crate) at_jwt_typ: bool,
-    /// The keys this issuer's tokens are signed with.
-    pub(crate) keys: Arc<KeyRing>,
 }
 
 impl<R: RoleModel> TestAuth<R> {

@@ -18,6 +18,7 @@
 //! [`AuthenticatorBuilder`]: rbac_axum::AuthenticatorBuilder
 
 mod auth;
+mod issuer;
 mod key;
 mod provider;
 mod scope;

@@ -1,4 +1,4 @@
-//! [`TestToken`]: a token for a [`TestAuth`], by roles and scopes, and the
+//! [`TestToken`]: a token for a [`TestAuth`](crate::TestAuth), by roles and scopes, and the
 //! usual ways a token goes wrong, without knowing JOSE.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -9,11 +9,11 @@ use jsonwebtoken::Header;
 use rbac_axum::RoleModel;
 use serde_json::{Map, Value, json};
 
-use crate::auth::TestIssuer;
+use crate::issuer::TestIssuer;
 use crate::key::SigningKey;
 use crate::scope::Scope;
 
-/// A token being written for a [`TestAuth`]; [`sign`](Self::sign) it.
+/// A token being written for a [`TestAuth`](crate::TestAuth); [`sign`](Self::sign) it.
 ///
 /// By default it passes the issuer's checks: its `iss` and first audience,
 /// subject `test-user`, issued now, valid for five minutes, a fresh `jti`,
