@@ -77,7 +77,7 @@ impl<R: RoleModel> Authenticator<R> {
     /// before and still valid is answered from it.
     pub fn verify(&self, token: &str) -> Result<Principal, TokenError> {
         match &self.inner.cache {
-            None => self.inner.verify_once(token, now(), Vec::new()).map(|v| v.principal),
+            None => self.inner.verify_owned(token, now()),
             Some(_) => self.inner.verify_shared(token, now()).map(Arc::unwrap_or_clone),
         }
         .map_err(Failure::into_error)

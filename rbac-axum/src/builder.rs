@@ -19,6 +19,7 @@ use crate::mapping::{ClaimMapping, ClaimPath};
 use crate::refusal_body::{Refusal, RenderBody};
 use crate::remote::RemoteSettings;
 use crate::resource_metadata::ResourceMetadata;
+use crate::revocation::RevocationStore;
 use crate::verify::Verifier;
 
 /// Default cap on a token's length, checked before any decoding.
@@ -50,6 +51,7 @@ pub struct AuthenticatorBuilder<R: RoleModel> {
     primary_set: bool,
     others: Vec<Issuer>,
     resource_metadata: Option<ResourceMetadata>,
+    revocation: Option<Arc<dyn RevocationStore>>,
 }
 
 /// Forwards an [`Issuer`] method to the builder's primary issuer.
@@ -79,6 +81,7 @@ impl<R: RoleModel> AuthenticatorBuilder<R> {
             primary_set: false,
             others: Vec::new(),
             resource_metadata: None,
+            revocation: None,
         }
     }
 
@@ -237,7 +240,9 @@ impl<R: RoleModel> AuthenticatorBuilder<R> {
     /// The trade-offs:
     /// * revocation is unchanged: a token revoked at the identity provider
     ///   but not expired stays accepted until its `exp`, as without the
-    ///   cache (a JWT is checked locally either way);
+    ///   cache (a JWT is checked locally either way), unless
+    ///   [`revocation`](Self::revocation) is on, whose check runs on every
+    ///   cache hit too;
     /// * a [`RoleMapper`](crate::RoleMapper) runs once per cached token, not
     ///   once per request: a mapper that reads changing state (a database)
     ///   sees the token's first request only, until the entry goes;
@@ -355,6 +360,82 @@ impl<R: RoleModel> AuthenticatorBuilder<R> {
         self
     }
 
+    /// Refuses tokens revoked before they expire, as `store` says (off by
+    /// default): one token by its `iss` and `jti`, or every token of a
+    /// subject (`iss`, `sub`) issued before a cut-off ("log out
+    /// everywhere", a role change). [`InMemoryRevocations`](crate::InMemoryRevocations)
+    /// is a store for one instance; see [`RevocationStore`] for others.
+    ///
+    /// The check runs after the signature and the claims, before the
+    /// decision, on every request: a token served from the verified-token
+    /// cache is checked on each hit. A revoked token is 401
+    /// `invalid_token`, "the token has been revoked". It reads the token's
+    /// claims where verification left them: no parsing, no allocation, no
+    /// I/O on the request path.
+    ///
+    /// With revocation on, the policies are:
+    /// * **`jti`, `sub` and `iat` are required** (non-empty strings, and a
+    ///   non-negative number of seconds): a token without one could not be
+    ///   revoked by it, so it is refused (401 `invalid_token`, naming the
+    ///   claim). A token without `iss` is looked up under the issuer `""`
+    ///   (an issuer configured with an `iss` string requires it anyway).
+    /// * **Tokens live at most the store's
+    ///   [`max_token_lifetime`](RevocationStore::max_token_lifetime)**
+    ///   (`exp` − `iat`); longer-lived ones are refused, because the store
+    ///   forgets a subject's cut-off that long after it.
+    /// * **A cut-off is a whole second `C`, refusing a token when
+    ///   `iat` − leeway < `C`**: `iat` counts whole seconds (a fraction is
+    ///   dropped), so every token issued in the second of the revocation
+    ///   or before is refused, and a token stamped `iat` ≥ `C` + leeway
+    ///   passes. [`InMemoryRevocations::revoke_subject`](crate::InMemoryRevocations::revoke_subject)
+    ///   sets `C` to the second after the revocation and returns it: to
+    ///   give a user a fresh token right after a role change, the issuer
+    ///   stamps its `iat` no earlier than `C` + leeway (or issues it that
+    ///   much later); one issued in the same second is refused.
+    /// * **Clock skew**: the issuer's [`leeway`](Self::leeway) counts
+    ///   against the token, never for it: a token issued up to `leeway`
+    ///   seconds after a cut-off (by the issuer's clock, which may run
+    ///   ahead) is refused too, and a revoked token is remembered until
+    ///   `exp` + leeway, as long as it could be accepted. [`build`](Self::build)
+    ///   refuses an issuer whose leeway is longer than the store's
+    ///   [`max_leeway`](RevocationStore::max_leeway).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::time::{Duration, SystemTime, UNIX_EPOCH};
+    /// use rbac_axum::{Authenticator, InMemoryRevocations};
+    /// use rbac_axum::jsonwebtoken::{self, Algorithm, EncodingKey, Header};
+    ///
+    /// rbac_axum::roles! { admin, viewer }
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let secret = b"at least 32 bytes of secret material";
+    /// let revocations = Arc::new(InMemoryRevocations::new(Duration::from_secs(3600)));
+    /// let authenticator = Authenticator::<Role>::builder()
+    ///     .hmac(Algorithm::HS256, secret)
+    ///     .issuer("https://sso.example.com")
+    ///     .revocation(revocations.clone())
+    ///     .build()?;
+    ///
+    /// let now = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs();
+    /// let claims = serde_json::json!({
+    ///     "iss": "https://sso.example.com", "sub": "user-1", "jti": "8d1e",
+    ///     "iat": now, "exp": now + 600, "roles": ["viewer"],
+    /// });
+    /// let key = EncodingKey::from_secret(secret);
+    /// let token = jsonwebtoken::encode(&Header::default(), &claims, &key)?;
+    /// assert!(authenticator.verify(&token).is_ok());
+    ///
+    /// revocations.revoke_token("https://sso.example.com", "8d1e", now + 600);
+    /// let refused = authenticator.verify(&token).unwrap_err();
+    /// assert_eq!(refused.message(), "the token has been revoked");
+    /// # Ok(()) }
+    /// ```
+    pub fn revocation(mut self, store: Arc<dyn RevocationStore>) -> Self {
+        self.revocation = Some(store);
+        self
+    }
+
     /// Whether [`build`](Self::build) installs `jsonwebtoken`'s aws-lc-rs
     /// crypto provider as the process default (default: yes). Verification
     /// here never needs it (its keys are parsed with aws-lc-rs directly),
@@ -390,6 +471,12 @@ impl<R: RoleModel> AuthenticatorBuilder<R> {
             None => None,
         };
         let issuers = build_issuers(self.primary, self.others)?;
+        if let Some(store) = &self.revocation {
+            let kept = store.max_leeway().as_secs();
+            if let Some(issuer) = issuers.iter().find(|issuer| issuer.leeway > kept) {
+                return Err(ConfigError::RevocationLeeway { leeway: issuer.leeway, kept });
+            }
+        }
         let cache = match self.cached_tokens {
             0 => None,
             entries => Some(TokenCache::new(entries).map_err(|_| ConfigError::NoRandomness)?),
@@ -404,6 +491,7 @@ impl<R: RoleModel> AuthenticatorBuilder<R> {
             cache,
             resource_metadata,
             refusal_body: self.refusal_body,
+            revocation: self.revocation,
         }))
     }
 }

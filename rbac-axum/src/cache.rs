@@ -134,7 +134,7 @@ mod tests {
 
     fn principal() -> Arc<Principal> {
         let granted = Granted::new(RoleSet::from_bits(1), ScopeSet::from_bits(0));
-        let subject = crate::principal::Subject::None;
+        let subject = crate::principal::ClaimText::None;
         Arc::new(Principal::new(subject, granted, "{}".into(), Vec::new(), false, &SCHEMA))
     }
 

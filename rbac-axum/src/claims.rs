@@ -27,7 +27,7 @@ use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visit
 use crate::mapping::shape::{ClaimName, ClaimReport, Expected, Json, Misfit};
 use crate::scopes::{is_scope_name, split_scopes};
 
-/// A numeric date claim (`exp`, `nbf`) as found in the payload.
+/// A numeric date claim (`exp`, `nbf`, `iat`) as found in the payload.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum NumericDate {
     /// A JSON number, in seconds.
@@ -47,6 +47,10 @@ pub(crate) struct Claims<'a> {
     pub(crate) iss: Option<Cow<'a, str>>,
     /// `sub`, if it is a string.
     pub(crate) sub: Option<Cow<'a, str>>,
+    /// `jti`, if it is a string.
+    pub(crate) jti: Option<Cow<'a, str>>,
+    /// `iat`, if present.
+    pub(crate) iat: Option<NumericDate>,
     /// Whether `aud` (a string, or an array of which string elements count)
     /// names an accepted audience.
     pub(crate) aud_accepted: bool,
@@ -119,6 +123,8 @@ enum Registered {
     Nbf,
     Iss,
     Sub,
+    Jti,
+    Iat,
     Aud,
     Scope,
     Scp,
@@ -132,6 +138,8 @@ impl Registered {
             "nbf" => Self::Nbf,
             "iss" => Self::Iss,
             "sub" => Self::Sub,
+            "jti" => Self::Jti,
+            "iat" => Self::Iat,
             "aud" => Self::Aud,
             "scope" => Self::Scope,
             "scp" => Self::Scp,
@@ -170,6 +178,8 @@ impl<'de> Visitor<'de> for ClaimsVisitor<'_> {
                 Registered::Nbf => claims.nbf = Some(date()),
                 Registered::Iss => claims.iss = read.text,
                 Registered::Sub => claims.sub = read.text,
+                Registered::Jti => claims.jti = read.text,
+                Registered::Iat => claims.iat = Some(date()),
                 Registered::Aud => claims.aud_accepted = read.aud_accepted,
                 Registered::Scope => claims.scope = read.scopes,
                 Registered::Scp => claims.scp = read.scopes,
@@ -238,7 +248,7 @@ struct ValueSeed<'c> {
 
 impl ValueSeed<'_> {
     fn wants_text(&self) -> bool {
-        matches!(self.claim, Registered::Iss | Registered::Sub)
+        matches!(self.claim, Registered::Iss | Registered::Sub | Registered::Jti)
     }
 
     /// The reading of a value of type `found`, as yet empty but for what

@@ -90,6 +90,20 @@ pub enum ConfigError {
          give those settings on each `Issuer`"
     )]
     SettingsWithoutIssuer,
+    /// An issuer's leeway is longer than the revocation store remembers a
+    /// revoked token after its `exp`: the token would be accepted again in
+    /// between. Give the store that leeway
+    /// ([`InMemoryRevocations::with_leeway`](crate::InMemoryRevocations::with_leeway)).
+    #[error(
+        "an issuer's leeway ({leeway} s) is longer than the revocation store remembers revoked \
+         tokens after they expire ({kept} s); give the store at least that leeway"
+    )]
+    RevocationLeeway {
+        /// The issuer's leeway, in seconds.
+        leeway: u64,
+        /// How long the store remembers past `exp`, in seconds.
+        kept: u64,
+    },
     /// A value of the protected resource metadata (RFC 9728) cannot be
     /// used: the resource identifier, the documentation URL, or a trusted
     /// issuer, which the metadata lists as an authorization server.

@@ -35,7 +35,7 @@
 //! |---|---|---|
 //! | no bearer token | 401 | `Bearer realm="api"` |
 //! | malformed request (empty token, two headers) | 400 | `Bearer …, error="invalid_request"` |
-//! | token not acceptable (signature, alg, exp, nbf, iss, aud) | 401 | `Bearer …, error="invalid_token"` |
+//! | token not acceptable (signature, alg, exp, nbf, iss, aud, revoked) | 401 | `Bearer …, error="invalid_token"` |
 //! | valid token, rights missing | 403 | `Bearer …, error="insufficient_scope", scope="…"` |
 //!
 //! Each with a JSON body `{"error": …, "error_description": …}` that never
@@ -81,11 +81,12 @@ mod remote;
 mod jwks;
 mod segment;
 // Leaves: the bearer header, errors, refusal bodies, resource metadata,
-// scope names, time.
+// revocation stores, scope names, time.
 pub mod bearer;
 mod config_error;
 mod refusal_body;
 mod resource_metadata;
+mod revocation;
 mod scopes;
 mod token_error;
 mod window;
@@ -107,6 +108,7 @@ pub use refusal_body::{Refusal, RefusalKind};
 pub use remote::{KeySource, RemoteSettings};
 pub use require::{Require, RequireLayer, RequireService};
 pub use resource_metadata::ResourceMetadata;
+pub use revocation::{InMemoryRevocations, RevocationStore, TokenId};
 pub use state::{AuthState, HasAuthenticator};
 pub use token_error::{TokenError, TokenErrorKind};
 

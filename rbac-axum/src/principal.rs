@@ -7,6 +7,7 @@ use rbac_core::{Granted, RoleModel, Schema};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
+use crate::revocation::TokenId;
 use crate::scopes::token_scopes;
 
 /// A verified token's subject, rights and claims.
@@ -16,7 +17,7 @@ use crate::scopes::token_scopes;
 /// payload the first time they are asked for.
 #[derive(Clone)]
 pub struct Principal {
-    subject: Subject,
+    subject: ClaimText,
     granted: Granted,
     /// The verified payload: a JSON object that `serde_json::Value` reads.
     payload: String,
@@ -25,9 +26,23 @@ pub struct Principal {
     /// Whether the scopes are limited to the roles' (then `granted` holds
     /// the limited ones, and `scopes` lists only those).
     scopes_limited: bool,
+    /// What a revocation check reads (`sub` aside).
+    identity: Identity,
     claims: OnceLock<Map<String, Value>>,
     scopes: OnceLock<Vec<String>>,
     schema: &'static Schema,
+}
+
+/// What a revocation check reads of a principal besides its subject.
+#[derive(Clone, Default)]
+pub(crate) struct Identity {
+    /// `iss`.
+    pub(crate) iss: ClaimText,
+    /// `jti`.
+    pub(crate) jti: ClaimText,
+    /// `iat` in whole seconds less the issuer's leeway (see
+    /// [`TokenId::issued_from`]).
+    pub(crate) issued_from: Option<u64>,
 }
 
 impl fmt::Debug for Principal {
@@ -45,7 +60,7 @@ impl fmt::Debug for Principal {
 impl Principal {
     /// `payload` must be the verified payload the claims were read from.
     pub(crate) fn new(
-        subject: Subject,
+        subject: ClaimText,
         granted: Granted,
         payload: String,
         extra_scopes: Vec<String>,
@@ -58,6 +73,7 @@ impl Principal {
             payload,
             extra_scopes,
             scopes_limited,
+            identity: Identity::default(),
             claims: OnceLock::new(),
             scopes: OnceLock::new(),
             schema,
@@ -74,10 +90,29 @@ impl Principal {
 
     /// The `sub` claim, if the token has one.
     pub fn subject(&self) -> Option<&str> {
-        match &self.subject {
-            Subject::None => None,
-            Subject::InPayload(range) => self.payload.get(range.clone()),
-            Subject::Owned(subject) => Some(subject),
+        self.text(&self.subject)
+    }
+
+    /// Also keeps what a revocation check needs; see [`Identity`].
+    pub(crate) fn with_identity(mut self, identity: Identity) -> Self {
+        self.identity = identity;
+        self
+    }
+
+    /// The token's identity for a revocation check: `None` when it lacks
+    /// `jti`, `sub` or `iat`. Reads the verified payload in place: no
+    /// parsing, no allocation.
+    pub(crate) fn token_id(&self) -> Option<TokenId<'_>> {
+        let Identity { iss, jti, issued_from } = &self.identity;
+        let iss = self.text(iss).unwrap_or("");
+        Some(TokenId::new(iss, self.text(jti)?, self.subject()?, (*issued_from)?))
+    }
+
+    fn text<'p>(&'p self, text: &'p ClaimText) -> Option<&'p str> {
+        match text {
+            ClaimText::None => None,
+            ClaimText::InPayload(range) => self.payload.get(range.clone()),
+            ClaimText::Owned(text) => Some(text),
         }
     }
 
@@ -169,47 +204,48 @@ impl Principal {
     }
 }
 
-/// The `sub` claim of a [`Principal`]: where it is in the payload when it
-/// was read without unescaping (no copy), or a copy.
-#[derive(Clone)]
-pub(crate) enum Subject {
+/// A string claim of a [`Principal`] (`sub`, `iss`, `jti`): where it is in
+/// the payload when it was read without unescaping (no copy), or a copy.
+#[derive(Clone, Default)]
+pub(crate) enum ClaimText {
+    #[default]
     None,
     InPayload(std::ops::Range<usize>),
     Owned(String),
 }
 
-impl Subject {
-    /// `sub` as read from `payload` (borrowed from it when unescaped).
+impl ClaimText {
+    /// The claim as read from `payload` (borrowed from it when unescaped).
     pub(crate) fn of(sub: Option<std::borrow::Cow<'_, str>>, payload: &str) -> Self {
         use std::borrow::Cow;
         match sub {
-            None => Subject::None,
+            None => ClaimText::None,
             Some(Cow::Borrowed(sub)) => {
                 let start = (sub.as_ptr() as usize).wrapping_sub(payload.as_ptr() as usize);
                 let range = start..start.wrapping_add(sub.len());
                 // The same text at that place of the payload: always, when
                 // `sub` was borrowed from it.
                 if payload.get(range.clone()) == Some(sub) {
-                    Subject::InPayload(range)
+                    ClaimText::InPayload(range)
                 } else {
-                    Subject::Owned(sub.to_owned())
+                    ClaimText::Owned(sub.to_owned())
                 }
             }
-            Some(Cow::Owned(sub)) => Subject::Owned(sub),
+            Some(Cow::Owned(sub)) => ClaimText::Owned(sub),
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::Subject;
+    use super::ClaimText;
     use std::borrow::Cow;
 
-    fn text(subject: &Subject, payload: &str) -> Option<String> {
+    fn text(subject: &ClaimText, payload: &str) -> Option<String> {
         match subject {
-            Subject::None => None,
-            Subject::InPayload(range) => payload.get(range.clone()).map(str::to_owned),
-            Subject::Owned(s) => Some(s.clone()),
+            ClaimText::None => None,
+            ClaimText::InPayload(range) => payload.get(range.clone()).map(str::to_owned),
+            ClaimText::Owned(s) => Some(s.clone()),
         }
     }
 
@@ -217,16 +253,16 @@ mod tests {
     fn a_subject_borrowed_from_the_payload_is_not_copied() {
         let payload = r#"{"sub":"user-1","x":"u\"2"}"#.to_owned();
         let sub = &payload[8..14];
-        let subject = Subject::of(Some(Cow::Borrowed(sub)), &payload);
-        assert!(matches!(subject, Subject::InPayload(_)));
+        let subject = ClaimText::of(Some(Cow::Borrowed(sub)), &payload);
+        assert!(matches!(subject, ClaimText::InPayload(_)));
         assert_eq!(text(&subject, &payload).as_deref(), Some("user-1"));
         // Unescaped (owned), or borrowed from elsewhere: copied.
-        let owned = Subject::of(Some(Cow::Owned("u\"2".to_owned())), &payload);
+        let owned = ClaimText::of(Some(Cow::Owned("u\"2".to_owned())), &payload);
         assert_eq!(text(&owned, &payload).as_deref(), Some("u\"2"));
         let elsewhere = String::from("other");
-        let foreign = Subject::of(Some(Cow::Borrowed(&elsewhere)), &payload);
-        assert!(matches!(foreign, Subject::Owned(_)));
+        let foreign = ClaimText::of(Some(Cow::Borrowed(&elsewhere)), &payload);
+        assert!(matches!(foreign, ClaimText::Owned(_)));
         assert_eq!(text(&foreign, &payload).as_deref(), Some("other"));
-        assert!(matches!(Subject::of(None, &payload), Subject::None));
+        assert!(matches!(ClaimText::of(None, &payload), ClaimText::None));
     }
 }

@@ -12,7 +12,10 @@
 //!   (RFC 7519 §4.1.4), `nbf` is checked when present, `iss` and `aud` are
 //!   required when configured; all with the configured leeway;
 //! * with several issuers, the unverified `iss` only chooses whose keys to
-//!   verify with; the verified `iss` must then be that issuer.
+//!   verify with; the verified `iss` must then be that issuer;
+//! * with revocation on, `jti`, `sub` and `iat` are required and the
+//!   token's lifetime bounded at verification, and the store is asked on
+//!   every request, for cached tokens too.
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -28,11 +31,12 @@ use crate::header::{self, JoseHeader};
 use crate::issuer::IssuerConfig;
 use crate::key_source::CurrentKeys;
 use crate::keys::Selection;
-use crate::principal::{Principal, Subject};
+use crate::principal::{ClaimText, Identity, Principal};
 use crate::recycle;
 use crate::refusal::{AuthError, Rejection};
 use crate::refusal_body::RenderBody;
 use crate::resource_metadata::PublishedMetadata;
+use crate::revocation::RevocationStore;
 use crate::scopes::ScopeNames;
 use crate::segment::decode_segment;
 use crate::token_error::{Failure, TokenError};
@@ -54,6 +58,8 @@ pub(crate) struct Verifier {
     pub(crate) resource_metadata: Option<PublishedMetadata>,
     /// The application's refusal body (`refusal_body`); `None`: the default.
     pub(crate) refusal_body: Option<RenderBody>,
+    /// Where revocations are looked up, when on (`revocation`).
+    pub(crate) revocation: Option<Arc<dyn RevocationStore>>,
 }
 
 /// A token that passed every step, with what the verified-token cache
@@ -108,9 +114,28 @@ impl Verifier {
                 None => self.verify_and_cache(cache, lookup, token, now)?,
             },
         };
-        // Fresh or cached, every accepted token leaves here: a check that
-        // must hold on each request, not only at verification, goes here.
+        self.admit(&principal)?;
         Ok(principal)
+    }
+
+    /// The principal of `token` at `now`, verified now into a principal of
+    /// its own (never cached nor recycled): what `Authenticator::verify`
+    /// gives without the cache.
+    pub(crate) fn verify_owned(&self, token: &str, now: u64) -> Result<Principal, Failure> {
+        let principal = self.verify_once(token, now, Vec::new())?.principal;
+        self.admit(&principal)?;
+        Ok(principal)
+    }
+
+    /// Fresh or cached, owned or shared, every accepted token passes here
+    /// last (`verify_once` is private to this file, so there is no way
+    /// round it): a check that must hold on each request, not only at
+    /// verification, goes here.
+    fn admit(&self, principal: &Principal) -> Result<(), TokenError> {
+        if let Some(store) = &self.revocation {
+            check_not_revoked(store.as_ref(), principal)?;
+        }
+        Ok(())
     }
 
     /// Verifies `token` now; when it names a `kid` no fetched key has (or no
@@ -179,8 +204,8 @@ impl Verifier {
     }
 
     /// Verifies `token` at `now`, decoding the payload into `payload` (an
-    /// empty buffer, reused).
-    pub(crate) fn verify_once(
+    /// empty buffer, reused). Every caller goes on to `admit`.
+    fn verify_once(
         &self,
         token: &str,
         now: u64,
@@ -204,11 +229,23 @@ impl Verifier {
             return Err(TokenError::new("the token payload is not a JSON object").into());
         };
         let window = check_claims(issuer, &claims, now)?;
+        let identity = match &self.revocation {
+            Some(store) => Some(check_revocable(issuer, store.as_ref(), &claims, &window)?),
+            None => None,
+        };
         // Accepted so far: say why a role or scope claim granted nothing.
         claims.log_ignored(issuer.mapping.roles.keys(), self.schema);
         let granted = claims.granted(self.schema);
-        let subject = Subject::of(claims.sub, &payload);
-        let principal = self.build_principal(issuer, granted, subject, payload)?;
+        let identity = identity.map(|issued_from| Identity {
+            iss: ClaimText::of(claims.iss, &payload),
+            jti: ClaimText::of(claims.jti, &payload),
+            issued_from: Some(issued_from),
+        });
+        let subject = ClaimText::of(claims.sub, &payload);
+        let mut principal = self.build_principal(issuer, granted, subject, payload)?;
+        if let Some(identity) = identity {
+            principal = principal.with_identity(identity);
+        }
         Ok(Verified { principal, window, keys, key })
     }
 
@@ -236,7 +273,7 @@ impl Verifier {
         &self,
         issuer: &IssuerConfig,
         mut granted: Granted,
-        subject: Subject,
+        subject: ClaimText,
         payload: String,
     ) -> Result<Principal, TokenError> {
         let mut extra_scopes = Vec::new();
@@ -390,6 +427,55 @@ fn check_claims(
         return Err(TokenError::new("the token has no `sub` claim"));
     }
     Ok(window)
+}
+
+/// With revocation on: what the store is asked by must be there (`jti`,
+/// `sub`, `iat`), and the token must not outlive what the store remembers.
+/// On success, the earliest second the token may have been issued at
+/// (`iat` rounded down, less the leeway; see `TokenId::issued_from`).
+fn check_revocable(
+    issuer: &IssuerConfig,
+    store: &dyn RevocationStore,
+    claims: &Claims<'_>,
+    window: &Window,
+) -> Result<u64, TokenError> {
+    if claims.jti.as_deref().is_none_or(str::is_empty) {
+        return Err(TokenError::new(
+            "the token has no `jti` claim, which this server needs to check revocation",
+        ));
+    }
+    if claims.sub.as_deref().is_none_or(str::is_empty) {
+        return Err(TokenError::new(
+            "the token has no `sub` claim, which this server needs to check revocation",
+        ));
+    }
+    let iat = match claims.iat {
+        None => {
+            return Err(TokenError::new(
+                "the token has no `iat` claim, which this server needs to check revocation",
+            ));
+        }
+        Some(NumericDate::Seconds(iat)) if iat.is_finite() && iat >= 0.0 => iat,
+        Some(_) => return Err(TokenError::new("the token's `iat` is not a number of seconds")),
+    };
+    if window.exp - iat > store.max_token_lifetime().as_secs_f64() {
+        return Err(TokenError::new(
+            "the token lives longer (`exp` - `iat`) than this server can revoke",
+        ));
+    }
+    // `iat` is a whole number of seconds from any usual issuer; a fraction
+    // is dropped, which only refuses more.
+    Ok((iat.floor() as u64).saturating_sub(issuer.leeway))
+}
+
+/// Refuses a revoked token; one whose identity cannot be read (which
+/// verification prevents) is refused too.
+fn check_not_revoked(store: &dyn RevocationStore, principal: &Principal) -> Result<(), TokenError> {
+    match principal.token_id() {
+        Some(token) if !store.is_revoked(token) => Ok(()),
+        Some(_) => Err(TokenError::new("the token has been revoked")),
+        None => Err(TokenError::new("the token cannot be checked for revocation")),
+    }
 }
 
 #[cfg(test)]
@@ -577,6 +663,57 @@ mod tests {
         assert!(Arc::ptr_eq(&cached, &again));
         // And the public API answers the same as without the cache.
         assert_eq!(authenticator.verify(&token).expect("valid").subject(), Some("u\"1"));
+    }
+
+    #[test]
+    fn a_cached_token_is_refused_once_revoked() {
+        use crate::revocation::InMemoryRevocations;
+        let key = secret(8);
+        let store = Arc::new(InMemoryRevocations::new(std::time::Duration::from_secs(3600)));
+        let authenticator = Authenticator::<Model>::builder()
+            .hmac(Algorithm::HS256, key)
+            .cache_verified_tokens(64)
+            .revocation(store.clone())
+            .build()
+            .expect("a valid configuration");
+        let inner = &authenticator.inner;
+        let t = now();
+        let claims = json!({ "exp": t + 600, "iat": t, "sub": "u-1", "jti": "j-1" });
+        let token = token(&key, &claims);
+        let first = inner.verify_shared(&token, t).ok().expect("valid");
+        let again = inner.verify_shared(&token, t).ok().expect("still valid");
+        assert!(Arc::ptr_eq(&first, &again), "served from the cache");
+        // No `iss`: looked up under the issuer "".
+        store.revoke_token("", "j-1", t + 600);
+        let refused = inner.verify_shared(&token, t).err().map(|f| f.into_error());
+        assert_eq!(refused.map(|e| e.message().to_owned()).as_deref(), Some(REVOKED));
+        assert_eq!(inner.cache.as_ref().map(|c| c.len()), Some(1), "still cached, still refused");
+    }
+
+    const REVOKED: &str = "the token has been revoked";
+
+    #[tokio::test]
+    async fn every_way_to_verify_checks_revocation() {
+        use crate::revocation::InMemoryRevocations;
+        let key = secret(9);
+        let store = Arc::new(InMemoryRevocations::new(std::time::Duration::from_secs(3600)));
+        let builder = || Authenticator::<Model>::builder().hmac(Algorithm::HS256, key);
+        let plain = builder().revocation(store.clone()).build().expect("valid");
+        let cached = builder().revocation(store.clone()).cache_verified_tokens(8).build();
+        let cached = cached.expect("valid");
+        let t = now();
+        let token = token(&key, &json!({ "exp": t + 600, "iat": t, "sub": "u", "jti": "j" }));
+        for authenticator in [&plain, &cached] {
+            assert!(authenticator.verify(&token).is_ok());
+            assert!(authenticator.verify_fresh(&token).await.is_ok());
+        }
+        store.revoke_token("", "j", t + 600);
+        for authenticator in [&plain, &cached] {
+            let refused = authenticator.verify(&token).err();
+            assert_eq!(refused.as_ref().map(TokenError::message), Some(REVOKED));
+            let refused = authenticator.verify_fresh(&token).await.err();
+            assert_eq!(refused.as_ref().map(TokenError::message), Some(REVOKED));
+        }
     }
 
     #[test]

@@ -1,0 +1,336 @@
+//! Revocation before expiry: the [`RevocationStore`] verification asks on
+//! every request (see
+//! [`AuthenticatorBuilder::revocation`](crate::AuthenticatorBuilder::revocation)),
+//! and [`InMemoryRevocations`], a store for one instance and for tests.
+//!
+//! A store answers from memory: the request path takes the token's
+//! identity as borrowed strings and integers, and a store must neither
+//! allocate nor wait on I/O to answer. A networked store (shared by several
+//! instances) keeps a local copy that it refreshes in the background and
+//! answers from that copy.
+
+use std::collections::HashMap;
+use std::sync::RwLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// The identity of a verified token, as a revocation check sees it.
+///
+/// Only tokens that passed every other check are asked about, so every
+/// field comes from a signed token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TokenId<'a> {
+    /// `iss`, or `""` when the token has none (an issuer configured without
+    /// an `iss` string does not require one).
+    pub iss: &'a str,
+    /// `jti`.
+    pub jti: &'a str,
+    /// `sub`.
+    pub sub: &'a str,
+    /// The earliest second the token may have been issued at: its `iat`
+    /// (rounded down to a whole second) less the issuer's leeway. A
+    /// subject's cut-off refuses the token when this is before it.
+    pub issued_from: u64,
+}
+
+impl<'a> TokenId<'a> {
+    /// A token's identity: for stores' own tests, and for code that asks a
+    /// store itself.
+    pub fn new(iss: &'a str, jti: &'a str, sub: &'a str, issued_from: u64) -> Self {
+        Self { iss, jti, sub, issued_from }
+    }
+}
+
+/// Where revocations are looked up; set with
+/// [`AuthenticatorBuilder::revocation`](crate::AuthenticatorBuilder::revocation).
+///
+/// A token is revoked when its (`iss`, `jti`) was revoked, or when its
+/// (`iss`, `sub`) has a cut-off later than [`TokenId::issued_from`] (every
+/// token of that subject issued before the cut-off: "log out everywhere",
+/// a role change).
+///
+/// [`is_revoked`](Self::is_revoked) runs on every request that carries a
+/// valid token, tokens served from the verified-token cache included: it
+/// must answer from memory, without I/O, without blocking for long and
+/// without allocating. A store shared by several instances (Redis, a
+/// database) keeps a local copy, refreshed in the background, and answers
+/// from it; how stale that copy may be is the delay before a revocation
+/// takes effect.
+///
+/// ```
+/// use std::time::Duration;
+/// use rbac_axum::{RevocationStore, TokenId};
+///
+/// /// Refuses every token of one subject: a store needs only the check.
+/// struct Banned(&'static str);
+///
+/// impl RevocationStore for Banned {
+///     fn is_revoked(&self, token: TokenId<'_>) -> bool {
+///         token.sub == self.0
+///     }
+///
+///     fn max_token_lifetime(&self) -> Duration {
+///         Duration::from_secs(3600)
+///     }
+/// }
+///
+/// let store = Banned("mallory");
+/// assert!(store.is_revoked(TokenId::new("https://sso.example.com", "t-1", "mallory", 0)));
+/// assert!(!store.is_revoked(TokenId::new("https://sso.example.com", "t-2", "alice", 0)));
+/// ```
+pub trait RevocationStore: Send + Sync + 'static {
+    /// Whether `token` is revoked. Answers from memory: no I/O, no
+    /// allocation.
+    fn is_revoked(&self, token: TokenId<'_>) -> bool;
+
+    /// The longest lifetime (`exp` − `iat`) of a token this store can
+    /// refuse: it forgets a subject's cut-off that long after it (every
+    /// token it refused has expired by then). Verification refuses tokens
+    /// that live longer.
+    fn max_token_lifetime(&self) -> Duration;
+
+    /// The longest leeway of an issuer whose tokens this store can refuse:
+    /// it remembers a revoked token this long after its `exp` (a token is
+    /// accepted until `exp` + leeway). [`build`](crate::AuthenticatorBuilder::build)
+    /// refuses an issuer with a longer leeway. None by default.
+    fn max_leeway(&self) -> Duration {
+        Duration::ZERO
+    }
+}
+
+/// Revocations held in this process: for a single instance, and for tests.
+///
+/// * [`revoke_token`](Self::revoke_token) refuses one token, by its `iss`
+///   and `jti`, remembered until its `exp` (and the leeway after it);
+/// * [`revoke_subject`](Self::revoke_subject) refuses every token of a
+///   subject issued up to now, by `iss` and `sub`;
+/// * [`purge`](Self::purge) forgets what can no longer matter: tokens past
+///   `exp` + leeway, cut-offs older than the maximum token lifetime (+
+///   leeway). Call it now and then (a timer); lookups never purge.
+///
+/// The check takes a read lock and looks the token up in two small maps
+/// keyed by issuer, then by `jti` or `sub` (strings compared as given);
+/// nothing is allocated. While nothing is revoked, it takes no lock.
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::time::{Duration, SystemTime};
+/// use rbac_axum::{Authenticator, InMemoryRevocations, jsonwebtoken::Algorithm};
+///
+/// rbac_axum::roles! { admin, viewer }
+///
+/// # fn main() -> Result<(), rbac_axum::ConfigError> {
+/// // Tokens of this issuer live at most an hour.
+/// let revocations = Arc::new(InMemoryRevocations::new(Duration::from_secs(3600)));
+/// let authenticator = Authenticator::<Role>::builder()
+///     .hmac(Algorithm::HS256, b"at least 32 bytes of secret material")
+///     .issuer("https://sso.example.com")
+///     .revocation(revocations.clone())
+///     .build()?;
+///
+/// // One token (a logout): by `iss` and `jti`, kept until its `exp`.
+/// revocations.revoke_token("https://sso.example.com", "0b6f3c2e", 1_900_000_000);
+/// // Every token of a subject issued so far (a role change).
+/// let cutoff = revocations.revoke_subject("https://sso.example.com", "user-1", SystemTime::now());
+/// // Tokens issued from second `cutoff` on pass: the issuer stamps the
+/// // next one's `iat` no earlier (or issues it a second later).
+/// assert!(cutoff > 0);
+/// revocations.purge(SystemTime::now());
+/// # let _ = authenticator; Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct InMemoryRevocations {
+    entries: RwLock<HashMap<Box<str>, IssuerEntries>>,
+    /// Whether anything was ever revoked: until then no lock is taken.
+    any: AtomicBool,
+    max_token_lifetime: Duration,
+    leeway: Duration,
+}
+
+/// One issuer's revocations.
+#[derive(Debug, Default)]
+struct IssuerEntries {
+    /// `jti` → the token's `exp`.
+    tokens: HashMap<Box<str>, u64>,
+    /// `sub` → the cut-off: tokens issued before this second are refused.
+    subjects: HashMap<Box<str>, u64>,
+}
+
+impl InMemoryRevocations {
+    /// An empty store for tokens that live at most `max_token_lifetime`
+    /// (`exp` − `iat`); verification refuses tokens that live longer while
+    /// this store is in use.
+    pub fn new(max_token_lifetime: Duration) -> Self {
+        Self {
+            entries: RwLock::new(HashMap::new()),
+            any: AtomicBool::new(false),
+            max_token_lifetime,
+            leeway: Duration::ZERO,
+        }
+    }
+
+    /// Keeps entries `leeway` longer, for issuers with a leeway of up to
+    /// this (default none): an issuer with a longer one is refused at
+    /// [`build`](crate::AuthenticatorBuilder::build).
+    #[must_use]
+    pub fn with_leeway(mut self, leeway: Duration) -> Self {
+        self.leeway = leeway;
+        self
+    }
+
+    /// Refuses the token of issuer `iss` with this `jti`, from now until
+    /// it expires at `exp` (seconds since the epoch, the token's own
+    /// `exp`). Revoking it again with another `exp` keeps the later one.
+    pub fn revoke_token(&self, iss: &str, jti: &str, exp: u64) {
+        self.write(|entries| {
+            let tokens = &mut entries.entry(iss.into()).or_default().tokens;
+            let kept = tokens.entry(jti.into()).or_insert(exp);
+            *kept = (*kept).max(exp);
+        });
+    }
+
+    /// Refuses every token of issuer `iss` and subject `sub` issued at or
+    /// before `at`, and returns the cut-off: the whole second after `at`.
+    ///
+    /// `iat` counts whole seconds, so a token issued in the same second as
+    /// the revocation cannot be told from one issued just before it: both
+    /// are refused. A token passes when its `iat`, less the issuer's
+    /// leeway, is at or after the cut-off: after a role change, the issuer
+    /// stamps the new token's `iat` no earlier than the returned cut-off
+    /// (plus its leeway), or issues it that much later. A later cut-off
+    /// for the same subject replaces an earlier one; an earlier one is
+    /// ignored.
+    pub fn revoke_subject(&self, iss: &str, sub: &str, at: SystemTime) -> u64 {
+        let cutoff = seconds(at).saturating_add(1);
+        self.write(|entries| {
+            let subjects = &mut entries.entry(iss.into()).or_default().subjects;
+            let kept = subjects.entry(sub.into()).or_insert(cutoff);
+            *kept = (*kept).max(cutoff);
+        });
+        cutoff
+    }
+
+    /// Forgets what can no longer refuse a token at `now`: revoked tokens
+    /// whose `exp` + leeway has passed, and cut-offs older than the maximum
+    /// token lifetime + leeway. Returns how many entries were dropped.
+    pub fn purge(&self, now: SystemTime) -> usize {
+        let now = seconds(now);
+        let leeway = self.leeway.as_secs();
+        let lifetime = self.max_token_lifetime.as_secs();
+        let mut dropped = 0;
+        self.write(|entries| {
+            entries.retain(|_, issuer| {
+                let before = issuer.tokens.len() + issuer.subjects.len();
+                issuer.tokens.retain(|_, exp| exp.saturating_add(leeway) > now);
+                issuer.subjects.retain(|_, cutoff| {
+                    cutoff.saturating_add(lifetime).saturating_add(leeway) > now
+                });
+                dropped += before - issuer.tokens.len() - issuer.subjects.len();
+                !(issuer.tokens.is_empty() && issuer.subjects.is_empty())
+            });
+        });
+        dropped
+    }
+
+    /// How many revoked tokens and subject cut-offs are held.
+    pub fn len(&self) -> usize {
+        let entries = self.entries.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        entries.values().map(|issuer| issuer.tokens.len() + issuer.subjects.len()).sum()
+    }
+
+    /// Whether nothing is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn write(&self, change: impl FnOnce(&mut HashMap<Box<str>, IssuerEntries>)) {
+        // A panic elsewhere while holding the lock leaves the maps whole
+        // (each change is one insert or retain): keep using them.
+        let mut entries = self.entries.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        change(&mut entries);
+        self.any.store(true, Ordering::Release);
+    }
+}
+
+impl RevocationStore for InMemoryRevocations {
+    fn is_revoked(&self, token: TokenId<'_>) -> bool {
+        if !self.any.load(Ordering::Acquire) {
+            return false;
+        }
+        let entries = self.entries.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let Some(issuer) = entries.get(token.iss) else {
+            return false;
+        };
+        issuer.tokens.contains_key(token.jti)
+            || issuer.subjects.get(token.sub).is_some_and(|&cutoff| token.issued_from < cutoff)
+    }
+
+    fn max_token_lifetime(&self) -> Duration {
+        self.max_token_lifetime
+    }
+
+    fn max_leeway(&self) -> Duration {
+        self.leeway
+    }
+}
+
+/// Whole seconds since the epoch (0 before it).
+fn seconds(at: SystemTime) -> u64 {
+    at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ISS: &str = "https://issuer.test";
+
+    fn at(seconds: u64) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(seconds)
+    }
+
+    #[test]
+    fn a_revoked_token_is_refused_for_its_issuer_only() {
+        let store = InMemoryRevocations::new(Duration::from_secs(600));
+        assert!(!store.is_revoked(TokenId::new(ISS, "t-1", "u", 0)));
+        store.revoke_token(ISS, "t-1", 2_000);
+        assert!(store.is_revoked(TokenId::new(ISS, "t-1", "u", 0)));
+        assert!(!store.is_revoked(TokenId::new("https://other.test", "t-1", "u", 0)));
+        assert!(!store.is_revoked(TokenId::new(ISS, "t-2", "u", 0)));
+        assert!(!store.is_revoked(TokenId::new(ISS, "T-1", "u", 0)));
+    }
+
+    #[test]
+    fn a_cutoff_refuses_tokens_issued_up_to_its_second() {
+        let store = InMemoryRevocations::new(Duration::from_secs(600));
+        let revoked_at = at(1_000) + Duration::from_millis(999);
+        let cutoff = store.revoke_subject(ISS, "u", revoked_at);
+        assert_eq!(cutoff, 1_001);
+        assert!(store.is_revoked(TokenId::new(ISS, "a", "u", 999)));
+        assert!(store.is_revoked(TokenId::new(ISS, "a", "u", 1_000)), "the same second");
+        assert!(!store.is_revoked(TokenId::new(ISS, "a", "u", 1_001)));
+        assert!(!store.is_revoked(TokenId::new(ISS, "a", "other", 1)));
+        // An earlier cut-off does not move it back.
+        store.revoke_subject(ISS, "u", at(10));
+        assert!(store.is_revoked(TokenId::new(ISS, "a", "u", 1_000)));
+    }
+
+    #[test]
+    fn purge_forgets_what_can_no_longer_refuse_a_token() {
+        let store =
+            InMemoryRevocations::new(Duration::from_secs(100)).with_leeway(Duration::from_secs(5));
+        store.revoke_token(ISS, "t-1", 1_000);
+        store.revoke_token(ISS, "t-2", 2_000);
+        store.revoke_subject(ISS, "u", at(999)); // cut-off 1_000
+        assert_eq!(store.purge(at(1_004)), 0, "within the leeway after exp");
+        assert_eq!(store.purge(at(1_005)), 1);
+        assert!(!store.is_revoked(TokenId::new(ISS, "t-1", "x", 0)));
+        assert!(store.is_revoked(TokenId::new(ISS, "t-2", "x", 0)));
+        assert_eq!(store.purge(at(1_104)), 0, "a token issued before the cut-off may live");
+        assert_eq!(store.purge(at(1_105)), 1);
+        assert_eq!(store.len(), 1);
+        assert_eq!(store.purge(at(2_005)), 1);
+        assert!(store.is_empty());
+    }
+}

@@ -1,0 +1,241 @@
+//! Revocation before expiry over a real socket: a revoked token is 401
+//! `invalid_token` saying so, fresh or served from the verified-token
+//! cache; a subject's cut-off refuses the tokens issued up to its second
+//! and accepts those stamped from it on (the issuer's leeway counting
+//! against the token); tokens the store could not revoke (no `jti`, `sub`
+//! or `iat`, or living longer than it remembers) are refused; one
+//! issuer's revocations leave another's tokens alone; purging forgets only
+//! what can no longer refuse a token.
+
+// Tests may panic: `expect` on set-up steps is how they fail.
+#![allow(clippy::unwrap_used)]
+
+mod app;
+mod support;
+
+pub(crate) use app::Role;
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::Router;
+use rbac_axum::jsonwebtoken::Algorithm;
+use rbac_axum::{AuthenticatorBuilder, ConfigError, InMemoryRevocations, Issuer};
+use rbac_test_support::{Request, Response, Server, now};
+use serde_json::{Value, json};
+
+use support::{AUDIENCE, ISSUER, SECRET, assert_invalid_token, claims, hmac_builder, hs256, serve};
+use support::{with, without};
+
+/// The shared routes only.
+fn app(state: support::AppState) -> Router {
+    app::routes(state, std::iter::empty())
+}
+
+/// A store for tokens of up to an hour.
+fn store() -> Arc<InMemoryRevocations> {
+    Arc::new(InMemoryRevocations::new(Duration::from_secs(3600)))
+}
+
+async fn server(builder: AuthenticatorBuilder<Role>) -> Server {
+    serve(builder.build().expect("valid test configuration"), app).await
+}
+
+/// A default server checking `store`.
+async fn revoking(store: &Arc<InMemoryRevocations>) -> Server {
+    server(hmac_builder::<Role>().revocation(store.clone())).await
+}
+
+/// A viewer's claims for the default server, with this `jti`.
+fn viewer(jti: &str) -> Value {
+    with(claims(&["viewer"], ""), "jti", json!(jti))
+}
+
+/// `claims`' `exp` (what a revocation of the token gives the store).
+fn exp(claims: &Value) -> u64 {
+    claims["exp"].as_u64().expect("a numeric exp")
+}
+
+/// 401 `invalid_token` whose description (challenge and body) contains
+/// `words`.
+fn assert_refused_saying(response: &Response, token: &str, words: &str) {
+    assert_invalid_token(response, token);
+    let challenge = response.challenge();
+    let description = challenge.param("error_description").unwrap_or_default();
+    assert!(description.contains(words), "{words:?} in the challenge: {response}");
+    let body = response.json();
+    let description = body["error_description"].as_str().unwrap_or_default();
+    assert!(description.contains(words), "{words:?} in the body: {response}");
+}
+
+fn at(seconds: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(seconds)
+}
+
+#[tokio::test]
+async fn a_revoked_token_is_401_revoked_and_its_handler_does_not_run() {
+    let store = store();
+    let server = revoking(&store).await;
+    let (claims, other) = (viewer("jti-1"), viewer("jti-2"));
+    let (token, other) = (hs256(&claims), hs256(&other));
+    server.allowed(Request::get("/viewer").bearer(&token)).await;
+
+    store.revoke_token(ISSUER, "jti-1", exp(&claims));
+    let response = server.refused(Request::get("/viewer").bearer(&token)).await;
+    assert_refused_saying(&response, &token, "revoked");
+    let response = server.refused(Request::get("/whoami").bearer(&token)).await;
+    assert_refused_saying(&response, &token, "revoked");
+    // Another token of the same subject is not affected.
+    server.allowed(Request::get("/viewer").bearer(&other)).await;
+}
+
+#[tokio::test]
+async fn a_revoked_token_served_from_the_cache_is_refused() {
+    let store = store();
+    let builder = hmac_builder::<Role>().cache_verified_tokens(64).revocation(store.clone());
+    let server = server(builder).await;
+    let claims = viewer("cached-1");
+    let token = hs256(&claims);
+    // Verified, then served from the cache.
+    for _ in 0..3 {
+        server.allowed(Request::get("/viewer").bearer(&token)).await;
+    }
+    store.revoke_token(ISSUER, "cached-1", exp(&claims));
+    for _ in 0..2 {
+        let response = server.refused(Request::get("/viewer").bearer(&token)).await;
+        assert_refused_saying(&response, &token, "revoked");
+    }
+    // So is a cached token whose subject is cut off.
+    let claims = with(viewer("cached-2"), "sub", json!("user-2"));
+    let token = hs256(&claims);
+    server.allowed(Request::get("/viewer").bearer(&token)).await;
+    server.allowed(Request::get("/viewer").bearer(&token)).await;
+    store.revoke_subject(ISSUER, "user-2", SystemTime::now());
+    let response = server.refused(Request::get("/viewer").bearer(&token)).await;
+    assert_refused_saying(&response, &token, "revoked");
+}
+
+#[tokio::test]
+async fn a_subject_cutoff_refuses_older_tokens_and_accepts_a_fresh_one() {
+    let store = store();
+    let server = revoking(&store).await;
+    let issued = |iat: u64, jti: &str| hs256(&with(viewer(jti), "iat", json!(iat)));
+    let before = issued(now() - 30, "before");
+    server.allowed(Request::get("/viewer").bearer(&before)).await;
+
+    let cutoff = store.revoke_subject(ISSUER, "user-1", SystemTime::now());
+    assert!(cutoff > now().saturating_sub(1), "the second after the revocation");
+    // Issued before, or in the revocation's own second: refused.
+    for token in [before, issued(cutoff - 1, "same-second")] {
+        let response = server.refused(Request::get("/viewer").bearer(&token)).await;
+        assert_refused_saying(&response, &token, "revoked");
+    }
+    // Stamped from the cut-off on (the issuer's fresh login): accepted.
+    server.allowed(Request::get("/viewer").bearer(&issued(cutoff, "fresh"))).await;
+    server.allowed(Request::get("/viewer").bearer(&issued(cutoff + 60, "later"))).await;
+    // Another subject of the same issuer is not affected.
+    let other = hs256(&with(viewer("other"), "sub", json!("user-2")));
+    server.allowed(Request::get("/viewer").bearer(&other)).await;
+}
+
+#[tokio::test]
+async fn the_issuers_leeway_counts_against_tokens_near_a_cutoff() {
+    let leeway = Duration::from_secs(5);
+    let store = Arc::new(InMemoryRevocations::new(Duration::from_secs(3600)).with_leeway(leeway));
+    let server = server(hmac_builder::<Role>().leeway(leeway).revocation(store.clone())).await;
+    let cutoff = store.revoke_subject(ISSUER, "user-1", SystemTime::now());
+    let issued = |iat: u64| hs256(&with(viewer("j"), "iat", json!(iat)));
+    // Up to the leeway after the cut-off: the issuer's clock may run ahead.
+    for iat in [cutoff, cutoff + 4] {
+        let token = issued(iat);
+        let response = server.refused(Request::get("/viewer").bearer(&token)).await;
+        assert_refused_saying(&response, &token, "revoked");
+    }
+    server.allowed(Request::get("/viewer").bearer(&issued(cutoff + 5))).await;
+}
+
+#[tokio::test]
+async fn tokens_without_jti_iat_or_sub_are_401_when_revocation_is_on() {
+    let revoking = revoking(&store()).await;
+    let plain = server(hmac_builder::<Role>()).await;
+    let base = viewer("j-1");
+    for (claims, words) in [
+        (without(base.clone(), "jti"), "`jti`"),
+        (with(base.clone(), "jti", json!("")), "`jti`"),
+        (with(base.clone(), "jti", json!(7)), "`jti`"),
+        (without(base.clone(), "sub"), "`sub`"),
+        (with(base.clone(), "sub", json!("")), "`sub`"),
+        (without(base.clone(), "iat"), "`iat`"),
+        (with(base.clone(), "iat", json!("yesterday")), "`iat`"),
+        (with(base.clone(), "iat", json!(-1)), "`iat`"),
+    ] {
+        let token = hs256(&claims);
+        let response = revoking.refused(Request::get("/viewer").bearer(&token)).await;
+        assert_refused_saying(&response, &token, words);
+        // Revocation off (the default): the same token passes.
+        plain.allowed(Request::get("/viewer").bearer(&token)).await;
+    }
+    revoking.allowed(Request::get("/viewer").bearer(&hs256(&base))).await;
+}
+
+#[tokio::test]
+async fn a_token_living_longer_than_the_store_remembers_is_401() {
+    let server = revoking(&store()).await;
+    let t = now();
+    let long = hs256(&with(with(viewer("long"), "iat", json!(t)), "exp", json!(t + 3601)));
+    let response = server.refused(Request::get("/viewer").bearer(&long)).await;
+    assert_refused_saying(&response, &long, "longer");
+    let hour = hs256(&with(with(viewer("hour"), "iat", json!(t)), "exp", json!(t + 3600)));
+    server.allowed(Request::get("/viewer").bearer(&hour)).await;
+}
+
+#[tokio::test]
+async fn a_revoked_jti_of_one_issuer_leaves_another_issuers_alone() {
+    const OTHER: &str = "https://other-issuer.test";
+    let store = store();
+    let other = Issuer::new(OTHER).hmac(Algorithm::HS256, SECRET).audience(AUDIENCE);
+    let server = server(hmac_builder::<Role>().trust(other).revocation(store.clone())).await;
+    let ours = viewer("shared-jti");
+    let theirs = with(ours.clone(), "iss", json!(OTHER));
+    let (ours, theirs) = (hs256(&ours), hs256(&theirs));
+    store.revoke_token(ISSUER, "shared-jti", now() + 600);
+    let response = server.refused(Request::get("/viewer").bearer(&ours)).await;
+    assert_refused_saying(&response, &ours, "revoked");
+    server.allowed(Request::get("/viewer").bearer(&theirs)).await;
+    // Nor does a subject cut-off.
+    store.revoke_subject(OTHER, "nobody-here", SystemTime::now());
+    store.revoke_subject(ISSUER, "user-1", SystemTime::now());
+    server.allowed(Request::get("/viewer").bearer(&theirs)).await;
+}
+
+#[tokio::test]
+async fn purge_forgets_expired_entries_only() {
+    let store = store();
+    let server = revoking(&store).await;
+    let live = viewer("live");
+    let token = hs256(&live);
+    store.revoke_token(ISSUER, "live", exp(&live));
+    store.revoke_token(ISSUER, "gone", now() - 10);
+    store.revoke_subject(ISSUER, "old", at(now() - 3700));
+    assert_eq!(store.len(), 3);
+    assert_eq!(store.purge(SystemTime::now()), 2, "the expired token and the old cut-off");
+    assert_eq!(store.len(), 1);
+    // The live revocation still holds.
+    let response = server.refused(Request::get("/viewer").bearer(&token)).await;
+    assert_refused_saying(&response, &token, "revoked");
+    assert_eq!(store.purge(at(exp(&live))), 1);
+    assert!(store.is_empty());
+}
+
+#[test]
+fn an_issuer_leeway_beyond_the_stores_is_refused_at_build() {
+    let store = store();
+    let builder = hmac_builder::<Role>().leeway(Duration::from_secs(30));
+    let error = builder.revocation(store).build().err();
+    assert!(matches!(error, Some(ConfigError::RevocationLeeway { leeway: 30, kept: 0 })));
+    let store = Arc::new(
+        InMemoryRevocations::new(Duration::from_secs(60)).with_leeway(Duration::from_secs(30)),
+    );
+    let builder = hmac_builder::<Role>().leeway(Duration::from_secs(30));
+    assert!(builder.revocation(store).build().is_ok());
+}
