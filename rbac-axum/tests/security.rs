@@ -16,13 +16,17 @@ mod support;
 
 pub(crate) use app::Role;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
 use rbac_axum::jsonwebtoken::{Algorithm, DecodingKey, Header};
-use rbac_axum::{Auth, Authenticator, ClaimMapping, ClaimPath, ConfigError, Refusal, requires};
+use rbac_axum::{
+    Auth, Authenticator, ClaimMapping, ClaimPath, ConfigError, InMemoryRevocations, Issuer,
+    Refusal, requires,
+};
 use rbac_test_support::{Request, Server, claims_of, now, sign_hs256};
 use serde_json::{Value, json};
 
@@ -1297,4 +1301,103 @@ async fn case_40_a_refusal_body_cannot_change_status_or_challenge() {
     let response =
         server_with(panicking).await.refused(Request::get("/admin").bearer(&viewer)).await;
     assert_insufficient(&response, None, &viewer);
+}
+
+// ------------------------------------------------------------ revocation ---
+
+/// A default server checking `store` for revocations, with `leeway`.
+async fn revoking(store: &Arc<InMemoryRevocations>, leeway: u64, cache: usize) -> Server {
+    let builder = hmac_builder::<Role>()
+        .leeway(Duration::from_secs(leeway))
+        .cache_verified_tokens(cache)
+        .revocation(store.clone());
+    server_with(builder.build().expect("valid test configuration")).await
+}
+
+/// A store for tokens of up to an hour, for issuers of up to `leeway`.
+fn revocations(leeway: u64) -> Arc<InMemoryRevocations> {
+    let store = InMemoryRevocations::new(Duration::from_secs(3600));
+    Arc::new(store.with_leeway(Duration::from_secs(leeway)))
+}
+
+/// 401 `invalid_token`, its description saying `words`.
+fn assert_refused_saying(response: &rbac_test_support::Response, token: &str, words: &str) {
+    assert_invalid_token(response, token);
+    let description = response.json()["error_description"].as_str().unwrap_or_default().to_owned();
+    assert!(description.contains(words), "{words:?}: {response}");
+}
+
+#[tokio::test]
+async fn case_41_a_revoked_token_is_401_fresh_or_cached() {
+    const OTHER: &str = "https://other-issuer.test";
+    let store = revocations(0);
+    let other = || Issuer::new(OTHER).hmac(Algorithm::HS256, SECRET).audience(AUDIENCE);
+    for cache in [0, 64] {
+        let builder = hmac_builder::<Role>().trust(other()).cache_verified_tokens(cache);
+        let server = server_with(builder.revocation(store.clone()).build().unwrap()).await;
+        let jti = format!("case-41-{cache}");
+        let ours = with(claims(&["admin"], ""), "jti", json!(jti));
+        let theirs = hs256(&with(ours.clone(), "iss", json!(OTHER)));
+        let token = hs256(&ours);
+        server.allowed(Request::get("/admin").bearer(&token)).await;
+        server.allowed(Request::get("/admin").bearer(&token)).await;
+        store.revoke_token(ISSUER, &jti, ours["exp"].as_u64().unwrap());
+        for path in ["/admin", "/viewer", "/whoami"] {
+            let response = server.refused(Request::get(path).bearer(&token)).await;
+            assert_refused_saying(&response, &token, "revoked");
+        }
+        // The same `jti` from another issuer is another token.
+        server.allowed(Request::get("/admin").bearer(&theirs)).await;
+    }
+}
+
+#[tokio::test]
+async fn case_42_tokens_issued_before_a_subject_cutoff_are_401() {
+    for (leeway, cache) in [(0, 0), (0, 64), (30, 64)] {
+        let store = revocations(leeway);
+        let server = revoking(&store, leeway, cache).await;
+        let issued = |iat: u64| {
+            let claims = with(claims(&["admin"], ""), "jti", json!(format!("j-{iat}")));
+            hs256(&with(claims, "iat", json!(iat)))
+        };
+        let old = issued(now() - 60);
+        server.allowed(Request::get("/admin").bearer(&old)).await;
+        let cutoff = store.revoke_subject(ISSUER, "user-1", std::time::SystemTime::now());
+        // Before, in the revocation's second, or within the leeway after.
+        let within_leeway = (leeway > 0).then(|| cutoff + leeway - 1);
+        for iat in [now() - 60, cutoff - 1].into_iter().chain(within_leeway) {
+            let token = issued(iat);
+            let response = server.refused(Request::get("/admin").bearer(&token)).await;
+            assert_refused_saying(&response, &token, "revoked");
+        }
+        // Stamped from the cut-off (plus the leeway) on: a fresh login passes.
+        server.allowed(Request::get("/admin").bearer(&issued(cutoff + leeway))).await;
+    }
+}
+
+#[tokio::test]
+async fn case_43_tokens_the_store_could_not_revoke_are_401() {
+    let server = revoking(&revocations(0), 0, 64).await;
+    let base = with(claims(&["admin"], ""), "jti", json!("case-43"));
+    let t = now();
+    for (claims, words) in [
+        (without(base.clone(), "jti"), "`jti`"),
+        (with(base.clone(), "jti", json!("")), "`jti`"),
+        (with(base.clone(), "jti", json!(["a"])), "`jti`"),
+        (without(base.clone(), "sub"), "`sub`"),
+        (with(base.clone(), "sub", Value::Null), "`sub`"),
+        (without(base.clone(), "iat"), "`iat`"),
+        (with(base.clone(), "iat", json!("now")), "`iat`"),
+        (with(base.clone(), "iat", json!(-5)), "`iat`"),
+        (with(with(base.clone(), "iat", json!(t)), "exp", json!(t + 3601)), "longer"),
+    ] {
+        let token = hs256(&claims);
+        let response = server.refused(Request::get("/admin").bearer(&token)).await;
+        assert_refused_saying(&response, &token, words);
+    }
+    server.allowed(Request::get("/admin").bearer(&hs256(&base))).await;
+    // An issuer leeway the store does not cover: refused before serving.
+    let builder = hmac_builder::<Role>().leeway(Duration::from_secs(10));
+    let error = builder.revocation(revocations(5)).build().err();
+    assert!(matches!(error, Some(ConfigError::RevocationLeeway { leeway: 10, kept: 5 })));
 }
