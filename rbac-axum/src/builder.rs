@@ -382,7 +382,8 @@ impl<R: RoleModel> AuthenticatorBuilder<R> {
     /// * **Tokens live at most the store's
     ///   [`max_token_lifetime`](RevocationStore::max_token_lifetime)**
     ///   (`exp` − `iat`); longer-lived ones are refused, because the store
-    ///   forgets a subject's cut-off that long after it.
+    ///   may forget a subject's cut-off once every token it refuses has
+    ///   expired, which that lifetime (and the leeway) bounds.
     /// * **A cut-off is a whole second `C`, refusing a token when
     ///   `iat` − leeway < `C`**: `iat` counts whole seconds (a fraction is
     ///   dropped), so every token issued in the second of the revocation

@@ -85,9 +85,9 @@ pub trait RevocationStore: Send + Sync + 'static {
     fn is_revoked(&self, token: TokenId<'_>) -> bool;
 
     /// The longest lifetime (`exp` − `iat`) of a token this store can
-    /// refuse: it forgets a subject's cut-off that long after it (every
-    /// token it refused has expired by then). Verification refuses tokens
-    /// that live longer.
+    /// refuse: it may forget a subject's cut-off once that long (and the
+    /// leeway, twice) has passed since it, when every token it refused has
+    /// expired. Verification refuses tokens that live longer.
     fn max_token_lifetime(&self) -> Duration;
 
     /// The longest leeway of an issuer whose tokens this store can refuse:
@@ -107,7 +107,8 @@ pub trait RevocationStore: Send + Sync + 'static {
 ///   subject issued up to now, by `iss` and `sub`;
 /// * [`purge`](Self::purge) forgets what can no longer matter: tokens past
 ///   `exp` + leeway, cut-offs older than the maximum token lifetime (+
-///   leeway). Call it now and then (a timer); lookups never purge.
+///   twice the leeway). Call it now and then (a timer); lookups never
+///   purge.
 ///
 /// The check takes a read lock and looks the token up in two small maps
 /// keyed by issuer, then by `jti` or `sub` (strings compared as given);
@@ -139,7 +140,6 @@ pub trait RevocationStore: Send + Sync + 'static {
 /// revocations.purge(SystemTime::now());
 /// # let _ = authenticator; Ok(()) }
 /// ```
-#[derive(Debug)]
 pub struct InMemoryRevocations {
     entries: RwLock<HashMap<Box<str>, IssuerEntries>>,
     /// Whether anything was ever revoked: until then no lock is taken.
@@ -148,8 +148,19 @@ pub struct InMemoryRevocations {
     leeway: Duration,
 }
 
+impl std::fmt::Debug for InMemoryRevocations {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Counts only: no `jti` or subject in logs.
+        f.debug_struct("InMemoryRevocations")
+            .field("entries", &self.len())
+            .field("max_token_lifetime", &self.max_token_lifetime)
+            .field("leeway", &self.leeway)
+            .finish()
+    }
+}
+
 /// One issuer's revocations.
-#[derive(Debug, Default)]
+#[derive(Default)]
 struct IssuerEntries {
     /// `jti` → the token's `exp`.
     tokens: HashMap<Box<str>, u64>,
@@ -213,11 +224,16 @@ impl InMemoryRevocations {
 
     /// Forgets what can no longer refuse a token at `now`: revoked tokens
     /// whose `exp` + leeway has passed, and cut-offs older than the maximum
-    /// token lifetime + leeway. Returns how many entries were dropped.
+    /// token lifetime + twice the leeway. Returns how many entries were
+    /// dropped.
+    ///
+    /// Why twice: a cut-off `C` refuses tokens with `iat` < `C` + leeway,
+    /// which expire before `C` + leeway + lifetime and are accepted by time
+    /// until another leeway after that.
     pub fn purge(&self, now: SystemTime) -> usize {
         let now = seconds(now);
         let leeway = self.leeway.as_secs();
-        let lifetime = self.max_token_lifetime.as_secs();
+        let lifetime = self.max_token_lifetime.as_secs().saturating_add(leeway);
         let mut dropped = 0;
         self.write(|entries| {
             entries.retain(|_, issuer| {
@@ -327,8 +343,10 @@ mod tests {
         assert_eq!(store.purge(at(1_005)), 1);
         assert!(!store.is_revoked(TokenId::new(ISS, "t-1", "x", 0)));
         assert!(store.is_revoked(TokenId::new(ISS, "t-2", "x", 0)));
-        assert_eq!(store.purge(at(1_104)), 0, "a token issued before the cut-off may live");
-        assert_eq!(store.purge(at(1_105)), 1);
+        // A token with `iat` 1_004 (within the leeway), `exp` 1_104, is
+        // accepted until 1_109.
+        assert_eq!(store.purge(at(1_109)), 0, "a token the cut-off refuses may live");
+        assert_eq!(store.purge(at(1_110)), 1);
         assert_eq!(store.len(), 1);
         assert_eq!(store.purge(at(2_005)), 1);
         assert!(store.is_empty());
