@@ -534,3 +534,29 @@ impl<'de> Visitor<'de> for SkipVisitor {
         Skip::drain_map(map).map(|()| Skip)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    static SCHEMA: Schema = Schema::new(&[], &[], &[], &[]);
+
+    fn read(payload: &str) -> Claims<'_> {
+        read_claims(payload, &[], &SCHEMA, &[]).expect("a JSON object")
+    }
+
+    #[test]
+    fn jti_is_borrowed_and_iat_read_as_a_date() {
+        let payload = r#"{"jti":"j-1","iat":1700000000,"sub":"u"}"#;
+        let claims = read(payload);
+        assert!(matches!(claims.jti, Some(Cow::Borrowed("j-1"))), "not copied");
+        assert_eq!(claims.iat, Some(NumericDate::Seconds(1_700_000_000.0)));
+        // Escaped: copied; the last of duplicates wins; wrong types count
+        // as absent (`jti`) or not a number (`iat`).
+        let claims = read(r#"{"jti":"a","jti":"b\"c","iat":"now"}"#);
+        assert_eq!(claims.jti.as_deref(), Some("b\"c"));
+        assert_eq!(claims.iat, Some(NumericDate::NotANumber));
+        let claims = read(r#"{"jti":7}"#);
+        assert!(claims.jti.is_none() && claims.iat.is_none());
+    }
+}
