@@ -20,7 +20,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
 use rbac_axum::jsonwebtoken::Algorithm;
-use rbac_axum::{AuthenticatorBuilder, ConfigError, InMemoryRevocations, Issuer};
+use rbac_axum::{Authenticator, AuthenticatorBuilder, ConfigError, InMemoryRevocations, Issuer};
 use rbac_test_support::{Request, Response, Server, now};
 use serde_json::{Value, json};
 
@@ -238,4 +238,24 @@ fn an_issuer_leeway_beyond_the_stores_is_refused_at_build() {
     );
     let builder = hmac_builder::<Role>().leeway(Duration::from_secs(30));
     assert!(builder.revocation(store).build().is_ok());
+}
+
+#[tokio::test]
+async fn tokens_of_the_testing_toolkit_can_be_revoked() {
+    let store = store();
+    let production = Authenticator::<Role>::builder()
+        .issuer(ISSUER)
+        .audience(AUDIENCE)
+        .jwks_url("https://issuer.test/keys")
+        .revocation(store.clone());
+    let auth = rbac_axum_test::TestAuth::new(production).expect("valid test configuration");
+    let server = serve(auth.authenticator(), app).await;
+    // `TestToken` stamps `jti`, `sub` and `iat` by default.
+    let token = auth.token().role(Role::Viewer).claim("jti", json!("kit-1")).sign();
+    let other = auth.token().role(Role::Viewer).sign();
+    server.allowed(Request::get("/viewer").bearer(&token)).await;
+    store.revoke_token(ISSUER, "kit-1", now() + 300);
+    let response = server.refused(Request::get("/viewer").bearer(&token)).await;
+    assert_refused_saying(&response, &token, "revoked");
+    server.allowed(Request::get("/viewer").bearer(&other)).await;
 }
