@@ -379,6 +379,9 @@ impl<R: RoleModel> AuthenticatorBuilder<R> {
     ///   revoked by it, so it is refused (401 `invalid_token`, naming the
     ///   claim). A token without `iss` is looked up under the issuer `""`
     ///   (an issuer configured with an `iss` string requires it anyway).
+    ///   An `iat` more than the leeway and one second ahead of this
+    ///   server's clock is refused too: it would pass the cut-offs set
+    ///   before it.
     /// * **Tokens live at most the store's
     ///   [`max_token_lifetime`](RevocationStore::max_token_lifetime)**
     ///   (`exp` − `iat`); longer-lived ones are refused, because the store

@@ -230,7 +230,7 @@ impl Verifier {
         };
         let window = check_claims(issuer, &claims, now)?;
         let identity = match &self.revocation {
-            Some(store) => Some(check_revocable(issuer, store.as_ref(), &claims, &window)?),
+            Some(store) => Some(check_revocable(issuer, store.as_ref(), &claims, &window, now)?),
             None => None,
         };
         // Accepted so far: say why a role or scope claim granted nothing.
@@ -430,14 +430,17 @@ fn check_claims(
 }
 
 /// With revocation on: what the store is asked by must be there (`jti`,
-/// `sub`, `iat`), and the token must not outlive what the store remembers.
-/// On success, the earliest second the token may have been issued at
+/// `sub`, `iat`), the token must not outlive what the store remembers, and
+/// its `iat` must not be ahead of this server's clock by more than the
+/// leeway and the second a cut-off is rounded up by (an `iat` stamped far
+/// ahead would pass every cut-off set before it). On success, the earliest second the token may have been issued at
 /// (`iat` rounded down, less the leeway; see `TokenId::issued_from`).
 fn check_revocable(
     issuer: &IssuerConfig,
     store: &dyn RevocationStore,
     claims: &Claims<'_>,
     window: &Window,
+    now: u64,
 ) -> Result<u64, TokenError> {
     if claims.jti.as_deref().is_none_or(str::is_empty) {
         return Err(TokenError::new(
@@ -458,6 +461,9 @@ fn check_revocable(
         Some(NumericDate::Seconds(iat)) if iat.is_finite() && iat >= 0.0 => iat,
         Some(_) => return Err(TokenError::new("the token's `iat` is not a number of seconds")),
     };
+    if iat > now as f64 + window.leeway + 1.0 {
+        return Err(TokenError::new("the token's `iat` is in the future"));
+    }
     if window.exp - iat > store.max_token_lifetime().as_secs_f64() {
         return Err(TokenError::new(
             "the token lives longer (`exp` - `iat`) than this server can revoke",

@@ -132,7 +132,11 @@ async fn a_subject_cutoff_refuses_older_tokens_and_accepts_a_fresh_one() {
     }
     // Stamped from the cut-off on (the issuer's fresh login): accepted.
     server.allowed(Request::get("/viewer").bearer(&issued(cutoff, "fresh"))).await;
-    server.allowed(Request::get("/viewer").bearer(&issued(cutoff + 60, "later"))).await;
+    // Not stamped ahead of this server's clock by more than a second
+    // (and the leeway): it would pass the cut-offs set before it.
+    let ahead = issued(now() + 60, "ahead");
+    let response = server.refused(Request::get("/viewer").bearer(&ahead)).await;
+    assert_refused_saying(&response, &ahead, "future");
     // Another subject of the same issuer is not affected.
     let other = hs256(&with(viewer("other"), "sub", json!("user-2")));
     server.allowed(Request::get("/viewer").bearer(&other)).await;

@@ -1389,6 +1389,8 @@ async fn case_43_tokens_the_store_could_not_revoke_are_401() {
         (without(base.clone(), "iat"), "`iat`"),
         (with(base.clone(), "iat", json!("now")), "`iat`"),
         (with(base.clone(), "iat", json!(-5)), "`iat`"),
+        (with(base.clone(), "iat", json!(t + 120)), "future"),
+        (with(with(base.clone(), "iat", json!(1e300)), "exp", json!(1e300)), "future"),
         (with(with(base.clone(), "iat", json!(t)), "exp", json!(t + 3601)), "longer"),
     ] {
         let token = hs256(&claims);
