@@ -224,16 +224,19 @@ impl InMemoryRevocations {
 
     /// Forgets what can no longer refuse a token at `now`: revoked tokens
     /// whose `exp` + leeway has passed, and cut-offs older than the maximum
-    /// token lifetime + twice the leeway. Returns how many entries were
-    /// dropped.
+    /// token lifetime + twice the leeway, each a second later than that
+    /// (times with fractions are kept in whole seconds). Returns how many
+    /// entries were dropped.
     ///
     /// Why twice: a cut-off `C` refuses tokens with `iat` < `C` + leeway,
     /// which expire before `C` + leeway + lifetime and are accepted by time
     /// until another leeway after that.
     pub fn purge(&self, now: SystemTime) -> usize {
-        let now = seconds(now);
+        // One second more than the whole seconds kept: `exp`, `iat` and
+        // the lifetime may have fractions, which whole seconds round down.
+        let now = seconds(now).saturating_sub(1);
         let leeway = self.leeway.as_secs();
-        let lifetime = self.max_token_lifetime.as_secs().saturating_add(leeway);
+        let lifetime = (self.max_token_lifetime.as_secs_f64().ceil() as u64).saturating_add(leeway);
         let mut dropped = 0;
         self.write(|entries| {
             entries.retain(|_, issuer| {
@@ -265,7 +268,8 @@ impl InMemoryRevocations {
         // (each change is one insert or retain): keep using them.
         let mut entries = self.entries.write().unwrap_or_else(|poisoned| poisoned.into_inner());
         change(&mut entries);
-        self.any.store(true, Ordering::Release);
+        // After a purge that emptied the store, lookups take no lock again.
+        self.any.store(!entries.is_empty(), Ordering::Release);
     }
 }
 
@@ -339,16 +343,18 @@ mod tests {
         store.revoke_token(ISS, "t-1", 1_000);
         store.revoke_token(ISS, "t-2", 2_000);
         store.revoke_subject(ISS, "u", at(999)); // cut-off 1_000
-        assert_eq!(store.purge(at(1_004)), 0, "within the leeway after exp");
-        assert_eq!(store.purge(at(1_005)), 1);
+        // (Each kept a second more than whole seconds say: `exp` may have
+        // had a fraction.)
+        assert_eq!(store.purge(at(1_005)), 0, "within the leeway after exp");
+        assert_eq!(store.purge(at(1_006)), 1);
         assert!(!store.is_revoked(TokenId::new(ISS, "t-1", "x", 0)));
         assert!(store.is_revoked(TokenId::new(ISS, "t-2", "x", 0)));
         // A token with `iat` 1_004 (within the leeway), `exp` 1_104, is
-        // accepted until 1_109.
-        assert_eq!(store.purge(at(1_109)), 0, "a token the cut-off refuses may live");
-        assert_eq!(store.purge(at(1_110)), 1);
+        // accepted until 1_109 (1_110 with fractions).
+        assert_eq!(store.purge(at(1_110)), 0, "a token the cut-off refuses may live");
+        assert_eq!(store.purge(at(1_111)), 1);
         assert_eq!(store.len(), 1);
-        assert_eq!(store.purge(at(2_005)), 1);
+        assert_eq!(store.purge(at(2_006)), 1);
         assert!(store.is_empty());
     }
 }
