@@ -476,6 +476,12 @@ impl<R: RoleModel> AuthenticatorBuilder<R> {
         };
         let issuers = build_issuers(self.primary, self.others)?;
         if let Some(store) = &self.revocation {
+            // Revocations are filed under the token's `iss`: an issuer that
+            // accepts any `iss` would let a token naming another one miss
+            // its revocation.
+            if issuers.iter().any(|issuer| issuer.issuer.is_none()) {
+                return Err(ConfigError::RevocationWithoutIssuer);
+            }
             let kept = store.max_leeway().as_secs();
             if let Some(issuer) = issuers.iter().find(|issuer| issuer.leeway > kept) {
                 return Err(ConfigError::RevocationLeeway { leeway: issuer.leeway, kept });

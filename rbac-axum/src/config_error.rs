@@ -104,6 +104,14 @@ pub enum ConfigError {
         /// How long the store remembers past `exp`, in seconds.
         kept: u64,
     },
+    /// Revocation is on and an issuer has no `iss` of its own: revocations
+    /// are filed under a token's `iss`, so one that accepted any `iss`
+    /// could let a token naming another miss its revocation.
+    #[error(
+        "revocation needs each issuer's `iss` (`issuer(\"https://…\")`): revocations are filed \
+         under it, and an issuer accepting any `iss` could let a revoked token through under another"
+    )]
+    RevocationWithoutIssuer,
     /// A value of the protected resource metadata (RFC 9728) cannot be
     /// used: the resource identifier, the documentation URL, or a trusted
     /// issuer, which the metadata lists as an authorization server.

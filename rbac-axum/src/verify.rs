@@ -677,6 +677,7 @@ mod tests {
         let key = secret(8);
         let store = Arc::new(InMemoryRevocations::new(std::time::Duration::from_secs(3600)));
         let authenticator = Authenticator::<Model>::builder()
+            .issuer("https://issuer.test")
             .hmac(Algorithm::HS256, key)
             .cache_verified_tokens(64)
             .revocation(store.clone())
@@ -684,13 +685,12 @@ mod tests {
             .expect("a valid configuration");
         let inner = &authenticator.inner;
         let t = now();
-        let claims = json!({ "exp": t + 600, "iat": t, "sub": "u-1", "jti": "j-1" });
+        let claims = json!({ "iss": "https://issuer.test", "exp": t + 600, "iat": t, "sub": "u-1", "jti": "j-1" });
         let token = token(&key, &claims);
         let first = inner.verify_shared(&token, t).ok().expect("valid");
         let again = inner.verify_shared(&token, t).ok().expect("still valid");
         assert!(Arc::ptr_eq(&first, &again), "served from the cache");
-        // No `iss`: looked up under the issuer "".
-        store.revoke_token("", "j-1", t + 600);
+        store.revoke_token("https://issuer.test", "j-1", t + 600);
         let refused = inner.verify_shared(&token, t).err().map(|f| f.into_error());
         assert_eq!(refused.map(|e| e.message().to_owned()).as_deref(), Some(REVOKED));
         assert_eq!(inner.cache.as_ref().map(|c| c.len()), Some(1), "still cached, still refused");
@@ -703,17 +703,21 @@ mod tests {
         use crate::revocation::InMemoryRevocations;
         let key = secret(9);
         let store = Arc::new(InMemoryRevocations::new(std::time::Duration::from_secs(3600)));
-        let builder = || Authenticator::<Model>::builder().hmac(Algorithm::HS256, key);
+        let builder = || {
+            let builder = Authenticator::<Model>::builder().issuer("https://issuer.test");
+            builder.hmac(Algorithm::HS256, key)
+        };
         let plain = builder().revocation(store.clone()).build().expect("valid");
         let cached = builder().revocation(store.clone()).cache_verified_tokens(8).build();
         let cached = cached.expect("valid");
         let t = now();
-        let token = token(&key, &json!({ "exp": t + 600, "iat": t, "sub": "u", "jti": "j" }));
+        let claims = json!({ "iss": "https://issuer.test", "exp": t + 600, "iat": t, "sub": "u", "jti": "j" });
+        let token = token(&key, &claims);
         for authenticator in [&plain, &cached] {
             assert!(authenticator.verify(&token).is_ok());
             assert!(authenticator.verify_fresh(&token).await.is_ok());
         }
-        store.revoke_token("", "j", t + 600);
+        store.revoke_token("https://issuer.test", "j", t + 600);
         for authenticator in [&plain, &cached] {
             let refused = authenticator.verify(&token).err();
             assert_eq!(refused.as_ref().map(TokenError::message), Some(REVOKED));

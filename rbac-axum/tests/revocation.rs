@@ -264,3 +264,17 @@ async fn tokens_of_the_testing_toolkit_can_be_revoked() {
     assert_refused_saying(&response, &token, "revoked");
     server.allowed(Request::get("/viewer").bearer(&other)).await;
 }
+
+#[test]
+fn an_issuer_without_its_iss_cannot_have_revocation() {
+    // Revocations are filed under `iss`: an issuer accepting any `iss`
+    // would let a revoked token through under another name.
+    let unnamed = Authenticator::<Role>::builder().hmac(Algorithm::HS256, SECRET);
+    let error = unnamed.revocation(store()).build().err();
+    assert!(matches!(error, Some(ConfigError::RevocationWithoutIssuer)), "{error:?}");
+    // Each issuer named: revocation is on.
+    let trusted = Issuer::new(ISSUER).hmac(Algorithm::HS256, SECRET);
+    let other = Issuer::new("https://other.test").hmac(Algorithm::HS256, [7u8; 32]);
+    let both_named = Authenticator::<Role>::builder().trust(trusted).trust(other);
+    assert!(both_named.revocation(store()).build().is_ok());
+}
