@@ -168,6 +168,18 @@ struct IssuerEntries {
     subjects: HashMap<Box<str>, u64>,
 }
 
+/// One issuer's entries a purge found expired.
+struct Expired {
+    iss: Box<str>,
+    tokens: Vec<Box<str>>,
+    subjects: Vec<Box<str>>,
+}
+
+/// The keys of `map` whose time `is_gone`.
+fn keys_where(map: &HashMap<Box<str>, u64>, is_gone: impl Fn(u64) -> bool) -> Vec<Box<str>> {
+    map.iter().filter(|(_, time)| is_gone(**time)).map(|(key, _)| key.clone()).collect()
+}
+
 impl InMemoryRevocations {
     /// An empty store for tokens that live at most `max_token_lifetime`
     /// (`exp` − `iat`); verification refuses tokens that live longer while
@@ -237,17 +249,47 @@ impl InMemoryRevocations {
         let now = seconds(now).saturating_sub(1);
         let leeway = self.leeway.as_secs();
         let lifetime = (self.max_token_lifetime.as_secs_f64().ceil() as u64).saturating_add(leeway);
+        let token_gone = |exp: u64| exp.saturating_add(leeway) <= now;
+        let cutoff_gone =
+            |cutoff: u64| cutoff.saturating_add(lifetime).saturating_add(leeway) <= now;
+        // What to drop is found under the read lock, which lookups share;
+        // the write lock, which stops them, is held only to remove it.
+        let expired: Vec<Expired> = {
+            let entries = self.entries.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+            entries
+                .iter()
+                .map(|(iss, issuer)| Expired {
+                    iss: iss.clone(),
+                    tokens: keys_where(&issuer.tokens, token_gone),
+                    subjects: keys_where(&issuer.subjects, cutoff_gone),
+                })
+                .filter(|expired| !expired.tokens.is_empty() || !expired.subjects.is_empty())
+                .collect()
+        };
+        if expired.is_empty() {
+            return 0;
+        }
         let mut dropped = 0;
         self.write(|entries| {
-            entries.retain(|_, issuer| {
-                let before = issuer.tokens.len() + issuer.subjects.len();
-                issuer.tokens.retain(|_, exp| exp.saturating_add(leeway) > now);
-                issuer.subjects.retain(|_, cutoff| {
-                    cutoff.saturating_add(lifetime).saturating_add(leeway) > now
-                });
-                dropped += before - issuer.tokens.len() - issuer.subjects.len();
-                !(issuer.tokens.is_empty() && issuer.subjects.is_empty())
-            });
+            for Expired { iss, tokens, subjects } in &expired {
+                let Some(issuer) = entries.get_mut(iss) else { continue };
+                // Checked again: a revocation may have moved one later since.
+                for jti in tokens {
+                    if issuer.tokens.get(jti).is_some_and(|&exp| token_gone(exp)) {
+                        issuer.tokens.remove(jti);
+                        dropped += 1;
+                    }
+                }
+                for sub in subjects {
+                    if issuer.subjects.get(sub).is_some_and(|&cutoff| cutoff_gone(cutoff)) {
+                        issuer.subjects.remove(sub);
+                        dropped += 1;
+                    }
+                }
+                if issuer.tokens.is_empty() && issuer.subjects.is_empty() {
+                    entries.remove(iss);
+                }
+            }
         });
         dropped
     }
