@@ -8,6 +8,7 @@ use rbac_axum::{Authenticator, AuthenticatorBuilder, ResourceMetadata};
 
 use crate::Role;
 use crate::config::{Config, TrustedKeys};
+use crate::revocation::Revocations;
 use crate::start_error::StartError;
 
 /// The protection space named in `WWW-Authenticate` challenges, and the
@@ -19,7 +20,11 @@ pub(crate) const REALM: &str = "rbac-example";
 /// and a `sub`, challenges name the realm `rbac-example`, and the
 /// protected resource metadata (RFC 9728) identifies the API by the
 /// service's [public URL](Config::public_url), with the issuer as its
-/// authorization server.
+/// authorization server, and tokens are checked against `revocations`
+/// (which requires their `jti` and `iat`, and bounds their lifetime: see
+/// [`Revocations::new`]). The state must hold the same `revocations`
+/// ([`AppState::open_with`](crate::AppState::open_with)), or what its
+/// routes revoke is never refused.
 ///
 /// In resource-server mode it is complete: the trusted issuer's claim
 /// mapping and its keys (a public key file, read here, or a JWK Set that
@@ -31,7 +36,10 @@ pub(crate) const REALM: &str = "rbac-example";
 /// # Errors
 /// [`StartError::Io`] when the public key or CA file cannot be read;
 /// [`StartError::PublicUrl`] when the public URL cannot identify the API.
-pub fn authenticator_builder(config: &Config) -> Result<AuthenticatorBuilder<Role>, StartError> {
+pub fn authenticator_builder(
+    config: &Config,
+    revocations: &Revocations,
+) -> Result<AuthenticatorBuilder<Role>, StartError> {
     let url = config.public_url();
     let metadata = ResourceMetadata::new(url.as_str())
         .map_err(|source| StartError::PublicUrl { url, source })?
@@ -41,7 +49,8 @@ pub fn authenticator_builder(config: &Config) -> Result<AuthenticatorBuilder<Rol
         .audience(config.audience.clone())
         .require_subject(true)
         .realm(REALM)
-        .resource_metadata(metadata);
+        .resource_metadata(metadata)
+        .revocation(revocations.store());
     let Some(trusted) = &config.trust else {
         return Ok(builder);
     };

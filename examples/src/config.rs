@@ -140,8 +140,9 @@ const TRUST_SOURCES: [&str; 3] = [TRUST_ISSUER, TRUST_JWKS_URL, TRUST_PUBLIC_KEY
 /// Longest start-up wait for a trusted issuer's first keys.
 const MAX_TRUST_WAIT_SECS: u64 = 300;
 
-/// Longest token lifetime accepted: a day. Access tokens cannot be revoked
-/// here, so they should live minutes, not days.
+/// Longest token lifetime accepted: a day. Revoked tokens are refused only
+/// until a restart (revocations live in memory), and a subject's cut-off is
+/// kept as long as tokens live: they should live minutes, not days.
 const MAX_TOKEN_TTL_SECS: u64 = 24 * 60 * 60;
 
 /// The service's settings.

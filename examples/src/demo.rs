@@ -76,11 +76,13 @@ pub(crate) async fn banner(
     let _ =
         writeln!(text, "\nReady tokens, valid for {} s, and a request to try:", issuer.ttl_secs());
     for demo in USERS {
+        // Issued no later than the roles it carries were read.
+        let read_at = crate::db::unix_now();
         let user = db
             .call(move |conn| users::find_by_name(conn, demo.username).map_err(DbError::from))
             .await?;
         let Some(user) = user else { continue };
-        let token = issuer.issue(user.id, &user.roles, grantable(&user.roles))?;
+        let token = issuer.issue(user.id, &user.roles, grantable(&user.roles), read_at)?;
         let var = format!("{}_TOKEN", demo.username.to_ascii_uppercase());
         let auth = format!("-H \"Authorization: Bearer ${var}\"");
         let try_it = match demo.role {

@@ -26,6 +26,10 @@
 //! they do not hold, nobody changes their own roles, and the last admin
 //! cannot be removed or demoted (see `users/rules.rs`).
 //!
+//! Tokens can be revoked before they expire (`revocation.rs`): a role
+//! change or a deletion revokes every token of the user; the
+//! authenticator refuses them on every request.
+//!
 //! `RBAC_EXAMPLE_TLS=on` serves HTTPS with a generated self-signed
 //! certificate (or the PEM files in `RBAC_EXAMPLE_TLS_CERT` and
 //! `RBAC_EXAMPLE_TLS_KEY`), with `Strict-Transport-Security` on every
@@ -74,6 +78,7 @@ mod grants;
 mod password;
 mod posts;
 mod private_file;
+mod revocation;
 mod server;
 mod signing_key;
 mod start_error;
@@ -87,6 +92,7 @@ pub use authenticator::authenticator_builder;
 pub use config::{
     ClaimsPreset, Config, ConfigError, DEFAULT_LOG_FILTER, Tls, TrustedIssuer, TrustedKeys,
 };
+pub use revocation::{Revocations, TRUSTED_MAX_TOKEN_LIFETIME};
 pub use server::{Server, run};
 pub use start_error::StartError;
 pub use state::AppState;

@@ -13,6 +13,7 @@ use crate::authenticator::authenticator_builder;
 use crate::config::{Config, Tls};
 use crate::db::{self, Db};
 use crate::password::Passwords;
+use crate::revocation::Revocations;
 use crate::start_error::StartError;
 use crate::token_issuer::TokenIssuer;
 use crate::{Role, demo, private_file, signing_key};
@@ -23,6 +24,8 @@ pub struct AppState {
     pub(crate) authenticator: Authenticator<Role>,
     pub(crate) db: Db,
     pub(crate) passwords: Passwords,
+    /// The revocations the authenticator checks every token against.
+    pub(crate) revocations: Arc<Revocations>,
     /// Present when this service issues tokens (the password grant).
     pub(crate) issuer: Option<Arc<TokenIssuer>>,
     /// The `Strict-Transport-Security` value, when serving over TLS.
@@ -51,20 +54,21 @@ impl AppState {
     /// verified by `authenticator` instead of the one `config` describes:
     /// for tests, which build it from
     /// [`authenticator_builder`](crate::authenticator_builder) with keys
-    /// they sign with (as `rbac_axum_test::TestAuth` does). The rest is as
-    /// `open` makes it; when the service issues tokens, it still signs
-    /// them with the data directory's key, which `authenticator` trusts
-    /// only if the test made it so.
+    /// they sign with (as `rbac_axum_test::TestAuth` does), given the
+    /// same `revocations`. The rest is as `open` makes it; when the service
+    /// issues tokens, it still signs them with the data directory's key,
+    /// which `authenticator` trusts only if the test made it so.
     pub async fn open_with(
         config: &Config,
         authenticator: Authenticator<Role>,
+        revocations: Revocations,
     ) -> Result<AppState, StartError> {
-        AppState::opened(config, Some(authenticator)).await
+        AppState::opened(config, Some((authenticator, revocations))).await
     }
 
     async fn opened(
         config: &Config,
-        authenticator: Option<Authenticator<Role>>,
+        authenticator: Option<(Authenticator<Role>, Revocations)>,
     ) -> Result<AppState, StartError> {
         let config = config.clone();
         tokio::task::spawn_blocking(move || open_blocking(&config, authenticator))
@@ -78,11 +82,16 @@ impl AppState {
     }
 }
 
-/// `authenticator`, when given, replaces the one `config` describes.
+/// `authenticator`, when given with the revocations it checks, replaces
+/// the one `config` describes.
 fn open_blocking(
     config: &Config,
-    authenticator: Option<Authenticator<Role>>,
+    authenticator: Option<(Authenticator<Role>, Revocations)>,
 ) -> Result<AppState, StartError> {
+    let (authenticator, revocations) = match authenticator {
+        Some((authenticator, revocations)) => (Some(authenticator), revocations),
+        None => (None, Revocations::new(config)),
+    };
     let dir = &config.data_dir;
     if !dir.exists() {
         let io_error = |source| StartError::Io { path: dir.clone(), source };
@@ -106,7 +115,7 @@ fn open_blocking(
                     // Built on the blocking pool, which runs in the
                     // runtime's context: remote keys start being fetched
                     // there.
-                    let authenticator = authenticator_builder(config)?.build()?;
+                    let authenticator = authenticator_builder(config, &revocations)?.build()?;
                     tracing::info!(
                         issuer = trusted.issuer,
                         audience = config.audience,
@@ -124,9 +133,9 @@ fn open_blocking(
             demo::seed(&db)?;
             let authenticator = match authenticator {
                 Some(authenticator) => authenticator,
-                None => {
-                    authenticator_builder(config)?.hmac(Algorithm::HS256, key.bytes()).build()?
-                }
+                None => authenticator_builder(config, &revocations)?
+                    .hmac(Algorithm::HS256, key.bytes())
+                    .build()?,
             };
             (authenticator, Some(Arc::new(TokenIssuer::new(&key, config))))
         }
@@ -139,7 +148,8 @@ fn open_blocking(
         // would force HTTPS on every other local development server.
         Tls::SelfSigned => Some(HeaderValue::from_static("max-age=3600")),
     };
-    Ok(AppState { authenticator, db, passwords, issuer, hsts })
+    let revocations = Arc::new(revocations);
+    Ok(AppState { authenticator, db, passwords, revocations, issuer, hsts })
 }
 
 /// The database holds password hashes: say so when a data directory made

@@ -14,6 +14,12 @@
 //!   after the same amount of work (see `password.rs`).
 //! * Every answer carries `Cache-Control: no-store` and `Pragma: no-cache`
 //!   (§5.1); errors are 400 with `{"error", "error_description"}` (§5.2).
+//! * A token's `iat` is the second its user's roles were read, never later:
+//!   a role change or a revocation after that reading refuses it. Right
+//!   after one, the user's cut-off is the next second, and a token read
+//!   before it would be refused: the grant waits for that second (at most
+//!   one) and reads the user again, so that logging in again right after a
+//!   role change works, with the new roles.
 //!
 //! The password grant suits first-party clients such as this demo's `curl`
 //! lines; OAuth 2.0 Security BCP (RFC 9700) advises the authorization code
@@ -21,6 +27,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::Json;
 use axum::body::Bytes;
@@ -31,7 +38,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use rbac_axum::ScopeSet;
 
-use crate::db;
+use crate::db::{self, users::User};
 use crate::grants::{grantable, schema};
 use crate::state::AppState;
 use crate::token_issuer::IssuedToken;
@@ -102,6 +109,8 @@ async fn grant(
     };
     let request = parse_request(headers, body)?;
 
+    // Before the reading: the token's `iat` is never later than its roles.
+    let read_at = db::unix_now();
     let username = request.username;
     let account = state
         .db
@@ -126,6 +135,7 @@ async fn grant(
         }
     };
 
+    let (user, read_at) = after_cutoff(state, user, read_at).await?;
     let allowed = grantable(&user.roles);
     let granted = match request.scope {
         None => allowed,
@@ -140,9 +150,43 @@ async fn grant(
             granted
         }
     };
-    let token = issuer.issue(user.id, &user.roles, granted).map_err(OAuthError::server_error)?;
+    let token =
+        issuer.issue(user.id, &user.roles, granted, read_at).map_err(OAuthError::server_error)?;
     tracing::info!(user = user.id, scope = token.scope, "token issued");
     Ok(token)
+}
+
+/// `user` as read at `read_at`, or, when a cut-off set for them since
+/// refuses tokens issued then (their roles changed, or their tokens were
+/// revoked, a moment ago), as read again once that cut-off's second has
+/// come, and when.
+async fn after_cutoff(
+    state: &AppState,
+    mut user: User,
+    mut read_at: i64,
+) -> Result<(User, i64), OAuthError> {
+    // Each round waits at most a second; a user whose roles change every
+    // second is refused for now, rather than given a refused token.
+    for _ in 0..3 {
+        let Some(cutoff) = state.revocations.cutoff_after(&user.id.to_string(), read_at) else {
+            return Ok((user, read_at));
+        };
+        let from = UNIX_EPOCH + Duration::from_secs(cutoff);
+        let wait = from.duration_since(SystemTime::now()).unwrap_or_default();
+        tokio::time::sleep(wait + Duration::from_millis(5)).await;
+        read_at = db::unix_now();
+        let id = user.id;
+        let found = state
+            .db
+            .call(move |conn| db::users::find(conn, id).map_err(db::DbError::from))
+            .await
+            .map_err(OAuthError::server_error)?;
+        user = found.ok_or_else(|| {
+            tracing::info!(user = id, "token refused: the user was deleted meanwhile");
+            OAuthError::new("invalid_grant", "the username or password is incorrect")
+        })?;
+    }
+    Err(OAuthError::server_error("the user's roles keep changing; no token issued"))
 }
 
 fn parse_request(

@@ -80,31 +80,37 @@ impl TokenIssuer {
         self.ttl.as_secs()
     }
 
-    /// A token for user `user_id` holding `roles`, granted `scopes`.
+    /// A token for user `user_id` holding `roles`, granted `scopes`, with
+    /// a fresh `jti`, issued at `issued_at` (seconds since the epoch): no
+    /// later than `roles` were read, so that a revocation of the user
+    /// after that reading refuses it (see `token.rs`).
     pub(crate) fn issue(
         &self,
         user_id: i64,
         roles: &[Role],
         scopes: ScopeSet,
+        issued_at: i64,
     ) -> Result<IssuedToken, IssueError> {
         let mut jti = [0u8; 16];
         aws_lc_rs::rand::fill(&mut jti).map_err(|_| IssueError::Random)?;
-        let now = db::unix_now();
         let ttl = self.ttl.as_secs();
+        let exp = issued_at.saturating_add(i64::try_from(ttl).unwrap_or(i64::MAX));
         let scope = schema().scope_names(scopes).collect::<Vec<_>>().join(" ");
         let claims = Claims {
             sub: user_id.to_string(),
             roles: roles.iter().map(|role| role.name()).collect(),
             scope: scope.clone(),
-            iat: now,
-            exp: now.saturating_add(i64::try_from(ttl).unwrap_or(i64::MAX)),
+            iat: issued_at,
+            exp,
             iss: &self.issuer,
             aud: &self.audience,
             jti: hex(&jti),
         };
         let access_token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.key)
             .map_err(|error| IssueError::Sign(error.to_string()))?;
-        Ok(IssuedToken { access_token, token_type: "bearer", expires_in: ttl, scope })
+        // The roles were read a moment ago: the token lives a little less.
+        let expires_in = exp.saturating_sub(db::unix_now()).max(0).unsigned_abs().min(ttl);
+        Ok(IssuedToken { access_token, token_type: "bearer", expires_in, scope })
     }
 }
 

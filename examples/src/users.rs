@@ -3,8 +3,15 @@
 //! `#[requires]` decides who may call each one from the token alone.
 //! Changing roles needs more than the token: the handlers re-read the
 //! caller from the database inside the same transaction as the change and
-//! apply [`rules`], so a refused change never half-happens and a token
-//! outliving its user's demotion or deletion is worth nothing here.
+//! apply [`rules`], so a refused change never half-happens.
+//!
+//! Changing a user's roles or deleting them revokes their tokens (a cut-off
+//! for their `sub`, set once the change is committed), so a demoted or
+//! deleted user's token is refused everywhere from then on. The re-read of
+//! the caller stays: revocations live in memory and a restart forgets
+//! them, while the tokens live on until they expire; the database does
+//! not forget, so a token outliving its user's demotion or deletion is
+//! still worth nothing here.
 
 pub(crate) mod rules;
 
@@ -141,7 +148,10 @@ pub(crate) async fn delete(
             Ok::<_, ApiError>(())
         })
         .await?;
-    tracing::info!(user = id, "user deleted");
+    // After the commit: a login reading the user after the cut-off finds
+    // them gone (see `token.rs`).
+    state.revocations.revoke_subject(&id.to_string());
+    tracing::info!(user = id, "user deleted, their tokens revoked");
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -184,7 +194,10 @@ pub(crate) async fn set_roles(
             Ok::<_, ApiError>(User { roles, ..target })
         })
         .await?;
-    tracing::info!(user = user.id, roles = ?user.roles, "roles changed");
+    // After the commit: a login reading the user after the cut-off gets
+    // the new roles (see `token.rs`).
+    state.revocations.revoke_subject(&id.to_string());
+    tracing::info!(user = user.id, roles = ?user.roles, "roles changed, tokens revoked");
     Ok(Json(user))
 }
 

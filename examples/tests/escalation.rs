@@ -4,9 +4,29 @@
 
 mod common;
 
+use std::path::Path;
+
 use common::{ALICE, CAROL, TestServer};
-use rbac_test_support::claims_of;
+use rbac_test_support::{Response, claims_of};
 use serde_json::{Value, json};
+
+/// A public URL that stays the same across restarts: it is the tokens'
+/// `iss`, which a new port would change.
+const FIXED_URL: [(&str, &str); 1] = [("RBAC_EXAMPLE_PUBLIC_URL", "http://127.0.0.1:3999")];
+
+/// Stops `server` and starts it again over the same data directory: the
+/// database and the signing key remain, revocations (held in memory) are
+/// gone.
+async fn restart(server: TestServer, dir: &Path) -> TestServer {
+    server.stop().await;
+    TestServer::start_in(dir, &FIXED_URL).await
+}
+
+fn assert_revoked(response: &Response) {
+    assert_eq!(response.status, 401, "{}", response.text());
+    assert_eq!(response.error_code(), "invalid_token");
+    assert_eq!(response.json()["error_description"], "the token has been revoked");
+}
 
 /// Creates `username` with `roles` as alice; returns the new user's id.
 async fn create(server: &TestServer, alice: &str, username: &str, roles: Value) -> i64 {
@@ -81,19 +101,23 @@ async fn nobody_changes_their_own_roles() {
 
 #[tokio::test]
 async fn nobody_grants_a_role_they_do_not_hold() {
-    let server = TestServer::start().await;
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let server = TestServer::start_in(dir.path(), &FIXED_URL).await;
     let alice = server.login(ALICE, None).await;
     let dave_id = create(&server, &alice, "dave", json!(["admin"])).await;
     // Dave's token says admin until it expires...
     let dave = server.login(("dave", "dave-password"), None).await;
-    // ...but alice makes him an editor.
+    // ...but alice makes him an editor, which revokes it.
     let demoted = server
         .json("PUT", &format!("/users/{dave_id}/roles"), &alice, json!({"roles": ["editor"]}))
         .await;
     assert_eq!(demoted.status, 200, "{}", demoted.text());
+    assert_revoked(&server.get("/users/me", Some(&dave)).await);
 
-    // The guard still lets the old token in; the handler sees that dave
+    // Revocations live in memory: after a restart the guard lets the old
+    // token in again. The handler still sees in the database that dave
     // holds editor and viewer only, and refuses to hand out admin.
+    let server = restart(server, dir.path()).await;
     let carol_id = server.user_id(&alice, "carol").await;
     let promote = server
         .json("PUT", &format!("/users/{carol_id}/roles"), &dave, json!({"roles": ["admin"]}))
@@ -128,7 +152,8 @@ async fn nobody_grants_a_role_they_do_not_hold() {
 
 #[tokio::test]
 async fn the_last_admin_cannot_be_removed_or_demoted() {
-    let server = TestServer::start().await;
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let server = TestServer::start_in(dir.path(), &FIXED_URL).await;
     let alice = server.login(ALICE, None).await;
     let dave_id = create(&server, &alice, "dave", json!(["admin"])).await;
     let dave = server.login(("dave", "dave-password"), None).await;
@@ -137,9 +162,12 @@ async fn the_last_admin_cannot_be_removed_or_demoted() {
         .json("PUT", &format!("/users/{dave_id}/roles"), &alice, json!({"roles": ["viewer"]}))
         .await;
     assert_eq!(demoted.status, 200, "{}", demoted.text());
+    assert_revoked(&server.get("/users/me", Some(&dave)).await);
 
-    // Alice is now the last admin; dave's unexpired admin token tries to
-    // remove her, then to demote her.
+    // Alice is now the last admin; after a restart (which forgets the
+    // revocation), dave's unexpired admin token tries to remove her, then
+    // to demote her.
+    let server = restart(server, dir.path()).await;
     let alice_id = server.user_id(&alice, "alice").await;
     let delete = server.delete(&format!("/users/{alice_id}"), &dave).await;
     assert_eq!(delete.status, 409, "{}", delete.text());
@@ -156,12 +184,18 @@ async fn the_last_admin_cannot_be_removed_or_demoted() {
 
 #[tokio::test]
 async fn a_deleted_users_token_speaks_for_nobody() {
-    let server = TestServer::start().await;
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let server = TestServer::start_in(dir.path(), &FIXED_URL).await;
     let alice = server.login(ALICE, None).await;
     let dave_id = create(&server, &alice, "dave", json!(["admin"])).await;
     let dave = server.login(("dave", "dave-password"), None).await;
     assert_eq!(server.delete(&format!("/users/{dave_id}"), &alice).await.status, 204);
+    // Deleting revokes the user's tokens...
+    assert_revoked(&server.get("/users/me", Some(&dave)).await);
 
+    // ...and after a restart, which forgets that, the database still says
+    // the token's user is gone.
+    let server = restart(server, dir.path()).await;
     let carol_id = server.user_id(&alice, "carol").await;
     for response in [
         server
@@ -170,6 +204,7 @@ async fn a_deleted_users_token_speaks_for_nobody() {
         server.get("/users/me", Some(&dave)).await,
     ] {
         assert_eq!(response.status, 401, "{}", response.text());
+        assert_eq!(response.json()["error_description"], "the token's user no longer exists");
         let challenge = response.header("www-authenticate").expect("a challenge");
         assert!(challenge.contains(r#"error="invalid_token""#), "{challenge}");
     }

@@ -46,10 +46,16 @@ impl Issuer {
     }
 }
 
+/// A fresh token id, as issuers stamp one in each token (`jti`).
+fn token_id() -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    format!("t-{}", NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
 fn claims(sub: &str, roles: &[&str], scope: &str) -> Value {
     json!({
         "iss": ISSUER, "aud": AUDIENCE, "sub": sub, "roles": roles, "scope": scope,
-        "iat": now(), "exp": now() + 300,
+        "iat": now(), "exp": now() + 300, "jti": token_id(),
     })
 }
 
@@ -156,6 +162,39 @@ async fn resource_server_issues_no_tokens_and_manages_no_users() {
     server.stop().await;
 }
 
+#[tokio::test]
+async fn resource_server_refuses_tokens_it_could_not_revoke() {
+    let issuer = Issuer::new();
+    let keys = tempfile::tempdir().expect("temporary directory");
+    let server = start(&issuer, &keys).await;
+    let good = claims("ext|42", &["viewer"], "posts:read");
+    let without = |name: &str| {
+        let mut claims = good.clone();
+        claims.as_object_mut().expect("an object").remove(name);
+        claims
+    };
+    let mut too_long = good.clone();
+    let lifetime = rbac_example::TRUSTED_MAX_TOKEN_LIFETIME.as_secs();
+    too_long["exp"] = json!(now() + lifetime + 60);
+    let mut ahead = good.clone();
+    ahead["iat"] = json!(now() + 120);
+
+    for (what, claims, says) in [
+        ("without jti", without("jti"), "`jti`"),
+        ("without iat", without("iat"), "`iat`"),
+        ("living longer than a day", too_long, "lives longer"),
+        ("issued in the future", ahead, "in the future"),
+    ] {
+        let response = server.get("/posts", Some(&issuer.sign(&claims))).await;
+        assert_eq!(response.status, 401, "{what}: {}", response.text());
+        assert_eq!(response.error_code(), "invalid_token", "{what}");
+        let description = response.json()["error_description"].as_str().unwrap_or("").to_owned();
+        assert!(description.contains(says), "{what}: {description}");
+    }
+    assert_eq!(server.get("/posts", Some(&issuer.sign(&good))).await.status, 200);
+    server.stop().await;
+}
+
 // ------------------------------------------------ a local OIDC provider ---
 
 /// The realm path of the local provider, as Keycloak lays out issuers.
@@ -244,6 +283,7 @@ impl Provider {
     fn claims(&self, sub: &str, extra: Value) -> Value {
         let mut claims = json!({
             "iss": self.issuer, "aud": API, "sub": sub, "iat": now(), "exp": now() + 300,
+            "jti": token_id(),
         });
         if let (Some(claims), Value::Object(extra)) = (claims.as_object_mut(), extra) {
             claims.extend(extra);

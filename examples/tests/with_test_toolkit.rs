@@ -14,7 +14,7 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use rbac_axum_test::{Fault, LocalProvider, TestAuth, scope};
-use rbac_example::{AppState, Config, app, authenticator_builder};
+use rbac_example::{AppState, Config, Revocations, app, authenticator_builder};
 use serde_json::{Value, json};
 use tower::ServiceExt as _;
 
@@ -50,9 +50,13 @@ impl Service {
     async fn start() -> Service {
         let data = tempfile::tempdir().expect("a temporary directory");
         let config = config(data.path());
-        let production = authenticator_builder(&config).expect("production's settings");
+        // The state revokes in the store the authenticator checks.
+        let revocations = Revocations::new(&config);
+        let production =
+            authenticator_builder(&config, &revocations).expect("production's settings");
         let auth = TestAuth::new(production).expect("production's settings build");
-        let state = AppState::open_with(&config, auth.authenticator()).await.expect("opened");
+        let state =
+            AppState::open_with(&config, auth.authenticator(), revocations).await.expect("opened");
         Service { auth, state, _data: data }
     }
 
@@ -261,10 +265,12 @@ async fn until_the_provider_publishes_keys_requests_are_500() {
     provider.set_fault(Fault::Down);
     // Production's checks, the keys fetched from the provider's JWK Set
     // instead of the realm's discovery document.
-    let production = authenticator_builder(&config).expect("production's settings");
+    let revocations = Revocations::new(&config);
+    let production = authenticator_builder(&config, &revocations).expect("production's settings");
     let auth = TestAuth::with_provider(production, &provider).expect("production's settings build");
     let authenticator = auth.authenticator();
-    let state = AppState::open_with(&config, authenticator.clone()).await.expect("opened");
+    let state =
+        AppState::open_with(&config, authenticator.clone(), revocations).await.expect("opened");
     let addr = serve(state).await;
     let viewer = auth.token().role(Role::Viewer).scope(scope!("posts:read")).sign();
     let list = rbac_test_support::Request::get("/posts").bearer(&viewer);

@@ -1,0 +1,98 @@
+//! Revoking tokens before they expire: [`Revocations`] holds the
+//! `InMemoryRevocations` store that the authenticator asks on every
+//! request, and the cut-offs it set moments ago, which a login waits for
+//! (see `token.rs`).
+//!
+//! The store lives in this process: a restart forgets every revocation,
+//! and the tokens revoked before it are accepted again until they expire.
+//! That is why user management still reads the caller from the database
+//! (see `users.rs`): the revocation of a demoted admin's token does not
+//! survive a restart, the database does.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use rbac_axum::{InMemoryRevocations, RevocationStore};
+
+use crate::config::Config;
+
+/// The longest lifetime (`exp` − `iat`) of an external issuer's tokens in
+/// resource-server mode: a day, which covers the usual providers' defaults
+/// (Keycloak 5 minutes, Okta an hour, Entra ID 60 to 90 minutes, Auth0 a
+/// day). Longer-lived tokens are refused, since a subject's revocation
+/// is forgotten this long after it is made.
+pub const TRUSTED_MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// How long a cut-off is remembered for logins: far longer than a login
+/// takes from reading the user to signing the token.
+const RECENT_CUTOFF: u64 = 60;
+
+/// The service's revocations, for tokens of the issuer it trusts (itself,
+/// or the external one).
+pub struct Revocations {
+    store: Arc<InMemoryRevocations>,
+    /// The `iss` of the tokens accepted (`Config::issuer`).
+    issuer: String,
+    /// The latest cut-off set per subject in the last minute.
+    cutoffs: Mutex<HashMap<String, u64>>,
+}
+
+impl std::fmt::Debug for Revocations {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Revocations").field("store", &self.store).finish_non_exhaustive()
+    }
+}
+
+impl Revocations {
+    /// An empty store for `config`'s tokens: issued here, they live the
+    /// configured token lifetime; from an external issuer, at most
+    /// [`TRUSTED_MAX_TOKEN_LIFETIME`].
+    pub fn new(config: &Config) -> Revocations {
+        let lifetime = match config.trust {
+            Some(_) => TRUSTED_MAX_TOKEN_LIFETIME,
+            None => config.token_ttl,
+        };
+        Revocations {
+            store: Arc::new(InMemoryRevocations::new(lifetime)),
+            issuer: config.issuer(),
+            cutoffs: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The store, for `AuthenticatorBuilder::revocation`.
+    pub(crate) fn store(&self) -> Arc<dyn RevocationStore> {
+        self.store.clone()
+    }
+
+    /// Refuses every token of `subject` issued up to now; returns the
+    /// cut-off, the second from which tokens pass again.
+    pub(crate) fn revoke_subject(&self, subject: &str) -> u64 {
+        let cutoff = self.store.revoke_subject(&self.issuer, subject, SystemTime::now());
+        {
+            let mut cutoffs = self.cutoffs.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let now = crate::db::unix_now().max(0).unsigned_abs();
+            cutoffs.retain(|_, kept| kept.saturating_add(RECENT_CUTOFF) > now);
+            let kept = cutoffs.entry(subject.to_owned()).or_insert(cutoff);
+            *kept = (*kept).max(cutoff);
+        }
+        self.purge();
+        cutoff
+    }
+
+    /// The cut-off of `subject` that refuses a token issued at `iat`, if
+    /// one was set in the last minute.
+    pub(crate) fn cutoff_after(&self, subject: &str, iat: i64) -> Option<u64> {
+        let cutoffs = self.cutoffs.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        cutoffs
+            .get(subject)
+            .copied()
+            .filter(|&cutoff| i64::try_from(cutoff).map_or(true, |c| c > iat))
+    }
+
+    /// Forgets what has expired. Run on every revocation: memory only
+    /// grows then.
+    fn purge(&self) {
+        self.store.purge(SystemTime::now());
+    }
+}
