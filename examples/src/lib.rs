@@ -18,6 +18,9 @@
 //! | `POST /users` | `role = "admin", scope = "users:write"` |
 //! | `DELETE /users/{id}` | `role = "admin", scope = "users:write"` |
 //! | `PUT /users/{id}/roles` | `role = "admin", scope = "users:write"` |
+//! | `POST /users/{id}/revoke` | `role = "admin", scope = "users:write"` |
+//! | `POST /subjects/{sub}/revoke` (resource-server mode) | `role = "admin", scope = "users:write"` |
+//! | `POST /logout` | a valid token: revokes it |
 //! | `GET /posts`, `GET /posts/{id}` | `role = "viewer", scope = "posts:read"` |
 //! | `POST /posts` | `role = "editor", scope = "posts:write"` |
 //! | `DELETE /posts/{id}` | `role = "editor", scope = "posts:write"`, and the author or an admin |
@@ -26,9 +29,9 @@
 //! they do not hold, nobody changes their own roles, and the last admin
 //! cannot be removed or demoted (see `users/rules.rs`).
 //!
-//! Tokens can be revoked before they expire (`revocation.rs`): a role
-//! change or a deletion revokes every token of the user; the
-//! authenticator refuses them on every request.
+//! Tokens can be revoked before they expire (`revocation.rs`): a logout
+//! revokes one, a role change, a deletion or an admin's revocation every
+//! token of a user; the authenticator refuses them on every request.
 //!
 //! `RBAC_EXAMPLE_TLS=on` serves HTTPS with a generated self-signed
 //! certificate (or the PEM files in `RBAC_EXAMPLE_TLS_CERT` and
@@ -79,6 +82,7 @@ mod password;
 mod posts;
 mod private_file;
 mod revocation;
+mod revoke;
 mod server;
 mod signing_key;
 mod start_error;
@@ -121,6 +125,7 @@ const JSON_BODY_LIMIT: usize = 64 * 1024;
 pub fn app(state: AppState) -> Router {
     let mut router = Router::new()
         .route("/users/me", get(users::me))
+        .route("/logout", post(revoke::logout))
         .route("/posts", get(posts::list).post(posts::create))
         .route("/posts/{id}", get(posts::get).delete(posts::delete));
     if let Some(issuer) = &state.issuer {
@@ -135,7 +140,11 @@ pub fn app(state: AppState) -> Router {
             )
             .route("/users", get(users::list).post(users::create))
             .route("/users/{id}", axum::routing::delete(users::delete))
-            .route("/users/{id}/roles", put(users::set_roles));
+            .route("/users/{id}/roles", put(users::set_roles))
+            .route("/users/{id}/revoke", post(users::revoke));
+    } else {
+        // Without users here, subjects are the external issuer's.
+        router = router.route("/subjects/{sub}/revoke", post(revoke::revoke_subject));
     }
     router
         .merge(state.authenticator.resource_metadata_routes())

@@ -65,6 +65,12 @@ impl Revocations {
         self.store.clone()
     }
 
+    /// Refuses the token with this `jti` until it expires at `exp`.
+    pub(crate) fn revoke_token(&self, jti: &str, exp: u64) {
+        self.store.revoke_token(&self.issuer, jti, exp);
+        self.purge();
+    }
+
     /// Refuses every token of `subject` issued up to now; returns the
     /// cut-off, the second from which tokens pass again.
     pub(crate) fn revoke_subject(&self, subject: &str) -> u64 {

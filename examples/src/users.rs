@@ -19,7 +19,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::http::header::LOCATION;
-use rbac_axum::{Auth, Authenticator, RoleSet, requires};
+use rbac_axum::{Auth, Authenticator, RoleModel as _, RoleSet, requires};
 use rusqlite::{Connection, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 
@@ -199,6 +199,31 @@ pub(crate) async fn set_roles(
     state.revocations.revoke_subject(&id.to_string());
     tracing::info!(user = user.id, roles = ?user.roles, "roles changed, tokens revoked");
     Ok(Json(user))
+}
+
+/// `POST /users/{id}/revoke`: refuses every token of the user issued so
+/// far ("log out everywhere"); they may log in again at once.
+#[requires(role = "admin", scope = "users:write")]
+pub(crate) async fn revoke(
+    State(state): State<AppState>,
+    auth: Auth,
+    Id(id): Id,
+) -> Result<StatusCode, ApiError> {
+    let caller = Caller::of(&auth, &state);
+    let actor = state
+        .db
+        .call(move |conn| {
+            let (actor, actor_holds) = caller.resolve(conn)?;
+            if !actor_holds.contains(Role::Admin.index()) {
+                return Err(rules::Refusal::NotHeld(Role::Admin).into());
+            }
+            db::users::find(conn, id)?.ok_or_else(no_such_user)?;
+            Ok::<_, ApiError>(actor)
+        })
+        .await?;
+    state.revocations.revoke_subject(&id.to_string());
+    tracing::info!(user = id, by = actor, "tokens revoked");
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// The caller of a user-management request, as the token describes them;

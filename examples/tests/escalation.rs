@@ -7,7 +7,7 @@ mod common;
 use std::path::Path;
 
 use common::{ALICE, CAROL, TestServer};
-use rbac_test_support::{Response, claims_of};
+use rbac_test_support::{Request, Response, claims_of};
 use serde_json::{Value, json};
 
 /// A public URL that stays the same across restarts: it is the tokens'
@@ -144,6 +144,9 @@ async fn nobody_grants_a_role_they_do_not_hold() {
         )
         .await;
     assert_eq!(demote_admin.error_code(), "role_not_held", "nor touch a holder of admin");
+    let revoke =
+        server.send(Request::post(&format!("/users/{alice_id}/revoke")).bearer(&dave)).await;
+    assert_eq!(revoke.error_code(), "role_not_held", "nor revoke tokens as an admin");
 
     assert_eq!(roles_of(&server, &alice, "carol").await, json!(["viewer"]));
     assert_eq!(roles_of(&server, &alice, "mallory").await, Value::Null);

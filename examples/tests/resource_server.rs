@@ -151,14 +151,56 @@ async fn resource_server_issues_no_tokens_and_manages_no_users() {
         ])
         .await;
     assert_eq!(token.status, 404);
-    for (method, path) in
-        [("GET", "/users"), ("POST", "/users"), ("DELETE", "/users/1"), ("PUT", "/users/1/roles")]
-    {
+    for (method, path) in [
+        ("GET", "/users"),
+        ("POST", "/users"),
+        ("DELETE", "/users/1"),
+        ("PUT", "/users/1/roles"),
+        ("POST", "/users/1/revoke"),
+    ] {
         let response =
             server.send(Request::new(method, path).bearer(&admin).json(&json!({}))).await;
         assert_eq!(response.status, 404, "{method} {path}");
     }
     assert!(!server.data_dir.join("signing-key.bin").exists(), "no signing key is generated");
+    server.stop().await;
+}
+
+fn assert_revoked(response: &rbac_test_support::Response, what: &str) {
+    assert_eq!(response.status, 401, "{what}: {}", response.text());
+    assert_eq!(response.json()["error_description"], "the token has been revoked", "{what}");
+}
+
+#[tokio::test]
+async fn resource_server_revokes_a_subjects_tokens_and_a_logged_out_token() {
+    let issuer = Issuer::new();
+    let keys = tempfile::tempdir().expect("temporary directory");
+    let server = start(&issuer, &keys).await;
+    let admin = issuer.sign(&claims("ext|1", &["admin"], "users:write posts:read"));
+    let editor = || issuer.sign(&claims("ext|42", &["editor"], "posts:read posts:write"));
+    let (first, second) = (editor(), editor());
+    let other = issuer.sign(&claims("ext|7", &["viewer"], "posts:read"));
+
+    // Only an admin with `users:write` revokes a subject.
+    let revoke = |token: &str| Request::post("/subjects/ext%7C42/revoke").bearer(token);
+    let refused = server.send(revoke(&other)).await;
+    assert_eq!(refused.status, 403, "{}", refused.text());
+    let revoked = server.send(revoke(&admin)).await;
+    assert_eq!(revoked.status, 204, "{}", revoked.text());
+    for (what, token) in [("first", &first), ("second", &second)] {
+        assert_revoked(&server.get("/posts", Some(token)).await, what);
+    }
+    assert_eq!(server.get("/posts", Some(&other)).await.status, 200, "another subject");
+    // A token the issuer stamps after the revocation's second passes.
+    let mut fresh = claims("ext|42", &["editor"], "posts:read posts:write");
+    fresh["iat"] = json!(now() + 1);
+    let fresh = issuer.sign(&fresh);
+    assert_eq!(server.get("/posts", Some(&fresh)).await.status, 200);
+
+    // Logging out revokes the caller's own token, whoever issued it.
+    let logout = server.send(Request::post("/logout").bearer(&other)).await;
+    assert_eq!(logout.status, 204, "{}", logout.text());
+    assert_revoked(&server.get("/posts", Some(&other)).await, "logged out");
     server.stop().await;
 }
 

@@ -1,11 +1,12 @@
 //! Revocation over a real socket, with the service issuing its tokens: a
-//! role change or a deletion revokes every token of a user, and a user may
-//! log in again at once.
+//! logout revokes one token, a role change, a deletion or an admin's
+//! revocation every token of a user, and a user may log in again at once.
+//! Resource-server mode's revocation by subject is in `resource_server.rs`.
 
 mod common;
 
 use common::{ALICE, BOB, CAROL, TestServer};
-use rbac_test_support::{Response, claims_of, now};
+use rbac_test_support::{Request, Response, claims_of, now};
 use serde_json::json;
 
 fn assert_revoked(response: &Response) {
@@ -14,6 +15,27 @@ fn assert_revoked(response: &Response) {
     assert_eq!(response.json()["error_description"], "the token has been revoked");
     let challenge = response.header("www-authenticate").expect("a challenge");
     assert!(challenge.contains(r#"error="invalid_token""#), "{challenge}");
+}
+
+async fn post(server: &TestServer, path: &str, token: &str) -> Response {
+    server.send(Request::post(path).bearer(token)).await
+}
+
+#[tokio::test]
+async fn logout_revokes_the_callers_token_only() {
+    let server = TestServer::start().await;
+    let bob = server.login(BOB, None).await;
+    let other = server.login(BOB, None).await;
+    assert_ne!(claims_of(&bob)["jti"], claims_of(&other)["jti"], "each token has its own id");
+
+    let logout = post(&server, "/logout", &bob).await;
+    assert_eq!(logout.status, 204, "{}", logout.text());
+    assert_revoked(&server.get("/users/me", Some(&bob)).await);
+    assert_revoked(&post(&server, "/logout", &bob).await);
+    // Bob's other token, on another device, still works.
+    assert_eq!(server.get("/users/me", Some(&other)).await.status, 200);
+    assert_eq!(post(&server, "/logout", "not-a-token").await.status, 401);
+    server.stop().await;
 }
 
 #[tokio::test]
@@ -60,6 +82,35 @@ async fn a_deleted_users_tokens_are_revoked_and_no_new_one_is_issued() {
         .await;
     assert_eq!(login.status, 400, "{}", login.text());
     assert_eq!(login.error_code(), "invalid_grant");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn an_admin_revokes_every_token_of_another_user() {
+    let server = TestServer::start().await;
+    let alice = server.login(ALICE, None).await;
+    let bob = [server.login(BOB, None).await, server.login(BOB, None).await];
+    let bob_id = server.user_id(&alice, "bob").await;
+
+    let revoked = post(&server, &format!("/users/{bob_id}/revoke"), &alice).await;
+    assert_eq!(revoked.status, 204, "{}", revoked.text());
+    for token in &bob {
+        assert_revoked(&server.get("/posts", Some(token)).await);
+    }
+    // Bob may log in again at once; alice's token is untouched.
+    let bob = server.login(BOB, None).await;
+    assert_eq!(server.get("/posts", Some(&bob)).await.status, 200);
+    assert_eq!(server.get("/users", Some(&alice)).await.status, 200);
+
+    // Only an admin revokes; an unknown user is 404.
+    let carol = server.login(CAROL, None).await;
+    let refused = post(&server, &format!("/users/{bob_id}/revoke"), &carol).await;
+    assert_eq!(refused.status, 403, "{}", refused.text());
+    assert_eq!(refused.error_code(), "insufficient_scope");
+    assert_eq!(post(&server, "/users/9999/revoke", &alice).await.status, 404);
+    // Subjects are users here: revoking by subject is resource-server mode's.
+    assert_eq!(post(&server, &format!("/subjects/{bob_id}/revoke"), &alice).await.status, 404);
+    assert_eq!(server.get("/posts", Some(&bob)).await.status, 200);
     server.stop().await;
 }
 

@@ -1,0 +1,57 @@
+//! Revocation endpoints of both modes: `POST /logout` revokes the caller's
+//! own token, `POST /subjects/{sub}/revoke` every token of a subject (in
+//! resource-server mode, where subjects are the external issuer's; with
+//! users here, `POST /users/{id}/revoke` in `users.rs`). `revocation.rs`
+//! holds the store.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use rbac_axum::{Auth, requires};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Longest subject accepted in a path: a provider's `sub` is far shorter.
+const MAX_SUBJECT_BYTES: usize = 255;
+
+/// `POST /logout`: revokes the token that authenticates the request (by
+/// its `jti`, until its `exp`); any valid token may log itself out.
+pub(crate) async fn logout(
+    State(state): State<AppState>,
+    auth: Auth,
+) -> Result<StatusCode, ApiError> {
+    let claims = auth.claims();
+    // Verification required both (a revocable token has a `jti`; every
+    // token an `exp`); refuse rather than answer 204 for a no-op.
+    let jti = claims.get("jti").and_then(|jti| jti.as_str()).filter(|jti| !jti.is_empty());
+    let exp = claims.get("exp").and_then(|exp| exp.as_f64()).filter(|exp| exp.is_finite());
+    let (Some(jti), Some(exp)) = (jti, exp) else {
+        return Err(ApiError::Internal("a verified token lacks `jti` or `exp`".to_owned()));
+    };
+    state.revocations.revoke_token(jti, exp.max(0.0).ceil() as u64);
+    tracing::info!(subject = auth.subject().unwrap_or_default(), "logged out: token revoked");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /subjects/{sub}/revoke`: refuses every token of the subject issued
+/// so far ("log out everywhere", a compromised account), until the issuer
+/// issues new ones.
+#[requires(role = "admin", scope = "users:write")]
+pub(crate) async fn revoke_subject(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(subject): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    if subject.is_empty() || subject.len() > MAX_SUBJECT_BYTES {
+        return Err(ApiError::bad_request(format!(
+            "a subject is 1 to {MAX_SUBJECT_BYTES} bytes long"
+        )));
+    }
+    state.revocations.revoke_subject(&subject);
+    tracing::info!(
+        subject = subject.as_str(),
+        by = auth.subject().unwrap_or_default(),
+        "tokens of a subject revoked"
+    );
+    Ok(StatusCode::NO_CONTENT)
+}
