@@ -215,6 +215,23 @@ async fn bad_tokens_are_401_invalid_token() {
     assert_eq!(good.status, StatusCode::OK, "the same token, unspoilt, passes");
 }
 
+#[tokio::test]
+async fn a_logged_out_token_is_refused() {
+    // The toolkit's tokens carry the `jti` and `iat` revocation needs.
+    let service = Service::start().await;
+    let viewer = service.auth.token().role(Role::Viewer).scope(scope!("posts:read")).bearer();
+    assert_eq!(service.get("/posts", &viewer).await.status, StatusCode::OK);
+
+    let logout = Request::post("/logout").header(header::AUTHORIZATION, &viewer);
+    let logout = service.call(logout.body(Body::empty()).expect("a valid request")).await;
+    assert_eq!(logout.status, StatusCode::NO_CONTENT, "{:?}", logout.body);
+    let refused = service.get("/posts", &viewer).await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(refused.body["error_description"], "the token has been revoked");
+    let other = service.auth.token().role(Role::Viewer).scope(scope!("posts:read")).bearer();
+    assert_eq!(service.get("/posts", &other).await.status, StatusCode::OK, "another token");
+}
+
 // --------------------------------------------------------- over a socket ---
 
 /// Serves `state`'s router on `127.0.0.1:0` until the test ends.
