@@ -392,10 +392,13 @@ impl<R: RoleModel> AuthenticatorBuilder<R> {
     ///   dropped), so every token issued in the second of the revocation
     ///   or before is refused, and a token stamped `iat` ≥ `C` + leeway
     ///   passes. [`InMemoryRevocations::revoke_subject`](crate::InMemoryRevocations::revoke_subject)
-    ///   sets `C` to the second after the revocation and returns it: to
-    ///   give a user a fresh token right after a role change, the issuer
-    ///   stamps its `iat` no earlier than `C` + leeway (or issues it that
-    ///   much later); one issued in the same second is refused.
+    ///   sets `C` to the second after the revocation and returns it. A
+    ///   token's `iat` must be no later than the moment its claims (its
+    ///   roles) were read, or a token read before a second change in the
+    ///   same second would pass that change's cut-off: to give a user a
+    ///   fresh token right after a role change, the issuer waits until
+    ///   `C` + leeway, then reads the user and stamps that time. One issued
+    ///   in the revocation's second is refused.
     /// * **Clock skew**: the issuer's [`leeway`](Self::leeway) counts
     ///   against the token, never for it: a token issued up to `leeway`
     ///   seconds after a cut-off (by the issuer's clock, which may run

@@ -134,8 +134,8 @@ pub trait RevocationStore: Send + Sync + 'static {
 /// revocations.revoke_token("https://sso.example.com", "0b6f3c2e", 1_900_000_000);
 /// // Every token of a subject issued so far (a role change).
 /// let cutoff = revocations.revoke_subject("https://sso.example.com", "user-1", SystemTime::now());
-/// // Tokens issued from second `cutoff` on pass: the issuer stamps the
-/// // next one's `iat` no earlier (or issues it a second later).
+/// // Tokens issued from second `cutoff` on pass: the issuer waits until
+/// // then, reads the user's roles, and stamps that time as `iat`.
 /// assert!(cutoff > 0);
 /// revocations.purge(SystemTime::now());
 /// # let _ = authenticator; Ok(()) }
@@ -219,9 +219,11 @@ impl InMemoryRevocations {
     /// `iat` counts whole seconds, so a token issued in the same second as
     /// the revocation cannot be told from one issued just before it: both
     /// are refused. A token passes when its `iat`, less the issuer's
-    /// leeway, is at or after the cut-off: after a role change, the issuer
-    /// stamps the new token's `iat` no earlier than the returned cut-off
-    /// (plus its leeway), or issues it that much later. A later cut-off
+    /// leeway, is at or after the cut-off. An issuer stamps `iat` no later
+    /// than the moment it read the token's claims (a token read before a
+    /// second change in the same second must not pass it): for a fresh
+    /// token right after a role change, it waits until the returned
+    /// cut-off (plus its leeway), then reads and stamps. A later cut-off
     /// for the same subject replaces an earlier one; an earlier one is
     /// ignored.
     pub fn revoke_subject(&self, iss: &str, sub: &str, at: SystemTime) -> u64 {
