@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use rbac_core::{Granted, RoleModel, Schema};
 use serde::de::DeserializeOwned;
@@ -30,6 +31,9 @@ pub struct Principal {
     identity: Identity,
     claims: OnceLock<Map<String, Value>>,
     scopes: OnceLock<Vec<String>>,
+    /// The revocation store's generation this token was last found
+    /// unrevoked at (`u64::MAX`: never).
+    revocation_checked: CheckedAt,
     schema: &'static Schema,
 }
 
@@ -76,8 +80,20 @@ impl Principal {
             identity: Identity::default(),
             claims: OnceLock::new(),
             scopes: OnceLock::new(),
+            revocation_checked: CheckedAt(AtomicU64::new(u64::MAX)),
             schema,
         }
+    }
+
+    /// The revocation store's generation this token was last found
+    /// unrevoked at, `u64::MAX` if never.
+    pub(crate) fn revocation_checked(&self) -> u64 {
+        self.revocation_checked.0.load(Ordering::Relaxed)
+    }
+
+    /// Remembers that the token was found unrevoked at `generation`.
+    pub(crate) fn set_revocation_checked(&self, generation: u64) {
+        self.revocation_checked.0.store(generation, Ordering::Relaxed);
     }
 
     /// Takes the payload's buffer for reuse, emptied; the principal must
@@ -264,5 +280,16 @@ mod tests {
         assert!(matches!(foreign, ClaimText::Owned(_)));
         assert_eq!(text(&foreign, &payload).as_deref(), Some("other"));
         assert!(matches!(ClaimText::of(None, &payload), ClaimText::None));
+    }
+}
+
+/// A revocation store generation, kept on a shared principal; a clone
+/// starts from the same one (it is the same token).
+#[derive(Debug)]
+struct CheckedAt(AtomicU64);
+
+impl Clone for CheckedAt {
+    fn clone(&self) -> Self {
+        Self(AtomicU64::new(self.0.load(Ordering::Relaxed)))
     }
 }

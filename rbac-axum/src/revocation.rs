@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 use std::sync::RwLock;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The identity of a verified token, as a revocation check sees it.
@@ -97,6 +97,15 @@ pub trait RevocationStore: Send + Sync + 'static {
     fn max_leeway(&self) -> Duration {
         Duration::ZERO
     }
+
+    /// A number that changes each time what this store refuses may have
+    /// grown, or `None` (the default): unknown. Verification remembers on a
+    /// cached token the generation it was last found unrevoked at, and
+    /// skips [`is_revoked`](Self::is_revoked) while it is unchanged. It must
+    /// change after a revocation is visible to `is_revoked`, never before.
+    fn generation(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// Revocations held in this process: for a single instance, and for tests.
@@ -142,8 +151,10 @@ pub trait RevocationStore: Send + Sync + 'static {
 /// ```
 pub struct InMemoryRevocations {
     entries: RwLock<HashMap<Box<str>, IssuerEntries>>,
-    /// Whether anything was ever revoked: until then no lock is taken.
+    /// Whether anything is held: until then no lock is taken.
     any: AtomicBool,
+    /// Changed by every write, after it: see [`RevocationStore::generation`].
+    generation: AtomicU64,
     max_token_lifetime: Duration,
     leeway: Duration,
 }
@@ -188,6 +199,7 @@ impl InMemoryRevocations {
         Self {
             entries: RwLock::new(HashMap::new()),
             any: AtomicBool::new(false),
+            generation: AtomicU64::new(0),
             max_token_lifetime,
             leeway: Duration::ZERO,
         }
@@ -314,6 +326,9 @@ impl InMemoryRevocations {
         change(&mut entries);
         // After a purge that emptied the store, lookups take no lock again.
         self.any.store(!entries.is_empty(), Ordering::Release);
+        // Still under the lock: whoever reads the new generation sees the
+        // change when it takes the lock to look.
+        self.generation.fetch_add(1, Ordering::Release);
     }
 }
 
@@ -328,6 +343,10 @@ impl RevocationStore for InMemoryRevocations {
         };
         issuer.tokens.contains_key(token.jti)
             || issuer.subjects.get(token.sub).is_some_and(|&cutoff| token.issued_from < cutoff)
+    }
+
+    fn generation(&self) -> Option<u64> {
+        Some(self.generation.load(Ordering::Acquire))
     }
 
     fn max_token_lifetime(&self) -> Duration {

@@ -477,8 +477,20 @@ fn check_revocable(
 /// Refuses a revoked token; one whose identity cannot be read (which
 /// verification prevents) is refused too.
 fn check_not_revoked(store: &dyn RevocationStore, principal: &Principal) -> Result<(), TokenError> {
+    // Read before the lookup: a revocation after it changes the generation,
+    // and the next request looks again.
+    let generation = store.generation();
+    if generation.is_some_and(|generation| principal.revocation_checked() == generation) {
+        // Found unrevoked at this generation, and nothing revoked since.
+        return Ok(());
+    }
     match principal.token_id() {
-        Some(token) if !store.is_revoked(token) => Ok(()),
+        Some(token) if !store.is_revoked(token) => {
+            if let Some(generation) = generation {
+                principal.set_revocation_checked(generation);
+            }
+            Ok(())
+        }
         Some(_) => Err(TokenError::new("the token has been revoked")),
         None => Err(TokenError::new("the token cannot be checked for revocation")),
     }
@@ -697,6 +709,53 @@ mod tests {
     }
 
     const REVOKED: &str = "the token has been revoked";
+
+    /// A store that counts its lookups, its generation set by the test.
+    struct Counting {
+        lookups: std::sync::atomic::AtomicUsize,
+        generation: std::sync::atomic::AtomicU64,
+    }
+
+    impl RevocationStore for Counting {
+        fn is_revoked(&self, _: crate::revocation::TokenId<'_>) -> bool {
+            self.lookups.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            false
+        }
+
+        fn max_token_lifetime(&self) -> std::time::Duration {
+            std::time::Duration::from_secs(3600)
+        }
+
+        fn generation(&self) -> Option<u64> {
+            Some(self.generation.load(std::sync::atomic::Ordering::SeqCst))
+        }
+    }
+
+    #[test]
+    fn a_cached_token_is_looked_up_again_only_when_the_generation_changes() {
+        use std::sync::atomic::Ordering::SeqCst;
+        let key = secret(7);
+        let store = Arc::new(Counting { lookups: 0.into(), generation: 5.into() });
+        let authenticator = Authenticator::<Model>::builder()
+            .issuer("https://issuer.test")
+            .hmac(Algorithm::HS256, key)
+            .cache_verified_tokens(8)
+            .revocation(store.clone())
+            .build()
+            .expect("a valid configuration");
+        let t = now();
+        let claims = json!({ "iss": "https://issuer.test", "exp": t + 600, "iat": t, "sub": "u", "jti": "j" });
+        let token = token(&key, &claims);
+        for _ in 0..3 {
+            assert!(authenticator.inner.verify_shared(&token, t).is_ok());
+        }
+        assert_eq!(store.lookups.load(SeqCst), 1, "found unrevoked at generation 5, once");
+        store.generation.store(6, SeqCst);
+        for _ in 0..3 {
+            assert!(authenticator.inner.verify_shared(&token, t).is_ok());
+        }
+        assert_eq!(store.lookups.load(SeqCst), 2, "looked up again at generation 6, once");
+    }
 
     #[tokio::test]
     async fn every_way_to_verify_checks_revocation() {
