@@ -109,6 +109,19 @@ impl Principal {
         self.text(&self.subject)
     }
 
+    /// The `iss` claim, if the token has one.
+    pub fn issuer(&self) -> Option<&str> {
+        self.text(&self.identity.iss)
+    }
+
+    /// The `jti` claim (the token's id), if the token has one: with
+    /// [`issuer`](Self::issuer), what
+    /// [`InMemoryRevocations::revoke_token`](crate::InMemoryRevocations::revoke_token)
+    /// takes to revoke this token (a logout).
+    pub fn token_id(&self) -> Option<&str> {
+        self.text(&self.identity.jti)
+    }
+
     /// Also keeps what a revocation check needs; see [`Identity`].
     pub(crate) fn with_identity(mut self, identity: Identity) -> Self {
         self.identity = identity;
@@ -118,7 +131,7 @@ impl Principal {
     /// The token's identity for a revocation check: `None` when it lacks
     /// `jti`, `sub` or `iat`. Reads the verified payload in place: no
     /// parsing, no allocation.
-    pub(crate) fn token_id(&self) -> Option<TokenId<'_>> {
+    pub(crate) fn revocation_id(&self) -> Option<TokenId<'_>> {
         let Identity { iss, jti, issued_from } = &self.identity;
         let iss = self.text(iss).unwrap_or("");
         Some(TokenId::new(iss, self.text(jti)?, self.subject()?, (*issued_from)?))

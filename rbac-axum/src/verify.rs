@@ -484,7 +484,7 @@ fn check_not_revoked(store: &dyn RevocationStore, principal: &Principal) -> Resu
         // Found unrevoked at this generation, and nothing revoked since.
         return Ok(());
     }
-    match principal.token_id() {
+    match principal.revocation_id() {
         Some(token) if !store.is_revoked(token) => {
             if let Some(generation) = generation {
                 principal.set_revocation_checked(generation);
@@ -700,6 +700,7 @@ mod tests {
         let claims = json!({ "iss": "https://issuer.test", "exp": t + 600, "iat": t, "sub": "u-1", "jti": "j-1" });
         let token = token(&key, &claims);
         let first = inner.verify_shared(&token, t).ok().expect("valid");
+        assert_eq!((first.issuer(), first.token_id()), (Some("https://issuer.test"), Some("j-1")));
         let again = inner.verify_shared(&token, t).ok().expect("still valid");
         assert!(Arc::ptr_eq(&first, &again), "served from the cache");
         store.revoke_token("https://issuer.test", "j-1", t + 600);
