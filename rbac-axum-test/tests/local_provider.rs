@@ -11,9 +11,10 @@ pub(crate) use app::Role;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use app::{assert_invalid_token, assert_keys_unavailable, eventually, header_of, serve};
+use app::{assert_invalid_token, assert_keys_unavailable, header_of, serve};
 use rbac_axum::{Authenticator, AuthenticatorBuilder};
 use rbac_axum_test::{Fault, LocalProvider, TestAuth};
+use rbac_test_support::eventually;
 use rbac_test_support::{Request, Server, claims_of};
 
 /// Long enough for any fetch the tests wait for: far above the provider's

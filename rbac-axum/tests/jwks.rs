@@ -75,20 +75,11 @@ async fn fetching_from(provider: &LocalProvider) -> TestAuth<Role> {
 
 /// Checks `condition` every 50 ms until it holds or five seconds have
 /// passed; whether it held.
-async fn eventually<F>(mut condition: impl FnMut() -> F) -> bool
+async fn eventually<F>(condition: impl FnMut() -> F) -> bool
 where
     F: Future<Output = bool>,
 {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-    loop {
-        if condition().await {
-            return true;
-        }
-        if tokio::time::Instant::now() >= deadline {
-            return false;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    rbac_test_support::eventually(Duration::from_secs(5), condition).await
 }
 
 // -------------------------------------------------- this file's provider ---

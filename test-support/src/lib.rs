@@ -23,12 +23,14 @@
 //! ```
 
 mod client;
+mod poll;
 mod request;
 mod response;
 mod server;
 mod tokens;
 
 pub use client::{exchange, send};
+pub use poll::eventually;
 pub use request::Request;
 pub use response::{Challenge, Response};
 pub use server::{AccessRow, HandlerCalls, Refused, Server};

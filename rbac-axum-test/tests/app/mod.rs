@@ -5,8 +5,6 @@
 // Each test binary uses a different part of this module.
 #![allow(dead_code)]
 
-use std::time::Duration;
-
 use axum::extract::{FromRef, State};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -152,22 +150,4 @@ pub(crate) async fn assert_keys_unavailable(server: &Server, token: &str) -> Res
         "{response}"
     );
     response
-}
-
-/// Checks `condition` every 50 ms until it holds or `limit` has passed;
-/// whether it held.
-pub(crate) async fn eventually<F>(limit: Duration, mut condition: impl FnMut() -> F) -> bool
-where
-    F: Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + limit;
-    loop {
-        if condition().await {
-            return true;
-        }
-        if tokio::time::Instant::now() >= deadline {
-            return false;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
