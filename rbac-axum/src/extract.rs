@@ -151,12 +151,21 @@ where
         parts: &mut Parts,
         state: &S,
     ) -> Result<Option<Self>, Self::Rejection> {
-        if !attempts_authentication(&parts.headers, parts.uri.query()) {
-            tracing::debug!("anonymous: the request has no credentials");
+        if anonymous(parts) {
             return Ok(None);
         }
         <Auth as FromRequestParts<S>>::from_request_parts(parts, state).await.map(Some)
     }
+}
+
+/// Whether the request makes no attempt to authenticate: what makes an
+/// optional extractor `None` (logged at `debug`).
+fn anonymous(parts: &Parts) -> bool {
+    let anonymous = !attempts_authentication(&parts.headers, parts.uri.query());
+    if anonymous {
+        tracing::debug!("anonymous: the request has no credentials");
+    }
+    anonymous
 }
 
 /// Extractor for the token's claims as your own `serde::Deserialize` type,
@@ -213,8 +222,7 @@ where
         parts: &mut Parts,
         state: &S,
     ) -> Result<Option<Self>, Self::Rejection> {
-        if !attempts_authentication(&parts.headers, parts.uri.query()) {
-            tracing::debug!("anonymous: the request has no credentials");
+        if anonymous(parts) {
             return Ok(None);
         }
         <TokenClaims<T> as FromRequestParts<S>>::from_request_parts(parts, state).await.map(Some)
