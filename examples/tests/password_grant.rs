@@ -6,11 +6,12 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{ALICE, BOB, CAROL, TestServer};
-use rbac_test_support::{Request, claims_of};
+use rbac_test_support::{Request, claims_of, now};
 
 #[tokio::test]
 async fn password_grant_issues_a_bearer_token_with_the_requested_scopes() {
     let server = TestServer::start().await;
+    let before = now();
     let response = server
         .token_request(&[
             ("grant_type", "password"),
@@ -19,16 +20,23 @@ async fn password_grant_issues_a_bearer_token_with_the_requested_scopes() {
             ("scope", "posts:read posts:write"),
         ])
         .await;
+    let after = now();
     assert_eq!(response.status, 200, "{}", response.text());
     assert_eq!(response.header("cache-control"), Some("no-store"));
     assert_eq!(response.header("pragma"), Some("no-cache"));
     let body = response.json();
     assert_eq!(body["token_type"], "bearer");
-    assert_eq!(body["expires_in"], 900);
     assert_eq!(body["scope"], "posts:read posts:write");
 
     let token = body["access_token"].as_str().expect("a token");
     let claims = claims_of(token);
+    // `expires_in` counts from the answer: what is left of the 900 s
+    // once the clock has moved on from `iat` (a second boundary may fall
+    // between the two).
+    let exp = claims["exp"].as_u64().expect("exp");
+    let expires_in = body["expires_in"].as_u64().expect("expires_in");
+    assert!((exp - after..=exp - before).contains(&expires_in), "{expires_in} for exp {exp}");
+    assert!(expires_in <= 900, "{expires_in}");
     assert_eq!(claims["roles"], serde_json::json!(["editor"]));
     assert_eq!(claims["scope"], "posts:read posts:write");
     // The service is the issuer: its URL, as its metadata says.
