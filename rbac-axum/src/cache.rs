@@ -134,8 +134,8 @@ mod tests {
 
     fn principal() -> Arc<Principal> {
         let granted = Granted::new(RoleSet::from_bits(1), ScopeSet::from_bits(0));
-        let subject = crate::principal::ClaimText::None;
-        Arc::new(Principal::new(subject, granted, "{}".into(), Vec::new(), false, &SCHEMA))
+        let identity = crate::principal::Identity::default();
+        Arc::new(Principal::new(identity, granted, "{}".into(), Vec::new(), false, &SCHEMA))
     }
 
     fn validity(exp: f64, nbf: Option<f64>, leeway: f64, key: &Arc<()>) -> Validity {

@@ -18,7 +18,8 @@ use crate::scopes::token_scopes;
 /// payload the first time they are asked for.
 #[derive(Clone)]
 pub struct Principal {
-    subject: ClaimText,
+    /// `sub`, `iss`, `jti`, and what a revocation check reads.
+    identity: Identity,
     granted: Granted,
     /// The verified payload: a JSON object that `serde_json::Value` reads.
     payload: String,
@@ -27,8 +28,6 @@ pub struct Principal {
     /// Whether the scopes are limited to the roles' (then `granted` holds
     /// the limited ones, and `scopes` lists only those).
     scopes_limited: bool,
-    /// What a revocation check reads (`sub` aside).
-    identity: Identity,
     claims: OnceLock<Map<String, Value>>,
     scopes: OnceLock<Vec<String>>,
     /// The revocation store's generation this token was last found
@@ -37,15 +36,18 @@ pub struct Principal {
     schema: &'static Schema,
 }
 
-/// What a revocation check reads of a principal besides its subject.
+/// Who a token is of, and which token it is: what logs, a logout and a
+/// revocation check read.
 #[derive(Clone, Default)]
 pub(crate) struct Identity {
+    /// `sub`.
+    pub(crate) sub: ClaimText,
     /// `iss`.
     pub(crate) iss: ClaimText,
     /// `jti`.
     pub(crate) jti: ClaimText,
     /// `iat` in whole seconds less the issuer's leeway (see
-    /// [`TokenId::issued_from`]).
+    /// [`TokenId::issued_from`]), with revocation on; `None` otherwise.
     pub(crate) issued_from: Option<u64>,
 }
 
@@ -64,7 +66,7 @@ impl fmt::Debug for Principal {
 impl Principal {
     /// `payload` must be the verified payload the claims were read from.
     pub(crate) fn new(
-        subject: ClaimText,
+        identity: Identity,
         granted: Granted,
         payload: String,
         extra_scopes: Vec<String>,
@@ -72,12 +74,11 @@ impl Principal {
         schema: &'static Schema,
     ) -> Self {
         Self {
-            subject,
+            identity,
             granted,
             payload,
             extra_scopes,
             scopes_limited,
-            identity: Identity::default(),
             claims: OnceLock::new(),
             scopes: OnceLock::new(),
             revocation_checked: CheckedAt(AtomicU64::new(u64::MAX)),
@@ -106,7 +107,7 @@ impl Principal {
 
     /// The `sub` claim, if the token has one.
     pub fn subject(&self) -> Option<&str> {
-        self.text(&self.subject)
+        self.text(&self.identity.sub)
     }
 
     /// The `iss` claim, if the token has one.
@@ -122,17 +123,11 @@ impl Principal {
         self.text(&self.identity.jti)
     }
 
-    /// Also keeps what a revocation check needs; see [`Identity`].
-    pub(crate) fn with_identity(mut self, identity: Identity) -> Self {
-        self.identity = identity;
-        self
-    }
-
     /// The token's identity for a revocation check: `None` when it lacks
     /// `jti`, `sub` or `iat`. Reads the verified payload in place: no
     /// parsing, no allocation.
     pub(crate) fn revocation_id(&self) -> Option<TokenId<'_>> {
-        let Identity { iss, jti, issued_from } = &self.identity;
+        let Identity { iss, jti, issued_from, .. } = &self.identity;
         let iss = self.text(iss).unwrap_or("");
         Some(TokenId::new(iss, self.text(jti)?, self.subject()?, (*issued_from)?))
     }

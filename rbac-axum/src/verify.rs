@@ -229,23 +229,20 @@ impl Verifier {
             return Err(TokenError::new("the token payload is not a JSON object").into());
         };
         let window = check_claims(issuer, &claims, now)?;
-        let identity = match &self.revocation {
+        let issued_from = match &self.revocation {
             Some(store) => Some(check_revocable(issuer, store.as_ref(), &claims, &window, now)?),
             None => None,
         };
         // Accepted so far: say why a role or scope claim granted nothing.
         claims.log_ignored(issuer.mapping.roles.keys(), self.schema);
         let granted = claims.granted(self.schema);
-        let identity = identity.map(|issued_from| Identity {
+        let identity = Identity {
+            sub: ClaimText::of(claims.sub, &payload),
             iss: ClaimText::of(claims.iss, &payload),
             jti: ClaimText::of(claims.jti, &payload),
-            issued_from: Some(issued_from),
-        });
-        let subject = ClaimText::of(claims.sub, &payload);
-        let mut principal = self.build_principal(issuer, granted, subject, payload)?;
-        if let Some(identity) = identity {
-            principal = principal.with_identity(identity);
-        }
+            issued_from,
+        };
+        let principal = self.build_principal(issuer, granted, identity, payload)?;
         Ok(Verified { principal, window, keys, key })
     }
 
@@ -273,7 +270,7 @@ impl Verifier {
         &self,
         issuer: &IssuerConfig,
         mut granted: Granted,
-        subject: ClaimText,
+        identity: Identity,
         payload: String,
     ) -> Result<Principal, TokenError> {
         let mut extra_scopes = Vec::new();
@@ -287,7 +284,7 @@ impl Verifier {
         }
         let granted = limit_scopes(issuer, self.schema, granted);
         let limited = issuer.limit_scopes_to_roles;
-        Ok(Principal::new(subject, granted, payload, extra_scopes, limited, self.schema))
+        Ok(Principal::new(identity, granted, payload, extra_scopes, limited, self.schema))
     }
 }
 
@@ -623,6 +620,20 @@ mod tests {
         assert!(inner.verify_shared(&subject_token(&secret(5), "forged"), now()).is_err());
         let third = inner.verify_shared(&subject_token(&secret(4), "third"), now()).ok();
         assert_eq!(third.expect("valid").claims()["sub"], "third");
+    }
+
+    #[test]
+    fn issuer_and_token_id_are_read_without_revocation() {
+        let inner = &authenticator(&secret(6)).inner;
+        let claims = json!({ "exp": now() + 600, "iss": "https://a.test", "jti": "j\\1" });
+        let first = inner.verify_shared(&token(&secret(6), &claims), now()).ok().expect("valid");
+        assert_eq!((first.issuer(), first.token_id()), (Some("https://a.test"), Some("j\\1")));
+        drop(first);
+        // The next principal reuses the allocation, not the identity.
+        let claims = json!({ "exp": now() + 600, "sub": "u-2" });
+        let second = inner.verify_shared(&token(&secret(6), &claims), now()).ok().expect("valid");
+        assert_eq!((second.issuer(), second.token_id()), (None, None));
+        assert_eq!(second.subject(), Some("u-2"));
     }
 
     fn cached(secret: &[u8], leeway: u64) -> Authenticator<Model> {
