@@ -27,7 +27,9 @@ use http::request::Parts;
 use http::{HeaderMap, HeaderValue};
 use rbac_axum::__private::{Guard, Requirement};
 use rbac_axum::jsonwebtoken::{self, Algorithm, DecodingKey, Validation};
-use rbac_axum::{Auth, Authenticator, Expr, InMemoryRevocations, RoleModel as _};
+use rbac_axum::{
+    Auth, Authenticator, Expr, InMemoryRevocations, RevocationStore as _, RoleModel as _, TokenId,
+};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -433,6 +435,13 @@ fn revocation(c: &mut Criterion) {
             b.iter(|| run_guard(black_box(&mut parts), authenticator, false))
         });
     }
+    // The lookup alone, as the uncached path makes it: what revocation
+    // adds there, without the noise of two whole verifications.
+    let token = TokenId::new(ISSUER, "5d1c0a6e2b7f4e3d9a8c1b0f2e3d4c5b", "user-1000", 0);
+    assert!(!store.is_revoked(token));
+    group.bench_function("InMemoryRevocations::is_revoked", |b| {
+        b.iter(|| store.is_revoked(black_box(token)))
+    });
     group.finish();
 }
 
