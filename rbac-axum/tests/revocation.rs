@@ -5,7 +5,8 @@
 //! against the token); tokens the store could not revoke (no `jti`, `sub`
 //! or `iat`, or living longer than it remembers) are refused; one
 //! issuer's revocations leave another's tokens alone; purging forgets only
-//! what can no longer refuse a token.
+//! what can no longer refuse a token. Every way into a handler checks:
+//! `#[requires]`, `Auth`, `Option<Auth>`, `TokenClaims`, `require!`.
 
 // Tests may panic: `expect` on set-up steps is how they fail.
 #![allow(clippy::unwrap_used)]
@@ -18,18 +19,43 @@ pub(crate) use app::Role;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use axum::Router;
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rbac_axum::jsonwebtoken::Algorithm;
-use rbac_axum::{Authenticator, AuthenticatorBuilder, ConfigError, InMemoryRevocations, Issuer};
+use rbac_axum::{Auth, Authenticator, AuthenticatorBuilder, ConfigError, InMemoryRevocations};
+use rbac_axum::{Issuer, TokenClaims};
 use rbac_test_support::{Request, Response, Server, now};
 use serde_json::{Value, json};
 
 use support::{AUDIENCE, ISSUER, SECRET, assert_invalid_token, claims, hmac_builder, hs256, serve};
-use support::{with, without};
+use support::{AppState, with, without};
 
-/// The shared routes only.
-fn app(state: support::AppState) -> Router {
-    app::routes(state, std::iter::empty())
+/// Open to anyone; says whether it saw a login.
+async fn maybe(State(state): State<AppState>, auth: Option<Auth>) -> &'static str {
+    state.hit();
+    if auth.is_some() { "signed in" } else { "anonymous" }
+}
+
+/// Any valid token's `jti`, read as the handler's own claims type.
+async fn own_claims(
+    State(state): State<AppState>,
+    TokenClaims(claims): TokenClaims<Value>,
+) -> Json<Value> {
+    state.hit();
+    Json(claims["jti"].clone())
+}
+
+/// The shared routes, and every other way into a handler: `Option<Auth>`,
+/// `TokenClaims`, and a router's `require!`.
+fn app(state: AppState) -> Router {
+    let layered = Router::new()
+        .route("/layered", get(|State(state): State<AppState>| async move { state.hit() }))
+        .route_layer(rbac_axum::require!(role = "viewer").with_state(&state))
+        .with_state(state.clone());
+    app::routes(state, [("/maybe", get(maybe)), ("/claims", get(own_claims))]).merge(layered)
 }
 
 /// A store for tokens of up to an hour.
@@ -87,6 +113,28 @@ async fn a_revoked_token_is_401_revoked_and_its_handler_does_not_run() {
     assert_refused_saying(&response, &token, "revoked");
     // Another token of the same subject is not affected.
     server.allowed(Request::get("/viewer").bearer(&other)).await;
+}
+
+#[tokio::test]
+async fn every_way_into_a_handler_refuses_a_revoked_token() {
+    let store = store();
+    let server = revoking(&store).await;
+    let claims = viewer("jti-every");
+    let token = hs256(&claims);
+    let paths = ["/viewer", "/whoami", "/maybe", "/claims", "/layered"];
+    for path in paths {
+        server.allowed(Request::get(path).bearer(&token)).await;
+    }
+    assert_eq!(server.send(Request::get("/maybe").bearer(&token)).await.text(), "signed in");
+
+    store.revoke_token(ISSUER, "jti-every", exp(&claims));
+    for path in paths {
+        let response = server.refused(Request::get(path).bearer(&token)).await;
+        assert_refused_saying(&response, &token, "revoked");
+    }
+    // Optional authentication is not a way around it: a revoked token is
+    // refused, not served as anonymous.
+    assert_eq!(server.send(Request::get("/maybe")).await.text(), "anonymous");
 }
 
 #[tokio::test]
@@ -191,6 +239,35 @@ async fn a_token_living_longer_than_the_store_remembers_is_401() {
     assert_refused_saying(&response, &long, "longer");
     let hour = hs256(&with(with(viewer("hour"), "iat", json!(t)), "exp", json!(t + 3600)));
     server.allowed(Request::get("/viewer").bearer(&hour)).await;
+}
+
+#[tokio::test]
+async fn claims_with_json_escapes_are_revoked_by_their_decoded_text() {
+    let store = store();
+    let server = revoking(&store).await;
+    // `"` and `\\` are escaped in the payload; the store is given the text.
+    let claims = with(viewer("j\"1\\x"), "sub", json!("user \"one\""));
+    let token = hs256(&claims);
+    let payload = URL_SAFE_NO_PAD.decode(token.split('.').nth(1).unwrap()).unwrap();
+    let payload = String::from_utf8(payload).unwrap();
+    assert!(payload.contains(r#""jti":"j\"1\\x""#), "escaped in the payload: {payload}");
+    server.allowed(Request::get("/viewer").bearer(&token)).await;
+    store.revoke_token(ISSUER, "j\"1\\x", exp(&claims));
+    assert_refused_saying(
+        &server.refused(Request::get("/viewer").bearer(&token)).await,
+        &token,
+        "revoked",
+    );
+
+    let claims = with(viewer("j-2"), "sub", json!("user \"one\""));
+    let token = hs256(&claims);
+    server.allowed(Request::get("/viewer").bearer(&token)).await;
+    store.revoke_subject(ISSUER, "user \"one\"", SystemTime::now());
+    assert_refused_saying(
+        &server.refused(Request::get("/viewer").bearer(&token)).await,
+        &token,
+        "revoked",
+    );
 }
 
 #[tokio::test]
