@@ -417,6 +417,9 @@ mod tests {
         // (Each kept a second more than whole seconds say: `exp` may have
         // had a fraction.)
         assert_eq!(store.purge(at(1_005)), 0, "within the leeway after exp");
+        // An `exp` of 1_000.9 (given as 1_000) is accepted until 1_005.9.
+        let fraction = Duration::from_millis(950);
+        assert_eq!(store.purge(at(1_005) + fraction), 0, "a fraction later");
         assert_eq!(store.purge(at(1_006)), 1);
         assert!(!store.is_revoked(TokenId::new(ISS, "t-1", "x", 0)));
         assert!(store.is_revoked(TokenId::new(ISS, "t-2", "x", 0)));
