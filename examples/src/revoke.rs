@@ -20,15 +20,12 @@ pub(crate) async fn logout(
     State(state): State<AppState>,
     auth: Auth,
 ) -> Result<StatusCode, ApiError> {
-    let claims = auth.claims();
-    // Verification required both (a revocable token has a `jti`; every
-    // token an `exp`); refuse rather than answer 204 for a no-op.
-    let jti = claims.get("jti").and_then(|jti| jti.as_str()).filter(|jti| !jti.is_empty());
-    let exp = claims.get("exp").and_then(|exp| exp.as_f64()).filter(|exp| exp.is_finite());
-    let (Some(jti), Some(exp)) = (jti, exp) else {
-        return Err(ApiError::Internal("a verified token lacks `jti` or `exp`".to_owned()));
+    // Verification required it (a revocable token has a `jti`); refuse
+    // rather than answer 204 for a no-op.
+    let Some(jti) = auth.token_id() else {
+        return Err(ApiError::Internal("a verified token lacks a `jti`".to_owned()));
     };
-    state.revocations.revoke_token(jti, exp.max(0.0).ceil() as u64);
+    state.revocations.revoke_token(jti, auth.expires_at());
     tracing::info!(subject = auth.subject().unwrap_or_default(), "logged out: token revoked");
     Ok(StatusCode::NO_CONTENT)
 }

@@ -46,6 +46,8 @@ pub(crate) struct Identity {
     pub(crate) iss: ClaimText,
     /// `jti`.
     pub(crate) jti: ClaimText,
+    /// `exp`, in whole seconds rounded up.
+    pub(crate) exp: u64,
     /// `iat` in whole seconds less the issuer's leeway (see
     /// [`TokenId::issued_from`]), with revocation on; `None` otherwise.
     pub(crate) issued_from: Option<u64>,
@@ -121,6 +123,14 @@ impl Principal {
     /// takes to revoke this token (a logout).
     pub fn token_id(&self) -> Option<&str> {
         self.text(&self.identity.jti)
+    }
+
+    /// The `exp` claim in whole seconds since the epoch, rounded up (every
+    /// accepted token has one): what
+    /// [`InMemoryRevocations::revoke_token`](crate::InMemoryRevocations::revoke_token)
+    /// keeps a revoked token until.
+    pub fn expires_at(&self) -> u64 {
+        self.identity.exp
     }
 
     /// The token's identity for a revocation check: `None` when it lacks

@@ -240,6 +240,8 @@ impl Verifier {
             sub: ClaimText::of(claims.sub, &payload),
             iss: ClaimText::of(claims.iss, &payload),
             jti: ClaimText::of(claims.jti, &payload),
+            // In the future (`check_claims` refused it otherwise); `as` saturates.
+            exp: window.exp.ceil() as u64,
             issued_from,
         };
         let principal = self.build_principal(issuer, granted, identity, payload)?;
@@ -628,6 +630,7 @@ mod tests {
         let claims = json!({ "exp": now() + 600, "iss": "https://a.test", "jti": "j\\1" });
         let first = inner.verify_shared(&token(&secret(6), &claims), now()).ok().expect("valid");
         assert_eq!((first.issuer(), first.token_id()), (Some("https://a.test"), Some("j\\1")));
+        assert_eq!(first.expires_at(), claims["exp"].as_u64().expect("exp"));
         drop(first);
         // The next principal reuses the allocation, not the identity.
         let claims = json!({ "exp": now() + 600, "sub": "u-2" });
