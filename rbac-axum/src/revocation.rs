@@ -256,6 +256,15 @@ impl InMemoryRevocations {
         cutoff
     }
 
+    /// The cut-off held for subject `sub` of issuer `iss`, if any: tokens
+    /// issued before this second (less the issuer's leeway) are refused.
+    /// An issuer about to stamp a fresh token for `sub` waits until then
+    /// (see [`revoke_subject`](Self::revoke_subject)).
+    pub fn subject_cutoff(&self, iss: &str, sub: &str) -> Option<u64> {
+        let entries = self.entries.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        entries.get(iss)?.subjects.get(sub).copied()
+    }
+
     /// Forgets what can no longer refuse a token at `now`: revoked tokens
     /// whose `exp` + leeway has passed, and cut-offs older than the maximum
     /// token lifetime + twice the leeway, each a second later than that
@@ -405,6 +414,9 @@ mod tests {
         // An earlier cut-off does not move it back.
         store.revoke_subject(ISS, "u", at(10));
         assert!(store.is_revoked(TokenId::new(ISS, "a", "u", 1_000)));
+        assert_eq!(store.subject_cutoff(ISS, "u"), Some(1_001));
+        assert_eq!(store.subject_cutoff(ISS, "other"), None);
+        assert_eq!(store.subject_cutoff("https://other.test", "u"), None);
     }
 
     #[test]
