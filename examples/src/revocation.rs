@@ -1,7 +1,7 @@
 //! Revoking tokens before they expire: [`Revocations`] holds the
 //! `InMemoryRevocations` store that the authenticator asks on every
-//! request, and the cut-offs it set moments ago, which a login waits for
-//! (see `token.rs`).
+//! request; a login waits for the subject's cut-off it holds (see
+//! `token.rs`).
 //!
 //! The store lives in this process: a restart forgets every revocation,
 //! and the tokens revoked before it are accepted again until they expire.
@@ -9,8 +9,7 @@
 //! (see `users.rs`): the revocation of a demoted admin's token does not
 //! survive a restart, the database does.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use rbac_axum::{InMemoryRevocations, RevocationStore};
@@ -24,18 +23,12 @@ use crate::config::Config;
 /// is forgotten this long after it is made.
 pub const TRUSTED_MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 60 * 60);
 
-/// How long a cut-off is remembered for logins: far longer than a login
-/// takes from reading the user to signing the token.
-const RECENT_CUTOFF: u64 = 60;
-
 /// The service's revocations, for tokens of the issuer it trusts (itself,
 /// or the external one).
 pub struct Revocations {
     store: Arc<InMemoryRevocations>,
     /// The `iss` of the tokens accepted (`Config::issuer`).
     issuer: String,
-    /// The latest cut-off set per subject in the last minute.
-    cutoffs: Mutex<HashMap<String, u64>>,
 }
 
 impl std::fmt::Debug for Revocations {
@@ -53,11 +46,7 @@ impl Revocations {
             Some(_) => TRUSTED_MAX_TOKEN_LIFETIME,
             None => config.token_ttl,
         };
-        Revocations {
-            store: Arc::new(InMemoryRevocations::new(lifetime)),
-            issuer: config.issuer(),
-            cutoffs: Mutex::new(HashMap::new()),
-        }
+        Revocations { store: Arc::new(InMemoryRevocations::new(lifetime)), issuer: config.issuer() }
     }
 
     /// The store, for `AuthenticatorBuilder::revocation`.
@@ -75,25 +64,15 @@ impl Revocations {
     /// cut-off, the second from which tokens pass again.
     pub(crate) fn revoke_subject(&self, subject: &str) -> u64 {
         let cutoff = self.store.revoke_subject(&self.issuer, subject, SystemTime::now());
-        {
-            let mut cutoffs = self.cutoffs.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            let now = crate::db::unix_now().max(0).unsigned_abs();
-            cutoffs.retain(|_, kept| kept.saturating_add(RECENT_CUTOFF) > now);
-            let kept = cutoffs.entry(subject.to_owned()).or_insert(cutoff);
-            *kept = (*kept).max(cutoff);
-        }
         self.purge();
         cutoff
     }
 
     /// The cut-off of `subject` that refuses a token issued at `iat`, if
-    /// one was set in the last minute.
+    /// the store holds one.
     pub(crate) fn cutoff_after(&self, subject: &str, iat: i64) -> Option<u64> {
-        let cutoffs = self.cutoffs.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        cutoffs
-            .get(subject)
-            .copied()
-            .filter(|&cutoff| i64::try_from(cutoff).map_or(true, |c| c > iat))
+        let cutoff = self.store.subject_cutoff(&self.issuer, subject)?;
+        Some(cutoff).filter(|&cutoff| i64::try_from(cutoff).map_or(true, |c| c > iat))
     }
 
     /// Forgets what has expired. Run on every revocation: memory only
