@@ -37,6 +37,7 @@ mod coverage;
 mod decision;
 mod expr;
 mod schema;
+mod scope_alternatives;
 pub mod suggest;
 
 pub use bits::{Bits, MAX_NAMES, RoleSet, RoleTag, ScopeSet, ScopeTag};
@@ -44,3 +45,4 @@ pub use coverage::{Coverage, MAX_DECIDED_ATOMS};
 pub use decision::{Denial, Granted};
 pub use expr::Expr;
 pub use schema::{RoleModel, Schema, UnknownRole, is_scope_token};
+pub use scope_alternatives::{MAX_SCOPE_ALTERNATIVES, ScopeAlternatives};

@@ -828,3 +828,34 @@ fn coverage_under_a_128_role_schema_stays_within_const_evaluation() {
     assert_eq!(NONE_OF_TWELVE, Coverage::Some);
     assert_eq!(ELEVEN_BUT_NOT_ONE, Coverage::Some);
 }
+
+// ---------------------------------------------------------------------------
+// Scope alternatives
+// ---------------------------------------------------------------------------
+
+proptest! {
+    /// Every token that passes holds one of the alternatives; when they are
+    /// exact, every token that holds one passes; none includes another.
+    #[test]
+    fn scope_alternatives_say_what_a_passing_token_holds(
+        expr in small_expr(true),
+        roles in 0u128..8,
+        scopes in 0u128..8,
+    ) {
+        let alternatives = expr.scope_alternatives();
+        let sets = alternatives.sets();
+        let holds_one = sets.iter().any(|set| set.bits() & !scopes == 0);
+        if holds(&expr, roles, scopes) {
+            prop_assert!(holds_one, "{expr:?} passes {roles:b}/{scopes:b} outside {sets:?}");
+        }
+        if alternatives.is_exact() {
+            prop_assert_eq!(holds_one, holds(&expr, roles, scopes), "{:?}", expr);
+            prop_assert_eq!(reference_atoms(&expr).0, 0, "exact only without roles");
+        }
+        for (i, a) in sets.iter().enumerate() {
+            for (j, b) in sets.iter().enumerate() {
+                prop_assert!(i == j || !a.is_subset(*b), "{sets:?} holds a superset");
+            }
+        }
+    }
+}
