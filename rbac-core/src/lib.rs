@@ -39,6 +39,7 @@ mod expr;
 mod schema;
 mod scope_alternatives;
 pub mod suggest;
+mod written;
 
 pub use bits::{Bits, MAX_NAMES, RoleSet, RoleTag, ScopeSet, ScopeTag};
 pub use coverage::{Coverage, MAX_DECIDED_ATOMS};
@@ -46,3 +47,4 @@ pub use decision::{Denial, Granted};
 pub use expr::Expr;
 pub use schema::{RoleModel, Schema, UnknownRole, is_scope_token};
 pub use scope_alternatives::{MAX_SCOPE_ALTERNATIVES, ScopeAlternatives};
+pub use written::Written;
