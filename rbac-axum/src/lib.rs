@@ -119,17 +119,27 @@ pub use jsonwebtoken;
 /// Declares the application's roles, their inheritance, and its scopes.
 ///
 /// ```
+/// use rbac_axum::RoleModel as _;
+///
 /// rbac_axum::roles! {
 ///     /// Runs the site.
 ///     admin: editor => ["users:read", "users:write"], // admin has all editor has
 ///     editor: viewer => ["posts:write"],
 ///     viewer => ["posts:read"],
-///     scopes: ["users:read", "users:write", "posts:read", "posts:write"],
+///     scopes: [
+///         /// Read any user's profile.
+///         "users:read",
+///         "users:write", "posts:read", "posts:write",
+///     ],
 /// }
 ///
 /// assert!(Role::Admin.implies(Role::Viewer));
 /// assert!(!Role::Viewer.implies(Role::Admin));
 /// assert_eq!(Role::from_name("editor"), Some(Role::Editor));
+/// // Doc comments describe roles and scopes in the API's documentation.
+/// assert_eq!(Role::SCHEMA.role_description(0), Some("Runs the site."));
+/// assert_eq!(Role::SCHEMA.scope_description(0), Some("Read any user's profile."));
+/// assert_eq!(Role::SCHEMA.scope_description(1), None);
 /// ```
 ///
 /// Each entry is `name`, optionally `: parent + parent` (inheritance, which
@@ -141,7 +151,9 @@ pub use jsonwebtoken;
 /// Names are identifiers or string literals (`"super-admin"`); the
 /// generated enum `Role` has one variant per role in `CamelCase`.
 /// `scopes: [...]` lists every scope `#[requires]` may name or a role may
-/// grant; each must be an RFC 6749 scope token. `state = AppState` names the
+/// grant; each must be an RFC 6749 scope token. Doc comments on a role or a
+/// scope describe it ([`Schema::role_description`]), for the OpenAPI
+/// document among others. `state = AppState` names the
 /// router state of the handlers, when it is not the authenticator itself: it
 /// becomes an [`AuthState`] for `Role`, and a state without an
 /// `Authenticator<Role>` is one compile error on its name. `crate = ::rbac`

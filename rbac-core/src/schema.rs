@@ -28,6 +28,8 @@ pub struct Schema {
     implies: &'static [RoleSet],
     scopes: &'static [&'static str],
     grantable: &'static [ScopeSet],
+    role_descriptions: &'static [&'static str],
+    scope_descriptions: &'static [&'static str],
 }
 
 impl Schema {
@@ -42,7 +44,45 @@ impl Schema {
         scopes: &'static [&'static str],
         grantable: &'static [ScopeSet],
     ) -> Self {
-        Self { roles, implies, scopes, grantable }
+        Self { roles, implies, scopes, grantable, role_descriptions: &[], scope_descriptions: &[] }
+    }
+
+    /// The schema with a description of each role and scope, in
+    /// declaration order (`roles!` takes them from doc comments); an empty
+    /// or missing one is no description. What API documentation shows.
+    ///
+    /// ```
+    /// use rbac_core::{RoleSet, Schema, ScopeSet};
+    ///
+    /// static SCHEMA: Schema = Schema::new(
+    ///     &["admin", "viewer"],
+    ///     &[RoleSet::from_bits(0b11), RoleSet::from_bits(0b10)],
+    ///     &["posts:read"],
+    ///     &[ScopeSet::EMPTY, ScopeSet::from_bits(0b1)],
+    /// )
+    /// .describe(&["Runs the site.", ""], &["Read every post."]);
+    ///
+    /// assert_eq!(SCHEMA.role_description(0), Some("Runs the site."));
+    /// assert_eq!(SCHEMA.role_description(1), None);
+    /// assert_eq!(SCHEMA.scope_description(0), Some("Read every post."));
+    /// ```
+    #[must_use]
+    pub const fn describe(
+        self,
+        roles: &'static [&'static str],
+        scopes: &'static [&'static str],
+    ) -> Self {
+        Self { role_descriptions: roles, scope_descriptions: scopes, ..self }
+    }
+
+    /// The description of role `index`, if it has one.
+    pub fn role_description(&self, index: usize) -> Option<&'static str> {
+        self.role_descriptions.get(index).copied().filter(|text| !text.is_empty())
+    }
+
+    /// The description of scope `index`, if it has one.
+    pub fn scope_description(&self, index: usize) -> Option<&'static str> {
+        self.scope_descriptions.get(index).copied().filter(|text| !text.is_empty())
     }
 
     /// The declared role names, in declaration order.

@@ -7,7 +7,11 @@
 //!     auditor: viewer,
 //!     editor: viewer => ["posts:write"],
 //!     viewer => ["posts:read"],
-//!     scopes: ["users:read", "users:write", "posts:read", "posts:write"],
+//!     scopes: [
+//!         /// Read any user's profile.
+//!         "users:read",
+//!         "users:write", "posts:read", "posts:write",
+//!     ],
 //!     state = AppState,            // optional: the router state, checked here
 //!     type = StaffRole,            // optional: the generated type's name (`Role`)
 //!     crate = ::renamed_rbac_axum, // optional, when the facade is renamed
@@ -55,7 +59,14 @@ pub(crate) struct Name {
 
 pub(crate) struct ScopesDecl {
     pub(crate) keyword: scopes,
-    pub(crate) names: Vec<LitStr>,
+    pub(crate) names: Vec<ScopeDecl>,
+}
+
+/// One entry of `scopes: [...]`: its doc comments (its description), then
+/// its name.
+pub(crate) struct ScopeDecl {
+    pub(crate) attrs: Vec<Attribute>,
+    pub(crate) name: LitStr,
 }
 
 impl Parse for RolesDecl {
@@ -83,8 +94,10 @@ impl Parse for RolesDecl {
             } else if input.peek(scopes) && input.peek2(Token![:]) {
                 let keyword: scopes = input.parse()?;
                 input.parse::<Token![:]>()?;
-                let names = string_list(input)?;
-                scope_decls.push(ScopesDecl { keyword, names });
+                let content;
+                bracketed!(content in input);
+                let names = Punctuated::<ScopeDecl, Token![,]>::parse_terminated(&content)?;
+                scope_decls.push(ScopesDecl { keyword, names: names.into_iter().collect() });
             } else {
                 let name: Name = input.parse()?;
                 let mut parents = Vec::new();
@@ -120,6 +133,12 @@ fn string_list(input: ParseStream) -> syn::Result<Vec<LitStr>> {
     bracketed!(content in input);
     let list = Punctuated::<LitStr, Token![,]>::parse_terminated(&content)?;
     Ok(list.into_iter().collect())
+}
+
+impl Parse for ScopeDecl {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        Ok(ScopeDecl { attrs: input.call(Attribute::parse_outer)?, name: input.parse()? })
+    }
 }
 
 impl Parse for Name {

@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use proc_macro2::Span;
 use syn::{Attribute, Ident};
 
-use super::ast::{Name, RoleDecl, RolesDecl, ScopesDecl};
+use super::ast::{Name, RoleDecl, RolesDecl, ScopeDecl, ScopesDecl};
 use crate::ctxt::Ctxt;
 use crate::suggest::did_you_mean;
 
@@ -15,6 +15,8 @@ use crate::suggest::did_you_mean;
 pub(crate) struct Model {
     pub(crate) roles: Vec<Role>,
     pub(crate) scopes: Vec<String>,
+    /// Each scope's doc comment, in the order of `scopes`.
+    pub(crate) scope_docs: Vec<String>,
     pub(crate) krate: Option<syn::Path>,
     pub(crate) state: Option<syn::Type>,
     /// The generated type: `Role` unless named with `type = …`.
@@ -23,6 +25,8 @@ pub(crate) struct Model {
 
 pub(crate) struct Role {
     pub(crate) attrs: Vec<Attribute>,
+    /// The role's doc comment.
+    pub(crate) doc: String,
     pub(crate) name: String,
     pub(crate) variant: Ident,
     /// Transitive closure, itself included, as declaration indices.
@@ -35,7 +39,7 @@ pub(crate) struct Role {
 pub(crate) fn validate(decl: &RolesDecl) -> syn::Result<Model> {
     let cx = Ctxt::new();
     at_least_one_role(&cx, &decl.roles);
-    let scopes = scopes(&cx, &decl.scopes);
+    let (scopes, scope_docs) = scopes(&cx, &decl.scopes);
     let krate = facade(&cx, &decl.krate);
     let state = router_state(&cx, &decl.state);
     let type_name = type_name(&cx, &decl.type_name);
@@ -57,13 +61,14 @@ pub(crate) fn validate(decl: &RolesDecl) -> syn::Result<Model> {
         .enumerate()
         .map(|(index, (role, grantable))| Role {
             attrs: role.decl.attrs.clone(),
+            doc: doc_text(&role.decl.attrs),
             name: role.decl.name.value.clone(),
             variant: role.variant,
             implies: closure(index, &parents),
             grantable,
         })
         .collect();
-    Ok(Model { roles, scopes, krate, state, type_name })
+    Ok(Model { roles, scopes, scope_docs, krate, state, type_name })
 }
 
 /// A role that passed [`roles`]: its declaration and its enum variant.
@@ -87,13 +92,20 @@ fn at_least_one_role(cx: &Ctxt, roles: &[RoleDecl]) {
 }
 
 /// The declared scopes: one list, valid RFC 6749 scope tokens, no
-/// duplicates, at most `MAX_NAMES`.
-fn scopes(cx: &Ctxt, lists: &[ScopesDecl]) -> Vec<String> {
-    let mut scopes: Vec<String> = Vec::new();
+/// duplicates, at most `MAX_NAMES`; with each one's doc comment, the only
+/// attribute a scope takes.
+fn scopes(cx: &Ctxt, lists: &[ScopesDecl]) -> (Vec<String>, Vec<String>) {
+    let (mut scopes, mut docs): (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
     let Some((first, others)) = lists.split_first() else {
-        return scopes;
+        return (scopes, docs);
     };
-    for lit in &first.names {
+    for ScopeDecl { attrs, name: lit } in &first.names {
+        for attr in attrs.iter().filter(|attr| !attr.path().is_ident("doc")) {
+            cx.push(syn::Error::new_spanned(
+                attr,
+                "a scope takes doc comments only (`/// what it grants`), which describe it",
+            ));
+        }
         let value = lit.value();
         if !rbac_core::is_scope_token(&value) {
             cx.error(
@@ -106,6 +118,7 @@ fn scopes(cx: &Ctxt, lists: &[ScopesDecl]) -> Vec<String> {
             cx.error(lit.span(), format!("scope `{value}` is declared twice"));
         } else {
             scopes.push(value);
+            docs.push(doc_text(attrs));
         }
     }
     for list in others {
@@ -120,7 +133,26 @@ fn scopes(cx: &Ctxt, lists: &[ScopesDecl]) -> Vec<String> {
             format!("at most {} scopes can be declared", rbac_core::MAX_NAMES),
         );
     }
-    scopes
+    (scopes, docs)
+}
+
+/// The text of the doc comments among `attrs`: one line each, the space
+/// after `///` dropped, blank lines at either end trimmed.
+fn doc_text(attrs: &[Attribute]) -> String {
+    let lines: Vec<String> = attrs
+        .iter()
+        .filter_map(|attr| match &attr.meta {
+            syn::Meta::NameValue(doc) if doc.path.is_ident("doc") => match &doc.value {
+                syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(text), .. }) => {
+                    let text = text.value();
+                    Some(text.strip_prefix(' ').unwrap_or(&text).trim_end().to_owned())
+                }
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
+    lines.join("\n").trim().to_owned()
 }
 
 /// `crate = path`, given at most once.

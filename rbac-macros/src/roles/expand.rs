@@ -35,6 +35,8 @@ pub(crate) fn expand(model: &Model) -> TokenStream {
     let implies = model.roles.iter().map(|r| bits(&r.implies));
     let grantable = model.roles.iter().map(|r| bits(&r.grantable));
     let scopes = &model.scopes;
+    let role_docs: Vec<&str> = model.roles.iter().map(|r| r.doc.as_str()).collect();
+    let scope_docs = &model.scope_docs;
     let count = model.roles.len();
     let krate = match &model.krate {
         Some(path) => quote!(#path),
@@ -118,7 +120,8 @@ pub(crate) fn expand(model: &Model) -> TokenStream {
                 &[#(#implies),*],
                 &[#(#scopes),*],
                 &[#(#grantable),*],
-            );
+            )
+            .describe(&[#(#role_docs),*], &[#(#scope_docs),*]);
 
             fn index(self) -> usize {
                 self as usize
