@@ -82,8 +82,19 @@ impl ScopeAlternatives {
         self
     }
 
-    /// Both of two requirements: every pair of alternatives, united.
-    fn and(self, other: Self) -> Self {
+    /// What two requirements that must both hold need: every pair of
+    /// alternatives, united (exact when both are).
+    ///
+    /// ```
+    /// use rbac_core::{Expr, ScopeSet};
+    ///
+    /// let router = Expr::Scope(0).scope_alternatives();
+    /// let handler = Expr::Any(&[Expr::Scope(1), Expr::Scope(2)]).scope_alternatives();
+    /// let both = router.both(handler);
+    /// assert_eq!(both.sets(), [ScopeSet::from_bits(0b011), ScopeSet::from_bits(0b101)]);
+    /// ```
+    #[must_use]
+    pub fn both(self, other: Self) -> Self {
         let mut both = Self { exact: self.exact && other.exact, ..Self::NONE };
         for &left in self.sets() {
             for &right in other.sets() {
@@ -130,7 +141,7 @@ impl Expr {
             Expr::Role(_) | Expr::Not(_) => ScopeAlternatives::single(ScopeSet::EMPTY, false),
             Expr::All(parts) => {
                 parts.iter().fold(ScopeAlternatives::single(ScopeSet::EMPTY, true), |all, part| {
-                    all.and(part.scope_alternatives())
+                    all.both(part.scope_alternatives())
                 })
             }
             Expr::Any(parts) => parts
