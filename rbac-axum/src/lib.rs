@@ -47,6 +47,9 @@
 
 // Layers, top to bottom: a module uses only modules of the layers below
 // its own; no `crate::` path points up or across.
+// OpenAPI documentation of the guards and extractors below.
+#[cfg(feature = "openapi")]
+pub mod openapi;
 // The wrapper `#[requires]` puts around a handler's first argument, and
 // the layer `require!` makes for a router.
 mod guarded;

@@ -1,0 +1,289 @@
+//! The policy inventory: every documented route, its requirement as
+//! written, and whether a given principal may call it; and the
+//! deny-by-default check that no route is left unguarded by mistake.
+
+use std::fmt;
+
+use aide::openapi::OpenApi;
+use rbac_core::{Granted, RoleModel, RoleSet};
+
+use super::operation::{Entry, Rule};
+use super::registry::{self, Registered};
+
+/// Every route of an OpenAPI document made with aide, with who may call
+/// it: the requirements `#[requires]` and `require!` documented, an
+/// [`Auth`](crate::Auth) that needs any valid token, or a mark that it is
+/// [`public`](super::public) on purpose.
+///
+/// Only what the document holds is listed: a route added with axum's
+/// plain `.route()` (not `api_route`), a nested service or a merged plain
+/// `Router` is not in it, and so not here.
+///
+/// ```
+/// use aide::axum::{ApiRouter, routing::{get, get_with}};
+/// use aide::openapi::OpenApi;
+/// use rbac_axum::openapi::{Inventory, public};
+/// use rbac_axum::requires;
+///
+/// rbac_axum::roles! { admin: viewer, viewer => ["posts:read"], scopes: ["posts:read"] }
+///
+/// #[requires(scope = "posts:read")]
+/// async fn list_posts() -> &'static str { "[]" }
+/// #[requires(role = "admin")]
+/// async fn stats() -> &'static str { "{}" }
+/// async fn health() -> &'static str { "ok" }
+///
+/// # fn main() {
+/// let mut api = OpenApi::default();
+/// let _app = ApiRouter::<rbac_axum::Authenticator<Role>>::new()
+///     .api_route("/posts", get(list_posts))
+///     .api_route("/stats", get(stats))
+///     .api_route("/health", get_with(health, public))
+///     .finish_api(&mut api);
+///
+/// let inventory = Inventory::of(&api);
+/// assert!(inventory.check_deny_by_default().is_ok());
+/// let matrix = inventory.matrix::<Role>();
+/// assert_eq!(matrix.allows("GET", "/stats", "admin"), Some(true));
+/// assert_eq!(matrix.allows("GET", "/stats", "viewer"), Some(false));
+/// assert_eq!(matrix.allows("GET", "/posts", "viewer"), Some(true));
+/// assert_eq!(matrix.allows("GET", "/health", "anonymous"), Some(true));
+/// println!("{matrix}");
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Inventory {
+    routes: Vec<Route>,
+}
+
+/// One route of an [`Inventory`].
+#[derive(Debug, Clone)]
+pub struct Route {
+    method: String,
+    path: String,
+    access: Access,
+}
+
+/// Who may call a route.
+#[derive(Debug, Clone)]
+enum Access {
+    /// Marked public on purpose.
+    Public,
+    /// Any valid token.
+    AnyToken,
+    /// Every one of these requirements (and a valid token).
+    Requires(Vec<(Rule, Option<Registered>)>),
+    /// Nothing said: unguarded, unless by something the document does not
+    /// show.
+    Unguarded,
+}
+
+impl Inventory {
+    /// The routes of `api`, in its order.
+    pub fn of(api: &OpenApi) -> Inventory {
+        let routes = api
+            .operations()
+            .map(|(path, method, operation)| {
+                let entry = Entry::of(operation);
+                let access = if !entry.requires.is_empty() {
+                    let rules = entry.requires.into_iter().map(|rule| {
+                        let registered = registry::find(&rule.handler, &rule.rule);
+                        (rule, registered)
+                    });
+                    Access::Requires(rules.collect())
+                } else if entry.authenticated {
+                    Access::AnyToken
+                } else if entry.public {
+                    Access::Public
+                } else {
+                    Access::Unguarded
+                };
+                Route { method: method.to_uppercase(), path: path.to_owned(), access }
+            })
+            .collect();
+        Inventory { routes }
+    }
+
+    /// Every route.
+    pub fn routes(&self) -> &[Route] {
+        &self.routes
+    }
+
+    /// Deny by default: every route needs a requirement, a token, or a
+    /// mark that it is [`public`](super::public) on purpose. Run it in a
+    /// test, so that adding an unguarded route fails the build's tests.
+    pub fn check_deny_by_default(&self) -> Result<(), UnguardedRoutes> {
+        let unguarded: Vec<String> = self
+            .routes
+            .iter()
+            .filter(|route| matches!(route.access, Access::Unguarded))
+            .map(|route| format!("{} {}", route.method, route.path))
+            .collect();
+        if unguarded.is_empty() { Ok(()) } else { Err(UnguardedRoutes(unguarded)) }
+    }
+
+    /// The role × route matrix for `M`'s roles: an anonymous caller, then
+    /// each role holding the scopes it may be granted (its own and its
+    /// inherited roles').
+    pub fn matrix<M: RoleModel>(&self) -> Matrix {
+        let schema = M::SCHEMA;
+        let roles = (0..schema.roles().len()).map(|index| {
+            let role = RoleSet::single(index);
+            let granted = Granted::new(schema.close(role), schema.grantable(role));
+            (schema.roles()[index].to_owned(), Some(granted))
+        });
+        let principals: Vec<(String, Option<Granted>)> =
+            std::iter::once(("anonymous".to_owned(), None)).chain(roles).collect();
+        self.matrix_for(&principals)
+    }
+
+    /// The matrix for these principals, each a name and its rights (`None`:
+    /// no token).
+    pub fn matrix_for(&self, principals: &[(String, Option<Granted>)]) -> Matrix {
+        let rows = self
+            .routes
+            .iter()
+            .map(|route| MatrixRow {
+                method: route.method.clone(),
+                path: route.path.clone(),
+                requirement: route.requirement(),
+                allowed: principals
+                    .iter()
+                    .map(|(_, granted)| route.allows(granted.as_ref()))
+                    .collect(),
+            })
+            .collect();
+        Matrix { principals: principals.iter().map(|(name, _)| name.clone()).collect(), rows }
+    }
+}
+
+impl Route {
+    /// The method, upper case.
+    pub fn method(&self) -> &str {
+        &self.method
+    }
+
+    /// The path, as routed (`/users/{id}`).
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// Who may call it, in words: the requirements as written (joined by
+    /// `and`), `any valid token`, `public`, or `none (unguarded)`.
+    pub fn requirement(&self) -> String {
+        match &self.access {
+            Access::Public => "public".to_owned(),
+            Access::AnyToken => "any valid token".to_owned(),
+            Access::Unguarded => "none (unguarded)".to_owned(),
+            Access::Requires(rules) => {
+                rules.iter().map(|(rule, _)| rule.rule.as_str()).collect::<Vec<_>>().join(" and ")
+            }
+        }
+    }
+
+    /// The handlers whose requirements guard it (`module::require!` for a
+    /// router's).
+    pub fn handlers(&self) -> impl Iterator<Item = &str> {
+        let rules = match &self.access {
+            Access::Requires(rules) => rules.as_slice(),
+            _ => &[],
+        };
+        rules.iter().map(|(rule, _)| rule.handler.as_str())
+    }
+
+    /// Whether a caller with `granted` (`None`: no token) may call it;
+    /// `None` when a requirement was documented by another process (its
+    /// rule cannot be decided here). An unguarded route lets everyone in.
+    pub fn allows(&self, granted: Option<&Granted>) -> Option<bool> {
+        match (&self.access, granted) {
+            (Access::Public | Access::Unguarded, _) => Some(true),
+            (Access::AnyToken | Access::Requires(_), None) => Some(false),
+            (Access::AnyToken, Some(_)) => Some(true),
+            (Access::Requires(rules), Some(granted)) => rules
+                .iter()
+                .map(|(_, registered)| registered.map(|found| found.expr.allows(granted)))
+                .try_fold(true, |all, allowed| Some(all && allowed?)),
+        }
+    }
+}
+
+/// Routes that are neither guarded nor marked public: what
+/// [`Inventory::check_deny_by_default`] fails with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnguardedRoutes(pub Vec<String>);
+
+impl fmt::Display for UnguardedRoutes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "routes without a requirement, not marked public: {}; add `#[requires(…)]` (or an \
+             `Auth` argument) to their handlers, or document them with `rbac_axum::openapi::public`",
+            self.0.join(", ")
+        )
+    }
+}
+
+impl std::error::Error for UnguardedRoutes {}
+
+/// A role × route matrix: see [`Inventory::matrix`]. Displays as a text
+/// table.
+#[derive(Debug, Clone)]
+pub struct Matrix {
+    principals: Vec<String>,
+    rows: Vec<MatrixRow>,
+}
+
+#[derive(Debug, Clone)]
+struct MatrixRow {
+    method: String,
+    path: String,
+    requirement: String,
+    allowed: Vec<Option<bool>>,
+}
+
+impl Matrix {
+    /// Whether `principal` may call `method path`; `None` when either is
+    /// not in the matrix, or it cannot be decided.
+    pub fn allows(&self, method: &str, path: &str, principal: &str) -> Option<bool> {
+        let column = self.principals.iter().position(|name| name == principal)?;
+        let row = self
+            .rows
+            .iter()
+            .find(|row| row.method.eq_ignore_ascii_case(method) && row.path == path)?;
+        row.allowed[column]
+    }
+
+    /// The principals, in column order.
+    pub fn principals(&self) -> &[String] {
+        &self.principals
+    }
+}
+
+impl fmt::Display for Matrix {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let width = |header: &str, cells: &mut dyn Iterator<Item = usize>| {
+            cells.fold(header.len(), usize::max)
+        };
+        let method = width("METHOD", &mut self.rows.iter().map(|row| row.method.len()));
+        let path = width("PATH", &mut self.rows.iter().map(|row| row.path.len()));
+        let rule = width("REQUIREMENT", &mut self.rows.iter().map(|row| row.requirement.len()));
+        write!(f, "{:method$}  {:path$}  {:rule$}", "METHOD", "PATH", "REQUIREMENT")?;
+        for principal in &self.principals {
+            write!(f, "  {principal}")?;
+        }
+        writeln!(f)?;
+        for row in &self.rows {
+            write!(f, "{:method$}  {:path$}  {:rule$}", row.method, row.path, row.requirement)?;
+            for (principal, allowed) in self.principals.iter().zip(&row.allowed) {
+                let mark = match allowed {
+                    Some(true) => "yes",
+                    Some(false) => "-",
+                    None => "?",
+                };
+                write!(f, "  {mark:^width$}", width = principal.len())?;
+            }
+            writeln!(f)?;
+        }
+        Ok(())
+    }
+}
