@@ -31,7 +31,7 @@ pub struct Principal {
     claims: OnceLock<Map<String, Value>>,
     scopes: OnceLock<Vec<String>>,
     /// The revocation store's generation this token was last found
-    /// unrevoked at (`u64::MAX`: never).
+    /// unrevoked at, if any.
     revocation_checked: CheckedAt,
     schema: &'static Schema,
 }
@@ -83,20 +83,19 @@ impl Principal {
             scopes_limited,
             claims: OnceLock::new(),
             scopes: OnceLock::new(),
-            revocation_checked: CheckedAt(AtomicU64::new(u64::MAX)),
+            revocation_checked: CheckedAt(AtomicU64::new(CheckedAt::NEVER)),
             schema,
         }
     }
 
-    /// The revocation store's generation this token was last found
-    /// unrevoked at, `u64::MAX` if never.
-    pub(crate) fn revocation_checked(&self) -> u64 {
-        self.revocation_checked.0.load(Ordering::Relaxed)
+    /// Whether this token was found unrevoked at the store's `generation`.
+    pub(crate) fn unrevoked_at(&self, generation: u64) -> bool {
+        self.revocation_checked.is(generation)
     }
 
     /// Remembers that the token was found unrevoked at `generation`.
-    pub(crate) fn set_revocation_checked(&self, generation: u64) {
-        self.revocation_checked.0.store(generation, Ordering::Relaxed);
+    pub(crate) fn set_unrevoked_at(&self, generation: u64) {
+        self.revocation_checked.set(generation);
     }
 
     /// Takes the payload's buffer for reuse, emptied; the principal must
@@ -134,11 +133,11 @@ impl Principal {
     }
 
     /// The token's identity for a revocation check: `None` when it lacks
-    /// `jti`, `sub` or `iat`. Reads the verified payload in place: no
-    /// parsing, no allocation.
+    /// `iss`, `jti`, `sub` or `iat` (and it is refused). Reads the verified
+    /// payload in place: no parsing, no allocation.
     pub(crate) fn revocation_id(&self) -> Option<TokenId<'_>> {
         let Identity { iss, jti, issued_from, .. } = &self.identity;
-        let iss = self.text(iss).unwrap_or("");
+        let iss = self.text(iss)?;
         Some(TokenId::new(iss, self.text(jti)?, self.subject()?, (*issued_from)?))
     }
 
@@ -302,9 +301,25 @@ mod tests {
 }
 
 /// A revocation store generation, kept on a shared principal; a clone
-/// starts from the same one (it is the same token).
+/// starts from the same one (it is the same token). Held as the generation
+/// plus one, so that no generation a store may give (`u64::MAX` included)
+/// is taken for "never checked" (zero): a generation that cannot be held
+/// is never remembered, and the token is looked up each time.
 #[derive(Debug)]
 struct CheckedAt(AtomicU64);
+
+impl CheckedAt {
+    const NEVER: u64 = 0;
+
+    fn is(&self, generation: u64) -> bool {
+        let held = self.0.load(Ordering::Relaxed);
+        held != Self::NEVER && generation.checked_add(1) == Some(held)
+    }
+
+    fn set(&self, generation: u64) {
+        self.0.store(generation.checked_add(1).unwrap_or(Self::NEVER), Ordering::Relaxed);
+    }
+}
 
 impl Clone for CheckedAt {
     fn clone(&self) -> Self {

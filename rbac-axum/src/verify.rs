@@ -14,8 +14,9 @@
 //! * with several issuers, the unverified `iss` only chooses whose keys to
 //!   verify with; the verified `iss` must then be that issuer;
 //! * with revocation on, `jti`, `sub` and `iat` are required and the
-//!   token's lifetime bounded at verification, and the store is asked on
-//!   every request, for cached tokens too.
+//!   token's lifetime bounded at verification, and the store is consulted
+//!   on every request, for cached tokens too (looked up again once its
+//!   generation has changed).
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -479,14 +480,14 @@ fn check_not_revoked(store: &dyn RevocationStore, principal: &Principal) -> Resu
     // Read before the lookup: a revocation after it changes the generation,
     // and the next request looks again.
     let generation = store.generation();
-    if generation.is_some_and(|generation| principal.revocation_checked() == generation) {
+    if generation.is_some_and(|generation| principal.unrevoked_at(generation)) {
         // Found unrevoked at this generation, and nothing revoked since.
         return Ok(());
     }
     match principal.revocation_id() {
         Some(token) if !store.is_revoked(token) => {
             if let Some(generation) = generation {
-                principal.set_revocation_checked(generation);
+                principal.set_unrevoked_at(generation);
             }
             Ok(())
         }
@@ -770,6 +771,31 @@ mod tests {
             assert!(authenticator.inner.verify_shared(&token, t).is_ok());
         }
         assert_eq!(store.lookups.load(SeqCst), 2, "looked up again at generation 6, once");
+    }
+
+    #[test]
+    fn no_generation_is_taken_for_never_checked() {
+        use std::sync::atomic::Ordering::SeqCst;
+        let key = secret(10);
+        for generation in [0, u64::MAX - 1, u64::MAX] {
+            let store = Arc::new(Counting { lookups: 0.into(), generation: generation.into() });
+            let authenticator = Authenticator::<Model>::builder()
+                .issuer("https://issuer.test")
+                .hmac(Algorithm::HS256, key)
+                .cache_verified_tokens(8)
+                .revocation(store.clone())
+                .build()
+                .expect("a valid configuration");
+            let t = now();
+            let claims = json!({ "iss": "https://issuer.test", "exp": t + 600, "iat": t, "sub": "u", "jti": "j" });
+            let token = token(&key, &claims);
+            for _ in 0..3 {
+                assert!(authenticator.inner.verify_shared(&token, t).is_ok());
+            }
+            // A generation that cannot be remembered is looked up each time.
+            let expected = if generation == u64::MAX { 3 } else { 1 };
+            assert_eq!(store.lookups.load(SeqCst), expected, "generation {generation}");
+        }
     }
 
     #[tokio::test]
