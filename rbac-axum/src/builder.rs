@@ -368,7 +368,9 @@ impl<R: RoleModel> AuthenticatorBuilder<R> {
     ///
     /// The check runs after the signature and the claims, before the
     /// decision, on every request: a token served from the verified-token
-    /// cache is checked on each hit. A revoked token is 401
+    /// cache is checked on each hit (looked up again once the store's
+    /// [`generation`](RevocationStore::generation) has changed since it
+    /// was last found unrevoked). A revoked token is 401
     /// `invalid_token`, "the token has been revoked". It reads the token's
     /// claims where verification left them: no parsing, no allocation, no
     /// I/O on the request path.
@@ -377,11 +379,13 @@ impl<R: RoleModel> AuthenticatorBuilder<R> {
     /// * **`jti`, `sub` and `iat` are required** (non-empty strings, and a
     ///   non-negative number of seconds): a token without one could not be
     ///   revoked by it, so it is refused (401 `invalid_token`, naming the
-    ///   claim). A token without `iss` is looked up under the issuer `""`
-    ///   (an issuer configured with an `iss` string requires it anyway).
-    ///   An `iat` more than the leeway and one second ahead of this
-    ///   server's clock is refused too: it would pass the cut-offs set
-    ///   before it.
+    ///   claim); so is `iss`, since every issuer names its own. An `iat`
+    ///   more than the leeway and one second ahead of this server's clock
+    ///   is refused too. That bounds, but does not close, what an issuer
+    ///   whose clock runs ahead can do: a token stamped ahead passes the
+    ///   cut-offs set before its `iat` once the server's clock has reached
+    ///   it. Cut-offs hold as stated while the issuer's clock runs ahead by
+    ///   at most the leeway.
     /// * **Tokens live at most the store's
     ///   [`max_token_lifetime`](RevocationStore::max_token_lifetime)**
     ///   (`exp` − `iat`); longer-lived ones are refused, because the store

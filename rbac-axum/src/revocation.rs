@@ -29,8 +29,7 @@ type Map<V> = HashMap<Box<str>, V, RandomState>;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct TokenId<'a> {
-    /// `iss`, or `""` when the token has none (an issuer configured without
-    /// an `iss` string does not require one).
+    /// `iss` (revocation needs each issuer's, so every token has one).
     pub iss: &'a str,
     /// `jti`.
     pub jti: &'a str,
@@ -58,10 +57,12 @@ impl<'a> TokenId<'a> {
 /// token of that subject issued before the cut-off: "log out everywhere",
 /// a role change).
 ///
-/// [`is_revoked`](Self::is_revoked) runs on every request that carries a
-/// valid token, tokens served from the verified-token cache included: it
-/// must answer from memory, without I/O, without blocking for long and
-/// without allocating. A store shared by several instances (Redis, a
+/// [`is_revoked`](Self::is_revoked) is asked about every valid token a
+/// request carries, tokens served from the verified-token cache included
+/// (a cached token is asked about again whenever the store's
+/// [`generation`](Self::generation) has changed since it was last found
+/// unrevoked): it must answer from memory, without I/O, without blocking
+/// for long and without allocating. A store shared by several instances (Redis, a
 /// database) keeps a local copy, refreshed in the background, and answers
 /// from it; how stale that copy may be is the delay before a revocation
 /// takes effect.
@@ -110,7 +111,12 @@ pub trait RevocationStore: Send + Sync + 'static {
     /// grown, or `None` (the default): unknown. Verification remembers on a
     /// cached token the generation it was last found unrevoked at, and
     /// skips [`is_revoked`](Self::is_revoked) while it is unchanged. It must
-    /// change after a revocation is visible to `is_revoked`, never before.
+    /// change after a revocation is visible to `is_revoked`, never before,
+    /// and never return to an earlier value while the store is in use (a
+    /// counter that restarts would let a token found unrevoked at the old
+    /// value skip a later revocation). A store whose answers change without
+    /// a write (cut-offs scheduled for later) returns `None`. `u64::MAX` is
+    /// never remembered: a token is then looked up on every request.
     fn generation(&self) -> Option<u64> {
         None
     }
