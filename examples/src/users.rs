@@ -126,6 +126,7 @@ pub(crate) async fn delete(
     Id(id): Id,
 ) -> Result<StatusCode, ApiError> {
     let caller = Caller::of(&auth, &state);
+    let revocations = state.revocations.clone();
     state
         .db
         .call(move |conn| {
@@ -145,12 +146,13 @@ pub(crate) async fn delete(
             )?;
             db::users::delete(&tx, id)?;
             tx.commit()?;
+            // Right after the commit, in this closure: it runs to its end
+            // even when the request is dropped meanwhile. A login reading
+            // the user after the cut-off finds them gone (see `token.rs`).
+            revocations.revoke_subject(&id.to_string());
             Ok::<_, ApiError>(())
         })
         .await?;
-    // After the commit: a login reading the user after the cut-off finds
-    // them gone (see `token.rs`).
-    state.revocations.revoke_subject(&id.to_string());
     tracing::info!(user = id, "user deleted, their tokens revoked");
     Ok(StatusCode::NO_CONTENT)
 }
@@ -172,6 +174,7 @@ pub(crate) async fn set_roles(
 ) -> Result<Json<User>, ApiError> {
     let roles = parse_roles(&body.roles)?;
     let caller = Caller::of(&auth, &state);
+    let revocations = state.revocations.clone();
     let user = state
         .db
         .call(move |conn| {
@@ -191,12 +194,13 @@ pub(crate) async fn set_roles(
             )?;
             db::users::set_roles(&tx, id, &roles)?;
             tx.commit()?;
+            // Right after the commit, in this closure: it runs to its end
+            // even when the request is dropped meanwhile. A login reading
+            // the user after the cut-off gets the new roles (see `token.rs`).
+            revocations.revoke_subject(&id.to_string());
             Ok::<_, ApiError>(User { roles, ..target })
         })
         .await?;
-    // After the commit: a login reading the user after the cut-off gets
-    // the new roles (see `token.rs`).
-    state.revocations.revoke_subject(&id.to_string());
     tracing::info!(user = user.id, roles = ?user.roles, "roles changed, tokens revoked");
     Ok(Json(user))
 }
