@@ -8,7 +8,7 @@ use rbac_axum::{Authenticator, AuthenticatorBuilder, ResourceMetadata};
 
 use crate::Role;
 use crate::config::{Config, TrustedKeys};
-use crate::revocation::Revocations;
+use crate::revocation::{Revocations, TRUSTED_LEEWAY};
 use crate::start_error::StartError;
 
 /// The protection space named in `WWW-Authenticate` challenges, and the
@@ -57,7 +57,7 @@ pub fn authenticator_builder(
     let read = |path: &std::path::PathBuf| {
         std::fs::read(path).map_err(|source| StartError::Io { path: path.clone(), source })
     };
-    let mut builder = builder.claims(trusted.claims.mapping());
+    let mut builder = builder.claims(trusted.claims.mapping()).leeway(TRUSTED_LEEWAY);
     if let Some(path) = &trusted.ca {
         builder = builder.provider_ca_pem(read(path)?);
     }

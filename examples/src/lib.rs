@@ -96,7 +96,7 @@ pub use authenticator::authenticator_builder;
 pub use config::{
     ClaimsPreset, Config, ConfigError, DEFAULT_LOG_FILTER, Tls, TrustedIssuer, TrustedKeys,
 };
-pub use revocation::{Revocations, TRUSTED_MAX_TOKEN_LIFETIME};
+pub use revocation::{Revocations, TRUSTED_LEEWAY, TRUSTED_MAX_TOKEN_LIFETIME};
 pub use server::{Server, run};
 pub use start_error::StartError;
 pub use state::AppState;

@@ -23,6 +23,12 @@ use crate::config::Config;
 /// is forgotten this long after it is made.
 pub const TRUSTED_MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 60 * 60);
 
+/// How far an external issuer's clock may run from this server's: its
+/// tokens are accepted this long past `exp` (and before `nbf`), and a
+/// subject's revocation refuses tokens stamped up to this long after it.
+/// Tokens issued here need none: one clock.
+pub const TRUSTED_LEEWAY: Duration = Duration::from_secs(30);
+
 /// The service's revocations, for tokens of the issuer it trusts (itself,
 /// or the external one).
 pub struct Revocations {
@@ -42,11 +48,13 @@ impl Revocations {
     /// configured token lifetime; from an external issuer, at most
     /// [`TRUSTED_MAX_TOKEN_LIFETIME`].
     pub fn new(config: &Config) -> Revocations {
-        let lifetime = match config.trust {
-            Some(_) => TRUSTED_MAX_TOKEN_LIFETIME,
-            None => config.token_ttl,
+        let store = match config.trust {
+            Some(_) => {
+                InMemoryRevocations::new(TRUSTED_MAX_TOKEN_LIFETIME).with_leeway(TRUSTED_LEEWAY)
+            }
+            None => InMemoryRevocations::new(config.token_ttl),
         };
-        Revocations { store: Arc::new(InMemoryRevocations::new(lifetime)), issuer: config.issuer() }
+        Revocations { store: Arc::new(store), issuer: config.issuer() }
     }
 
     /// The store, for `AuthenticatorBuilder::revocation`.

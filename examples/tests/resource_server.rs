@@ -21,6 +21,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use common::TestServer;
 use rbac_axum::jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
+use rbac_example::TRUSTED_LEEWAY;
 use rbac_test_support::{Request, now};
 use serde_json::{Value, json};
 use tokio::task::JoinHandle;
@@ -191,10 +192,17 @@ async fn resource_server_revokes_a_subjects_tokens_and_a_logged_out_token() {
         assert_revoked(&server.get("/posts", Some(token)).await, what);
     }
     assert_eq!(server.get("/posts", Some(&other)).await.status, 200, "another subject");
-    // A token the issuer stamps after the revocation's second passes.
-    let mut fresh = claims("ext|42", &["editor"], "posts:read posts:write");
-    fresh["iat"] = json!(now() + 1);
-    let fresh = issuer.sign(&fresh);
+    // A token the issuer stamps after the revocation's second passes, once
+    // the leeway its clock may be ahead by has passed too.
+    let leeway = TRUSTED_LEEWAY.as_secs();
+    let stamped = |iat: u64| {
+        let mut fresh = claims("ext|42", &["editor"], "posts:read posts:write");
+        fresh["iat"] = json!(iat);
+        issuer.sign(&fresh)
+    };
+    let within_leeway = stamped(now() + leeway - 1);
+    assert_revoked(&server.get("/posts", Some(&within_leeway)).await, "within the leeway");
+    let fresh = stamped(now() + leeway + 1);
     assert_eq!(server.get("/posts", Some(&fresh)).await.status, 200);
 
     // Logging out revokes the caller's own token, whoever issued it.
