@@ -10,6 +10,7 @@
 //! survive a restart, the database does.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
 use rbac_axum::{InMemoryRevocations, RevocationStore};
@@ -29,12 +30,17 @@ pub const TRUSTED_MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 60 * 6
 /// Tokens issued here need none: one clock.
 pub const TRUSTED_LEEWAY: Duration = Duration::from_secs(30);
 
+/// How often revocations are purged at most: a purge scans the store.
+const PURGE_EVERY: u64 = 60;
+
 /// The service's revocations, for tokens of the issuer it trusts (itself,
 /// or the external one).
 pub struct Revocations {
     store: Arc<InMemoryRevocations>,
     /// The `iss` of the tokens accepted (`Config::issuer`).
     issuer: String,
+    /// When the store was last purged, in seconds since the epoch.
+    purged_at: AtomicU64,
 }
 
 impl std::fmt::Debug for Revocations {
@@ -54,7 +60,11 @@ impl Revocations {
             }
             None => InMemoryRevocations::new(config.token_ttl),
         };
-        Revocations { store: Arc::new(store), issuer: config.issuer() }
+        Revocations {
+            store: Arc::new(store),
+            issuer: config.issuer(),
+            purged_at: AtomicU64::new(0),
+        }
     }
 
     /// The store, for `AuthenticatorBuilder::revocation`.
@@ -83,9 +93,21 @@ impl Revocations {
         Some(cutoff).filter(|&cutoff| i64::try_from(cutoff).map_or(true, |c| c > iat))
     }
 
-    /// Forgets what has expired. Run on every revocation: memory only
-    /// grows then.
+    /// Forgets what has expired, at most once a minute: run on
+    /// revocations, since memory only grows then. Not on each one: a purge
+    /// scans the store, and lookups that queue behind a revocation waiting
+    /// for its lock wait for the scan too.
     fn purge(&self) {
-        self.store.purge(SystemTime::now());
+        let now = crate::db::unix_now().max(0).unsigned_abs();
+        let last = self.purged_at.load(Ordering::Relaxed);
+        let due = now >= last.saturating_add(PURGE_EVERY);
+        if due
+            && self
+                .purged_at
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            self.store.purge(SystemTime::now());
+        }
     }
 }
