@@ -56,7 +56,8 @@ async fn a_role_change_revokes_the_old_token_and_a_new_login_works_at_once() {
     // waits for the next one, and the new token carries the new roles.
     let carol = server.login(CAROL, None).await;
     let iat = claims_of(&carol)["iat"].as_u64().expect("iat");
-    assert!(iat > before, "issued after the cut-off: {iat} > {before}");
+    assert!(iat > before, "stamped in a later second than the change began: {iat} > {before}");
+    // Past the cut-off: accepted.
     let me = server.get("/users/me", Some(&carol)).await;
     assert_eq!(me.status, 200, "{}", me.text());
     assert_eq!(me.json()["roles"], json!(["editor", "viewer"]));

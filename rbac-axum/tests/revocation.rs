@@ -171,8 +171,11 @@ async fn a_subject_cutoff_refuses_older_tokens_and_accepts_a_fresh_one() {
     let before = issued(now() - 30, "before");
     server.allowed(Request::get("/viewer").bearer(&before)).await;
 
-    let cutoff = store.revoke_subject(ISSUER, "user-1", SystemTime::now());
-    assert!(cutoff > now().saturating_sub(1), "the second after the revocation");
+    let (before_revoking, revoked_at) = (now(), SystemTime::now());
+    let cutoff = store.revoke_subject(ISSUER, "user-1", revoked_at);
+    let whole_second = revoked_at.duration_since(UNIX_EPOCH).unwrap().as_secs();
+    assert_eq!(cutoff, whole_second + 1, "the second after the revocation's");
+    assert!(cutoff > before_revoking, "after every second before the revocation");
     // Issued before, or in the revocation's own second: refused.
     for token in [before, issued(cutoff - 1, "same-second")] {
         let response = server.refused(Request::get("/viewer").bearer(&token)).await;
