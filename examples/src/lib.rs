@@ -61,14 +61,24 @@
 
 use std::time::Instant;
 
-use axum::Router;
+use aide::axum::ApiRouter;
+use aide::axum::routing::{delete, get as get_api, post as post_api, post_with, put};
+use aide::openapi::OpenApi;
+use aide::transform::TransformOperation;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::HeaderValue;
-use axum::http::header::{CACHE_CONTROL, STRICT_TRANSPORT_SECURITY, X_CONTENT_TYPE_OPTIONS};
+use axum::http::header::{
+    CACHE_CONTROL, CONTENT_TYPE, STRICT_TRANSPORT_SECURITY, X_CONTENT_TYPE_OPTIONS,
+};
 use axum::middleware::{self, Next};
-use axum::response::Response;
-use axum::routing::{get, post, put};
+use axum::response::{Html, Response};
+use axum::routing::get;
+use axum::{Json, Router};
 
+use crate::db::posts::Post;
+use crate::db::users::User;
+
+mod api_docs;
 mod authenticator;
 mod authorization_server;
 mod config;
@@ -109,7 +119,16 @@ rbac_axum::roles! {
     editor: viewer => ["posts:write", "users:read"],
     /// Reads posts.
     viewer => ["posts:read"],
-    scopes: ["users:read", "users:write", "posts:read", "posts:write"],
+    scopes: [
+        /// List every user.
+        "users:read",
+        /// Create users, change their roles, delete them, revoke their tokens.
+        "users:write",
+        /// Read posts.
+        "posts:read",
+        /// Write and delete posts.
+        "posts:write",
+    ],
 }
 
 /// Largest token request accepted: a form with a user name, a password and
@@ -120,38 +139,61 @@ const TOKEN_REQUEST_LIMIT: usize = 4 * 1024;
 const JSON_BODY_LIMIT: usize = 64 * 1024;
 
 /// The service's router, with every route, its guard and the response
-/// headers every answer carries. Serve it with [`axum::serve()`], or use
-/// [`Server`], which does that and more.
+/// headers every answer carries, and its OpenAPI document (at
+/// `/openapi.json`, with Swagger UI at `/docs`). Serve it with
+/// [`axum::serve()`], or use [`Server`], which does that and more.
 pub fn app(state: AppState) -> Router {
-    let mut router = Router::new()
-        .route("/users/me", get(users::me))
-        .route("/logout", post(revoke::logout))
-        .route("/posts", get(posts::list).post(posts::create))
-        .route("/posts/{id}", get(posts::get).delete(posts::delete));
+    let (router, api) = documented_routes(&state);
+    // Serialized once; each request gets a cheap clone of the bytes.
+    let document = api_docs::document_bytes(&api_docs::api_docs(), &api);
+    let json = [(CONTENT_TYPE, HeaderValue::from_static("application/json"))];
+    router
+        .route(api_docs::DOCUMENT_PATH, get(move || async move { (json, document) }))
+        .route(api_docs::UI_PATH, get(|| async { Html(api_docs::swagger_page()) }))
+        .merge(state.authenticator.resource_metadata_routes())
+        .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
+        .layer(middleware::from_fn(log_request))
+        .layer(middleware::from_fn_with_state(state.clone(), security_headers))
+        .with_state(state)
+}
+
+/// The documented routes (every route a client calls) and their OpenAPI
+/// document; the policy inventory lists these
+/// (`rbac_axum::openapi::Inventory`).
+pub fn documented_routes(state: &AppState) -> (Router<AppState>, OpenApi) {
+    let mut router = ApiRouter::new()
+        .api_route("/users/me", get_api(users::me))
+        .api_route("/logout", post_api(revoke::logout))
+        .api_route("/posts", get_api(posts::list).post_with(posts::create, created::<Post>))
+        .api_route("/posts/{id}", get_api(posts::get).delete(posts::delete));
     if let Some(issuer) = &state.issuer {
         // Users and their passwords live here only when this service is
         // the token issuer; in resource-server mode an external issuer
         // owns identities.
         router = router
             .merge(authorization_server::routes(issuer.issuer()))
-            .route(
+            .api_route(
                 "/token",
-                post(token::password_grant).layer(DefaultBodyLimit::max(TOKEN_REQUEST_LIMIT)),
+                post_with(token::password_grant, api_docs::token_operation)
+                    .layer(DefaultBodyLimit::max(TOKEN_REQUEST_LIMIT)),
             )
-            .route("/users", get(users::list).post(users::create))
-            .route("/users/{id}", axum::routing::delete(users::delete))
-            .route("/users/{id}/roles", put(users::set_roles))
-            .route("/users/{id}/revoke", post(users::revoke));
+            .api_route("/users", get_api(users::list).post_with(users::create, created::<User>))
+            .api_route("/users/{id}", delete(users::delete))
+            .api_route("/users/{id}/roles", put(users::set_roles))
+            .api_route("/users/{id}/revoke", post_api(users::revoke));
     } else {
         // Without users here, subjects are the external issuer's.
-        router = router.route("/subjects/{sub}/revoke", post(revoke::revoke_subject));
+        router = router.api_route("/subjects/{sub}/revoke", post_api(revoke::revoke_subject));
     }
-    router
-        .merge(state.authenticator.resource_metadata_routes())
-        .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
-        .layer(middleware::from_fn(log_request))
-        .layer(middleware::from_fn_with_state(state.clone(), security_headers))
-        .with_state(state)
+    let docs = api_docs::api_docs();
+    let mut api = OpenApi::default();
+    let router = router.finish_api_with(&mut api, |api| api_docs::finish(&docs, api));
+    (router, api)
+}
+
+/// Documents a 201 answer with a `T` for an operation that creates one.
+fn created<T: schemars::JsonSchema>(operation: TransformOperation<'_>) -> TransformOperation<'_> {
+    operation.response::<201, Json<T>>()
 }
 
 /// One log line per request: method, path (never the query string, which

@@ -17,7 +17,7 @@ use crate::extract::{Id, JsonBody};
 use crate::state::AppState;
 
 /// The body of `POST /posts`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewPost {
     title: String,

@@ -7,6 +7,7 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use rbac_axum::{Auth, requires};
+use serde::Deserialize;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -30,6 +31,13 @@ pub(crate) async fn logout(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// The path of `POST /subjects/{sub}/revoke`.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub(crate) struct SubjectPath {
+    /// The external issuer's `sub` of the user.
+    sub: String,
+}
+
 /// `POST /subjects/{sub}/revoke`: refuses every token of the subject issued
 /// so far ("log out everywhere", a compromised account), until the issuer
 /// issues new ones.
@@ -37,7 +45,7 @@ pub(crate) async fn logout(
 pub(crate) async fn revoke_subject(
     State(state): State<AppState>,
     auth: Auth,
-    Path(subject): Path<String>,
+    Path(SubjectPath { sub: subject }): Path<SubjectPath>,
 ) -> Result<StatusCode, ApiError> {
     if subject.is_empty() || subject.len() > MAX_SUBJECT_BYTES {
         return Err(ApiError::bad_request(format!(

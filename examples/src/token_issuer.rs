@@ -34,7 +34,7 @@ impl fmt::Debug for TokenIssuer {
 }
 
 /// A signed token and what the client is told about it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub(crate) struct IssuedToken {
     /// The JWT.
     pub(crate) access_token: String,

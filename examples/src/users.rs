@@ -32,7 +32,7 @@ use crate::grants::role_set;
 use crate::state::AppState;
 
 /// What `GET /users/me` answers.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub(crate) struct Me {
     /// The token's `sub`.
     subject: String,
@@ -67,7 +67,7 @@ pub(crate) async fn list(State(state): State<AppState>) -> Result<Json<Vec<User>
 }
 
 /// The body of `POST /users`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewUser {
     username: String,
@@ -158,7 +158,7 @@ pub(crate) async fn delete(
 }
 
 /// The body of `PUT /users/{id}/roles`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Roles {
     roles: Vec<String>,

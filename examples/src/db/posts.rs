@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::db::unix_now;
 
 /// A post.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub(crate) struct Post {
     /// Its id.
     pub(crate) id: i64,

@@ -10,7 +10,7 @@ use crate::Role;
 use crate::db::unix_now;
 
 /// A user as the API shows it: never the password hash.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub(crate) struct User {
     /// Stable, never reused; the `sub` of the user's tokens.
     pub(crate) id: i64,
@@ -19,6 +19,7 @@ pub(crate) struct User {
     /// The roles granted directly, in declaration order (inherited ones
     /// are implied, not stored).
     #[serde(serialize_with = "role_names")]
+    #[schemars(with = "Vec<String>")]
     pub(crate) roles: Vec<Role>,
 }
 
