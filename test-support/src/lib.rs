@@ -4,7 +4,8 @@
 //! [`Response`], [`send`], [`exchange`]), a [`Server`] that counts the
 //! handler bodies it runs so a test can tell a refused request never
 //! reached one, the loop over a table of allowed and refused callers
-//! ([`Server::check_access`]), and a few token helpers.
+//! ([`Server::check_access`]), a few token helpers, and the external
+//! programs some tests need ([`require_tool`]).
 //!
 //! Not published: a dev-dependency only.
 //!
@@ -28,6 +29,7 @@ mod request;
 mod response;
 mod server;
 mod tokens;
+mod tools;
 
 pub use client::{exchange, send};
 pub use poll::eventually;
@@ -35,3 +37,4 @@ pub use request::Request;
 pub use response::{Challenge, Response};
 pub use server::{AccessRow, HandlerCalls, Refused, Server};
 pub use tokens::{claims_of, now, sign_hs256};
+pub use tools::{REQUIRE_TOOLS, require_tool};
