@@ -267,22 +267,24 @@ impl fmt::Display for Matrix {
         let method = width("METHOD", &mut self.rows.iter().map(|row| row.method.len()));
         let path = width("PATH", &mut self.rows.iter().map(|row| row.path.len()));
         let rule = width("REQUIREMENT", &mut self.rows.iter().map(|row| row.requirement.len()));
-        write!(f, "{:method$}  {:path$}  {:rule$}", "METHOD", "PATH", "REQUIREMENT")?;
+        let mut line = format!("{:method$}  {:path$}  {:rule$}", "METHOD", "PATH", "REQUIREMENT");
         for principal in &self.principals {
-            write!(f, "  {principal}")?;
+            line.push_str("  ");
+            line.push_str(principal);
         }
-        writeln!(f)?;
+        writeln!(f, "{}", line.trim_end())?;
         for row in &self.rows {
-            write!(f, "{:method$}  {:path$}  {:rule$}", row.method, row.path, row.requirement)?;
+            let mut line =
+                format!("{:method$}  {:path$}  {:rule$}", row.method, row.path, row.requirement);
             for (principal, allowed) in self.principals.iter().zip(&row.allowed) {
                 let mark = match allowed {
                     Some(true) => "yes",
                     Some(false) => "-",
                     None => "?",
                 };
-                write!(f, "  {mark:^width$}", width = principal.len())?;
+                line.push_str(&format!("  {mark:^width$}", width = principal.len()));
             }
-            writeln!(f)?;
+            writeln!(f, "{}", line.trim_end())?;
         }
         Ok(())
     }
