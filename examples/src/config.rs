@@ -488,7 +488,10 @@ impl Config {
         let mut text = String::from(
             "rbac-example: an example service for rbac-axum (users, posts, OAuth 2.0 password grant)\n\
              \n\
-             Usage: rbac-example [--help]\n\
+             Usage: rbac-example [--help | routes]\n\
+             \n\
+             `routes` prints every documented route, its requirement, and which demo role may\n\
+             call it, then exits.\n\
              \n\
              Configured by environment variables (unset or empty means the default):\n",
         );

@@ -59,7 +59,9 @@ pub(crate) async fn banner(
     curl: &str,
     with_tokens: bool,
 ) -> Result<String, StartError> {
-    let mut text = format!("\nrbac-example is listening on {base_url}\n");
+    let mut text = format!(
+        "\nrbac-example is listening on {base_url}\nAPI documentation (Swagger UI): {base_url}/docs\n"
+    );
     let Some(issuer) = issuer else {
         let _ = writeln!(text, "Resource-server mode: tokens come from the trusted issuer.");
         return Ok(text);

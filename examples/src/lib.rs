@@ -74,6 +74,7 @@ use axum::middleware::{self, Next};
 use axum::response::{Html, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use rbac_axum::openapi::Inventory;
 
 use crate::db::posts::Post;
 use crate::db::users::User;
@@ -143,7 +144,8 @@ const JSON_BODY_LIMIT: usize = 64 * 1024;
 /// `/openapi.json`, with Swagger UI at `/docs`). Serve it with
 /// [`axum::serve()`], or use [`Server`], which does that and more.
 pub fn app(state: AppState) -> Router {
-    let (router, api) = documented_routes(&state);
+    let issuer = state.issuer.as_ref().map(|issuer| issuer.issuer().to_owned());
+    let (router, api) = documented_routes(issuer.as_deref());
     // Serialized once; each request gets a cheap clone of the bytes.
     let document = api_docs::document_bytes(&api_docs::api_docs(), &api);
     let json = [(CONTENT_TYPE, HeaderValue::from_static("application/json"))];
@@ -157,21 +159,36 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// The OpenAPI document of the service `config` describes: what
+/// `/openapi.json` serves.
+pub fn openapi(config: &Config) -> OpenApi {
+    let issuer = config.trust.is_none().then(|| config.issuer());
+    documented_routes(issuer.as_deref()).1
+}
+
+/// The policy inventory of the service `config` describes, as a table:
+/// each route, its requirement as written, and whether an anonymous caller
+/// and each role (with every scope it may be granted) may call it. What
+/// `rbac-example routes` prints.
+pub fn routes_table(config: &Config) -> String {
+    Inventory::of(&openapi(config)).matrix::<Role>().to_string()
+}
+
 /// The documented routes (every route a client calls) and their OpenAPI
-/// document; the policy inventory lists these
-/// (`rbac_axum::openapi::Inventory`).
-pub fn documented_routes(state: &AppState) -> (Router<AppState>, OpenApi) {
+/// document, for a service that issues tokens as `issuer` (`None`: a
+/// resource server); the policy inventory lists these.
+fn documented_routes(issuer: Option<&str>) -> (Router<AppState>, OpenApi) {
     let mut router = ApiRouter::new()
         .api_route("/users/me", get_api(users::me))
         .api_route("/logout", post_api(revoke::logout))
         .api_route("/posts", get_api(posts::list).post_with(posts::create, created::<Post>))
         .api_route("/posts/{id}", get_api(posts::get).delete(posts::delete));
-    if let Some(issuer) = &state.issuer {
+    if let Some(issuer) = issuer {
         // Users and their passwords live here only when this service is
         // the token issuer; in resource-server mode an external issuer
         // owns identities.
         router = router
-            .merge(authorization_server::routes(issuer.issuer()))
+            .merge(authorization_server::routes(issuer))
             .api_route(
                 "/token",
                 post_with(token::password_grant, api_docs::token_operation)

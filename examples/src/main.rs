@@ -14,6 +14,7 @@ fn main() -> ExitCode {
             print!("{}", Config::help());
             return ExitCode::SUCCESS;
         }
+        (Some(arg), None) if arg == "routes" => return print_routes(),
         (Some(arg), _) => {
             eprintln!("rbac-example: unexpected argument {arg:?}; see --help");
             return ExitCode::from(2);
@@ -55,6 +56,21 @@ fn main() -> ExitCode {
             tracing::error!("{error}");
             eprintln!("rbac-example: {error}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// `rbac-example routes`: the policy inventory of the service the
+/// environment configures (nothing is opened or started).
+fn print_routes() -> ExitCode {
+    match Config::from_env() {
+        Ok(config) => {
+            print!("{}", rbac_example::routes_table(&config));
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("rbac-example: {error}; see --help");
+            ExitCode::from(2)
         }
     }
 }
