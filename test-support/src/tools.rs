@@ -21,7 +21,10 @@ pub fn require_tool(test: &str, names: &[&str], install: &str) -> Option<PathBuf
         return Some(found);
     }
     let missing = names.join(" or ");
-    if std::env::var_os(REQUIRE_TOOLS).is_some_and(|value| !value.is_empty() && value != "0") {
+    let required = std::env::var(REQUIRE_TOOLS).is_ok_and(|value| {
+        !matches!(value.trim().to_ascii_lowercase().as_str(), "" | "0" | "false" | "no" | "off")
+    });
+    if required {
         panic!(
             "{test}: `{missing}` is not installed and {REQUIRE_TOOLS} is set; install it: {install}"
         );
