@@ -27,18 +27,28 @@ pub(crate) const DOCUMENT_PATH: &str = "/openapi.json";
 pub(crate) const UI_PATH: &str = "/docs";
 
 /// The document-wide part: clients log in at `/token` with the password
-/// flow; refusals have the default OAuth 2.0 error body.
-pub(crate) fn api_docs() -> ApiDocs<Role> {
-    ApiDocs::password_flow("/token")
+/// flow when this service issues tokens, and bring the external issuer's
+/// otherwise; refusals have the default OAuth 2.0 error body.
+pub(crate) fn api_docs(issues_tokens: bool) -> ApiDocs<Role> {
+    if issues_tokens { ApiDocs::password_flow("/token") } else { ApiDocs::bearer() }
 }
 
 /// The document's title and description, then `docs`' part.
-pub(crate) fn finish<'a>(docs: &ApiDocs<Role>, api: TransformOpenApi<'a>) -> TransformOpenApi<'a> {
-    let api = api.title("rbac-example").version(env!("CARGO_PKG_VERSION")).description(
-        "Users and posts behind role and scope requirements. Click **Authorize** and log in \
-         (the demo users are alice, bob and carol; their passwords are `<name>-demo`).",
-    );
-    docs.apply(api)
+pub(crate) fn finish<'a>(
+    docs: &ApiDocs<Role>,
+    issues_tokens: bool,
+    api: TransformOpenApi<'a>,
+) -> TransformOpenApi<'a> {
+    let how = if issues_tokens {
+        "Click **Authorize** and log in (the demo users are alice, bob and carol; their \
+         passwords are `<name>-demo`)."
+    } else {
+        "Tokens come from the trusted identity provider: click **Authorize** and paste one."
+    };
+    let api = api.title("rbac-example").version(env!("CARGO_PKG_VERSION"));
+    docs.apply(
+        api.description(&format!("Users and posts behind role and scope requirements. {how}")),
+    )
 }
 
 /// The Swagger UI page (built once: it holds the UI's scripts, 1.6 MB).

@@ -147,7 +147,7 @@ pub fn app(state: AppState) -> Router {
     let issuer = state.issuer.as_ref().map(|issuer| issuer.issuer().to_owned());
     let (router, api) = documented_routes(issuer.as_deref());
     // Serialized once; each request gets a cheap clone of the bytes.
-    let document = api_docs::document_bytes(&api_docs::api_docs(), &api);
+    let document = api_docs::document_bytes(&api_docs::api_docs(issuer.is_some()), &api);
     let json = [(CONTENT_TYPE, HeaderValue::from_static("application/json"))];
     router
         .route(api_docs::DOCUMENT_PATH, get(move || async move { (json, document) }))
@@ -202,9 +202,10 @@ fn documented_routes(issuer: Option<&str>) -> (Router<AppState>, OpenApi) {
         // Without users here, subjects are the external issuer's.
         router = router.api_route("/subjects/{sub}/revoke", post_api(revoke::revoke_subject));
     }
-    let docs = api_docs::api_docs();
+    let docs = api_docs::api_docs(issuer.is_some());
     let mut api = OpenApi::default();
-    let router = router.finish_api_with(&mut api, |api| api_docs::finish(&docs, api));
+    let router =
+        router.finish_api_with(&mut api, |api| api_docs::finish(&docs, issuer.is_some(), api));
     (router, api)
 }
 

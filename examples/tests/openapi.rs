@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::TestServer;
-use rbac_axum::openapi::Inventory;
+use rbac_axum::openapi::{Access, Inventory};
 use rbac_example::Config;
 use rbac_test_support::require_tool;
 use serde_json::Value;
@@ -18,6 +18,17 @@ use serde_json::Value;
 /// The example on its embedded defaults, as `cargo run` starts it.
 fn defaults() -> Config {
     Config::from_lookup(|_| None).expect("the embedded defaults are valid")
+}
+
+/// The example as a resource server of an external issuer.
+fn resource_server() -> Config {
+    Config::from_lookup(|name| match name {
+        "RBAC_EXAMPLE_TRUST_JWKS_URL" => Some("https://id.example/.well-known/jwks.json".into()),
+        "RBAC_EXAMPLE_ISSUER" => Some("https://id.example".into()),
+        "RBAC_EXAMPLE_AUDIENCE" => Some("posts-api".into()),
+        _ => None,
+    })
+    .expect("a valid resource-server configuration")
 }
 
 fn manifest_dir() -> &'static Path {
@@ -77,7 +88,7 @@ async fn the_served_document_is_valid_openapi_3_1() {
 #[tokio::test]
 async fn every_guarded_operation_says_what_it_requires() {
     let document = served_document().await;
-    let scheme = &document["components"]["securitySchemes"]["oauth2"];
+    let scheme = &document["components"]["securitySchemes"]["bearer"];
     assert_eq!(scheme["flows"]["password"]["tokenUrl"], "/token");
     assert_eq!(scheme["flows"]["password"]["scopes"]["posts:write"], "Write and delete posts.");
     assert_eq!(
@@ -89,7 +100,7 @@ async fn every_guarded_operation_says_what_it_requires() {
     let operation = &document["paths"]["/users"]["get"];
     // any(role = "admin", scope = "users:read"): an admin needs no scope,
     // so a token needs none at least; the rule says the rest.
-    assert_eq!(operation["security"], serde_json::json!([{ "oauth2": [] }]));
+    assert_eq!(operation["security"], serde_json::json!([{ "bearer": [] }]));
     assert_eq!(operation["x-rbac"]["security"], "at least");
     let rule = &operation["x-rbac"]["requires"][0];
     assert_eq!(rule["rule"], r#"any(role = "admin", scope = "users:read")"#);
@@ -98,7 +109,7 @@ async fn every_guarded_operation_says_what_it_requires() {
     assert!(description.ends_with(r#"**Requires:** `any(role = "admin", scope = "users:read")`."#));
 
     let operation = &document["paths"]["/posts"]["post"];
-    assert_eq!(operation["security"], serde_json::json!([{ "oauth2": ["posts:write"] }]));
+    assert_eq!(operation["security"], serde_json::json!([{ "bearer": ["posts:write"] }]));
     for (status, component) in
         [("400", "RbacBadRequest"), ("401", "RbacUnauthorized"), ("403", "RbacForbidden")]
     {
@@ -122,11 +133,28 @@ async fn every_guarded_operation_says_what_it_requires() {
 
 #[test]
 fn no_route_is_unguarded_by_mistake() {
-    let inventory = Inventory::of(&rbac_example::openapi(&defaults()));
-    assert!(inventory.routes().len() >= 12, "{} routes", inventory.routes().len());
-    if let Err(unguarded) = inventory.check_deny_by_default() {
-        panic!("{unguarded}");
+    for (mode, config, routes) in
+        [("issuer", defaults(), 12), ("resource server", resource_server(), 7)]
+    {
+        let inventory = Inventory::of(&rbac_example::openapi(&config));
+        assert_eq!(inventory.routes().len(), routes, "{mode}");
+        if let Err(unguarded) = inventory.check_deny_by_default() {
+            panic!("{mode}: {unguarded}");
+        }
     }
+}
+
+#[test]
+fn a_resource_server_documents_the_bearer_token_it_takes() {
+    let api = rbac_example::openapi(&resource_server());
+    let document = serde_json::to_value(&api).expect("JSON");
+    assert!(document["paths"].get("/token").is_none(), "no login here");
+    let revoke = &document["paths"]["/subjects/{sub}/revoke"]["post"];
+    assert_eq!(revoke["security"], serde_json::json!([{ "bearer": ["users:write"] }]));
+    assert_eq!(revoke["parameters"][0]["name"], "sub");
+    let scheme = &document["components"]["securitySchemes"]["bearer"];
+    assert_eq!(scheme["type"], "http", "{scheme}");
+    assert_eq!(scheme["scheme"], "bearer");
 }
 
 #[test]
@@ -157,20 +185,34 @@ fn the_readme_endpoint_table_agrees_with_the_inventory() {
             Some((cells.next()?.trim(), cells.next()?.trim()))
         })
         .collect();
-    let inventory = Inventory::of(&rbac_example::openapi(&defaults()));
-    for route in inventory.routes() {
-        let name = format!("`{} {}`", route.method(), route.path());
-        let Some((_, requirement)) = table.iter().find(|(routes, _)| routes.contains(&name)) else {
-            panic!("{name} is not in the README's endpoint table");
-        };
-        let expected = match route.requirement().as_str() {
-            "public" => "none".to_owned(),
-            "any valid token" => "a valid token".to_owned(),
-            rule => format!("`{rule}`"),
-        };
-        assert!(
-            requirement.starts_with(&expected),
-            "{name}: README says {requirement}, the code {expected}"
-        );
+    let mut documented = Vec::new();
+    for config in [defaults(), resource_server()] {
+        for route in Inventory::of(&rbac_example::openapi(&config)).routes() {
+            let name = format!("`{} {}`", route.method(), route.path());
+            let Some((_, requirement)) = table.iter().find(|(routes, _)| routes.contains(&name))
+            else {
+                panic!("{name} is not in the README's endpoint table");
+            };
+            let expected = match route.access() {
+                Access::Public => "none".to_owned(),
+                Access::AnyToken => "a valid token".to_owned(),
+                _ => format!("`{}`", route.requirement()),
+            };
+            assert!(
+                requirement.contains(&expected),
+                "{name}: README says {requirement}, the code {expected}"
+            );
+            documented.push(name);
+        }
+    }
+    // And the other way: every route the table names is documented, the
+    // `.well-known` documents aside (plain routes, not in the document).
+    for (routes, _) in &table {
+        for name in routes.split(", ").filter(|name| !name.contains("/.well-known/")) {
+            assert!(
+                documented.iter().any(|known| known == name),
+                "{name} is in the README, not in the code"
+            );
+        }
     }
 }

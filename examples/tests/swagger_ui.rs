@@ -279,11 +279,11 @@ fn operation(method: &str, path: &str) -> String {
 /// hidden by CSS (`display: none`): its label is what a person clicks. An
 /// attribute selector needs no escaping of `:` (`#posts\:write-…` would).
 fn scope_label(scope: &str) -> String {
-    format!(r#".modal-ux label[for="{scope}-password-checkbox-oauth2"]"#)
+    format!(r#".modal-ux label[for="{scope}-password-checkbox-bearer"]"#)
 }
 
 fn scope_input(scope: &str) -> String {
-    format!(r#".modal-ux input[id="{scope}-password-checkbox-oauth2"]"#)
+    format!(r#".modal-ux input[id="{scope}-password-checkbox-bearer"]"#)
 }
 
 const AUTHORIZE_OPEN: &str = ".auth-wrapper button.authorize";

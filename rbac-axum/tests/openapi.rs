@@ -79,7 +79,7 @@ fn requirements_scopes_cannot_say_are_at_least_and_in_words() {
     let (_, json) = document(router, &ApiDocs::password_flow("/token"));
 
     let operation = &json["paths"]["/not-viewers"]["get"];
-    assert_eq!(operation["security"], json!([{ "oauth2": ["posts:read"] }]));
+    assert_eq!(operation["security"], json!([{ "bearer": ["posts:read"] }]));
     assert_eq!(operation["x-rbac"]["security"], "at least");
     assert_eq!(
         operation["x-rbac"]["requires"][0]["rule"],
@@ -89,7 +89,7 @@ fn requirements_scopes_cannot_say_are_at_least_and_in_words() {
     // Every minimal set of scopes, in the order written; the admin's
     // branch needs a set already listed, and a role: at least.
     let operation = &json["paths"]["/many"]["get"];
-    let pair = |a: &str, b: &str| json!({ "oauth2": [a, b] });
+    let pair = |a: &str, b: &str| json!({ "bearer": [a, b] });
     let expected = json!([
         pair("users:read", "posts:read"),
         pair("users:read", "posts:write"),
@@ -103,7 +103,7 @@ fn requirements_scopes_cannot_say_are_at_least_and_in_words() {
 
     // `Auth` alone: any valid token, exactly; 400 and 401, never 403.
     let operation = &json["paths"]["/whoami"]["get"];
-    assert_eq!(operation["security"], json!([{ "oauth2": [] }]));
+    assert_eq!(operation["security"], json!([{ "bearer": [] }]));
     assert_eq!(operation["x-rbac"]["security"], "exact");
     assert!(operation["responses"].get("403").is_none(), "{operation}");
     assert_eq!(operation["responses"]["401"]["$ref"], "#/components/responses/RbacUnauthorized");
@@ -124,7 +124,7 @@ fn a_routers_requirement_stacks_with_the_handlers() {
     let operation = &json["paths"]["/posts"]["get"];
     assert_eq!(
         operation["security"],
-        json!([{ "oauth2": ["users:read", "posts:write"] }, { "oauth2": ["users:write", "posts:write"] }])
+        json!([{ "bearer": ["users:read", "posts:write"] }, { "bearer": ["users:write", "posts:write"] }])
     );
     assert_eq!(operation["x-rbac"]["security"], "exact");
     let rules: Vec<&str> = operation["x-rbac"]["requires"]
@@ -219,4 +219,83 @@ fn routes_added_without_documentation_are_not_in_the_inventory() {
         .map(|route| format!("{} {}", route.method(), route.path()))
         .collect();
     assert_eq!(listed, ["GET /posts"]);
+}
+
+rbac_axum::roles! {
+    type = OtherRole,
+    viewer,
+    admin: viewer => ["posts:read"],
+    scopes: ["posts:write", "posts:read"],
+}
+
+async fn ok() -> &'static str {
+    "ok"
+}
+
+#[test]
+fn requirements_of_two_role_models_are_told_apart() {
+    // The same handler name (`openapi::require!`) and the same rule in
+    // words, over two models that number their roles and scopes apart.
+    let ours = state();
+    let theirs = rbac_axum::Authenticator::<OtherRole>::builder()
+        .hmac(rbac_axum::jsonwebtoken::Algorithm::HS256, support::SECRET)
+        .build()
+        .expect("valid test configuration");
+    let (ours_api, ours_json) = document(
+        ApiRouter::new().api_route("/x", get(ok)).api_require(
+            rbac_axum::require!(role = "admin", scope = "posts:read").with_state(&ours),
+        ),
+        &ApiDocs::password_flow("/token"),
+    );
+    let mut theirs_api = OpenApi::default();
+    let _ = ApiRouter::<rbac_axum::Authenticator<OtherRole>>::new()
+        .api_route("/x", get(ok))
+        .api_require(
+            rbac_axum::require!(role = "admin", scope = "posts:read", model = crate::OtherRole)
+                .with_state(&theirs),
+        )
+        .finish_api(&mut theirs_api);
+    let theirs_json = serde_json::to_value(&theirs_api).expect("JSON");
+
+    for json in [&ours_json, &theirs_json] {
+        assert_eq!(json["paths"]["/x"]["get"]["security"], json!([{ "bearer": ["posts:read"] }]));
+    }
+    let ours = Inventory::of(&ours_api).matrix::<Role>();
+    assert_eq!(ours.allows("GET", "/x", "admin"), Some(true), "{ours}");
+    assert_eq!(ours.allows("GET", "/x", "viewer"), Some(false), "{ours}");
+    let theirs = Inventory::of(&theirs_api).matrix::<OtherRole>();
+    assert_eq!(theirs.allows("GET", "/x", "admin"), Some(true), "{theirs}");
+    assert_eq!(theirs.allows("GET", "/x", "viewer"), Some(false), "{theirs}");
+    // A matrix of one model cannot decide the other's rules.
+    let mixed = Inventory::of(&theirs_api).matrix::<Role>();
+    assert_eq!(mixed.allows("GET", "/x", "admin"), None, "{mixed}");
+}
+
+async fn front_page(auth: Option<Auth>) -> String {
+    auth.and_then(|auth| auth.subject().map(str::to_owned)).unwrap_or_default()
+}
+
+#[test]
+fn optional_authentication_marked_public_is_optional_and_open() {
+    let router = ApiRouter::new()
+        .api_route("/front", get_with(front_page, public))
+        .api_route("/whoami", get(whoami));
+    let (api, json) = document(router, &ApiDocs::password_flow("/token"));
+    let operation = &json["paths"]["/front"]["get"];
+    assert_eq!(operation["security"], json!([{}, { "bearer": [] }]));
+    assert_eq!(operation["x-rbac"]["security"], "optional");
+    let matrix = Inventory::of(&api).matrix::<Role>();
+    assert_eq!(matrix.allows("GET", "/front", "anonymous"), Some(true), "{matrix}");
+    assert_eq!(matrix.allows("GET", "/whoami", "anonymous"), Some(false), "{matrix}");
+}
+
+#[test]
+fn a_resource_server_documents_a_bearer_scheme() {
+    let router = ApiRouter::new().api_route("/posts", get(write_posts));
+    let (_, json) = document(router, &ApiDocs::bearer());
+    let scheme = &json["components"]["securitySchemes"]["bearer"];
+    assert_eq!(scheme["type"], "http");
+    assert_eq!(scheme["scheme"], "bearer");
+    assert!(scheme["x-rbac-scopes"]["posts:write"].is_string(), "{scheme}");
+    assert!(scheme.get("flows").is_none(), "{scheme}");
 }

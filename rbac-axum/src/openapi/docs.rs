@@ -54,9 +54,9 @@ use super::operation::{Entry, REFUSALS, SECURITY_SCHEME, operations_mut};
 /// let document = docs.to_json(&api);
 ///
 /// let operation = &document["paths"]["/posts"]["get"];
-/// assert_eq!(operation["security"], serde_json::json!([{ "oauth2": ["posts:read"] }]));
+/// assert_eq!(operation["security"], serde_json::json!([{ "bearer": ["posts:read"] }]));
 /// assert_eq!(operation["responses"]["403"]["$ref"], "#/components/responses/RbacForbidden");
-/// let scheme = &document["components"]["securitySchemes"]["oauth2"];
+/// let scheme = &document["components"]["securitySchemes"]["bearer"];
 /// assert_eq!(scheme["flows"]["password"]["tokenUrl"], "/token");
 /// assert_eq!(scheme["flows"]["password"]["scopes"]["posts:read"], "Read every post.");
 ///
@@ -67,7 +67,9 @@ use super::operation::{Entry, REFUSALS, SECURITY_SCHEME, operations_mut};
 /// ```
 #[derive(Debug, Clone)]
 pub struct ApiDocs<M> {
-    token_url: String,
+    /// Where clients log in: the password flow's token URL, or `None`
+    /// (tokens come from elsewhere).
+    token_url: Option<String>,
     body: RefusalBody,
     model: PhantomData<fn() -> M>,
 }
@@ -88,7 +90,15 @@ impl<M: RoleModel> ApiDocs<M> {
     /// `token_url`, relative to the document or absolute: what Swagger UI's
     /// "Authorize" dialog asks for.
     pub fn password_flow(token_url: impl Into<String>) -> Self {
-        Self { token_url: token_url.into(), body: RefusalBody::OAuthJson, model: PhantomData }
+        Self { token_url: Some(token_url.into()), body: RefusalBody::OAuthJson, model: PhantomData }
+    }
+
+    /// Clients bring a bearer token obtained elsewhere (a resource server
+    /// whose identity provider issues tokens by flows of its own): an HTTP
+    /// `bearer` scheme, which Swagger UI asks a token of; the scopes are
+    /// listed in its `x-rbac-scopes`, the roles in `x-rbac-roles`.
+    pub fn bearer() -> Self {
+        Self { token_url: None, body: RefusalBody::OAuthJson, model: PhantomData }
     }
 
     /// Refusals have RFC 9457 bodies: the authenticator was built with
@@ -177,13 +187,24 @@ impl<M: RoleModel> ApiDocs<M> {
                 ((*name).to_owned(), role)
             })
             .collect();
-        let scheme = json!({
-            "type": "oauth2",
-            "description": "A bearer token (RFC 6750) from the password flow. Its scopes are \
-                listed here; its roles (in `x-rbac-roles`) come with the user's account.",
-            "flows": { "password": { "tokenUrl": self.token_url, "scopes": scopes } },
-            "x-rbac-roles": roles,
-        });
+        let scheme = match &self.token_url {
+            Some(token_url) => json!({
+                "type": "oauth2",
+                "description": "A bearer token (RFC 6750) from the password flow. Its scopes \
+                    are listed here; its roles (in `x-rbac-roles`) come with the user's account.",
+                "flows": { "password": { "tokenUrl": token_url, "scopes": scopes } },
+                "x-rbac-roles": roles,
+            }),
+            None => json!({
+                "type": "http",
+                "scheme": "bearer",
+                "bearerFormat": "JWT",
+                "description": "A bearer token (RFC 6750) from the identity provider. Its \
+                    scopes are in `x-rbac-scopes`, its roles in `x-rbac-roles`.",
+                "x-rbac-scopes": scopes,
+                "x-rbac-roles": roles,
+            }),
+        };
         serde_json::from_value(scheme).unwrap_or_else(|_| SecurityScheme::OAuth2 {
             flows: Default::default(),
             description: None,

@@ -62,17 +62,23 @@ pub struct Route {
     method: String,
     path: String,
     access: Access,
+    /// With [`Access::Requirements`]: each rule, and what decides it when
+    /// this process documented it.
+    rules: Vec<(Rule, Option<Registered>)>,
 }
 
-/// Who may call a route.
-#[derive(Debug, Clone)]
-enum Access {
-    /// Marked public on purpose.
+/// Who may call a route, as its documentation says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Access {
+    /// Marked [`public`](super::public) on purpose (a token, if sent, may
+    /// be read).
     Public,
-    /// Any valid token.
+    /// Any valid token (an `Auth` or `TokenClaims` argument).
     AnyToken,
-    /// Every one of these requirements (and a valid token).
-    Requires(Vec<(Rule, Option<Registered>)>),
+    /// A valid token meeting every requirement of `#[requires]` and
+    /// `require!` on it.
+    Requirements,
     /// Nothing said: unguarded, unless by something the document does not
     /// show.
     Unguarded,
@@ -85,20 +91,26 @@ impl Inventory {
             .operations()
             .map(|(path, method, operation)| {
                 let entry = Entry::of(operation);
-                let access = if !entry.requires.is_empty() {
-                    let rules = entry.requires.into_iter().map(|rule| {
-                        let registered = registry::find(&rule.handler, &rule.rule);
+                let rules: Vec<_> = entry
+                    .requires
+                    .into_iter()
+                    .map(|rule| {
+                        let registered = registry::find(&rule.key());
                         (rule, registered)
-                    });
-                    Access::Requires(rules.collect())
+                    })
+                    .collect();
+                let access = if !rules.is_empty() {
+                    Access::Requirements
+                } else if entry.public {
+                    // Before `authenticated`: an `Option<Auth>` documents
+                    // itself as `Auth` does, and `public` says otherwise.
+                    Access::Public
                 } else if entry.authenticated {
                     Access::AnyToken
-                } else if entry.public {
-                    Access::Public
                 } else {
                     Access::Unguarded
                 };
-                Route { method: method.to_uppercase(), path: path.to_owned(), access }
+                Route { method: method.to_uppercase(), path: path.to_owned(), access, rules }
             })
             .collect();
         Inventory { routes }
@@ -116,7 +128,7 @@ impl Inventory {
         let unguarded: Vec<String> = self
             .routes
             .iter()
-            .filter(|route| matches!(route.access, Access::Unguarded))
+            .filter(|route| route.access == Access::Unguarded)
             .map(|route| format!("{} {}", route.method, route.path))
             .collect();
         if unguarded.is_empty() { Ok(()) } else { Err(UnguardedRoutes(unguarded)) }
@@ -134,22 +146,23 @@ impl Inventory {
         });
         let principals: Vec<(String, Option<Granted>)> =
             std::iter::once(("anonymous".to_owned(), None)).chain(roles).collect();
-        self.matrix_for(&principals)
+        self.matrix_for::<M>(&principals)
     }
 
-    /// The matrix for these principals, each a name and its rights (`None`:
-    /// no token).
-    pub fn matrix_for(&self, principals: &[(String, Option<Granted>)]) -> Matrix {
+    /// The matrix for these principals of `M`'s roles, each a name and its
+    /// rights (`None`: no token).
+    pub fn matrix_for<M: RoleModel>(&self, principals: &[(String, Option<Granted>)]) -> Matrix {
         let rows = self
             .routes
             .iter()
             .map(|route| MatrixRow {
                 method: route.method.clone(),
                 path: route.path.clone(),
+                handler: route.handler().to_owned(),
                 requirement: route.requirement(),
                 allowed: principals
                     .iter()
-                    .map(|(_, granted)| route.allows(granted.as_ref()))
+                    .map(|(_, granted)| route.allows::<M>(granted.as_ref()))
                     .collect(),
             })
             .collect();
@@ -168,42 +181,60 @@ impl Route {
         &self.path
     }
 
+    /// Who may call it.
+    pub fn access(&self) -> Access {
+        self.access
+    }
+
     /// Who may call it, in words: the requirements as written (joined by
     /// `and`), `any valid token`, `public`, or `none (unguarded)`.
     pub fn requirement(&self) -> String {
-        match &self.access {
+        match self.access {
             Access::Public => "public".to_owned(),
             Access::AnyToken => "any valid token".to_owned(),
             Access::Unguarded => "none (unguarded)".to_owned(),
-            Access::Requires(rules) => {
-                rules.iter().map(|(rule, _)| rule.rule.as_str()).collect::<Vec<_>>().join(" and ")
-            }
+            Access::Requirements => self
+                .rules
+                .iter()
+                .map(|(rule, _)| rule.rule.as_str())
+                .collect::<Vec<_>>()
+                .join(" and "),
         }
     }
 
     /// The handlers whose requirements guard it (`module::require!` for a
     /// router's).
     pub fn handlers(&self) -> impl Iterator<Item = &str> {
-        let rules = match &self.access {
-            Access::Requires(rules) => rules.as_slice(),
-            _ => &[],
-        };
-        rules.iter().map(|(rule, _)| rule.handler.as_str())
+        self.rules.iter().map(|(rule, _)| rule.handler.as_str())
     }
 
-    /// Whether a caller with `granted` (`None`: no token) may call it;
-    /// `None` when a requirement was documented by another process (its
-    /// rule cannot be decided here). An unguarded route lets everyone in.
-    pub fn allows(&self, granted: Option<&Granted>) -> Option<bool> {
-        match (&self.access, granted) {
+    /// Whether a caller with `granted` (`None`: no token), rights of `M`'s
+    /// roles, may call it; `None` when a requirement cannot be decided
+    /// here: documented by another process, or of another role model. An
+    /// unguarded route lets everyone in.
+    pub fn allows<M: RoleModel>(&self, granted: Option<&Granted>) -> Option<bool> {
+        let model = registry::model_name::<M>();
+        match (self.access, granted) {
             (Access::Public | Access::Unguarded, _) => Some(true),
-            (Access::AnyToken | Access::Requires(_), None) => Some(false),
+            (Access::AnyToken | Access::Requirements, None) => Some(false),
             (Access::AnyToken, Some(_)) => Some(true),
-            (Access::Requires(rules), Some(granted)) => rules
+            (Access::Requirements, Some(granted)) => self
+                .rules
                 .iter()
-                .map(|(_, registered)| registered.map(|found| found.expr.allows(granted)))
+                .map(|(rule, registered)| {
+                    registered
+                        .filter(|_| rule.model == model)
+                        .map(|found| found.expr.allows(granted))
+                })
                 .try_fold(true, |all, allowed| Some(all && allowed?)),
         }
+    }
+
+    /// The handler whose requirement guards it, and those of the routers
+    /// around it (`module::require!`), joined by `, `; empty when none is
+    /// known (a route that only takes `Auth`, or a public one).
+    pub fn handler(&self) -> String {
+        self.handlers().collect::<Vec<_>>().join(", ")
     }
 }
 
@@ -237,6 +268,7 @@ pub struct Matrix {
 struct MatrixRow {
     method: String,
     path: String,
+    handler: String,
     requirement: String,
     allowed: Vec<Option<bool>>,
 }
@@ -267,22 +299,29 @@ impl fmt::Display for Matrix {
         let method = width("METHOD", &mut self.rows.iter().map(|row| row.method.len()));
         let path = width("PATH", &mut self.rows.iter().map(|row| row.path.len()));
         let rule = width("REQUIREMENT", &mut self.rows.iter().map(|row| row.requirement.len()));
-        let mut line = format!("{:method$}  {:path$}  {:rule$}", "METHOD", "PATH", "REQUIREMENT");
-        for principal in &self.principals {
-            line.push_str("  ");
-            line.push_str(principal);
+        let handler = width("HANDLER", &mut self.rows.iter().map(|row| row.handler.len()));
+        let columns: Vec<usize> = self.principals.iter().map(|name| name.len().max(3)).collect();
+        let mut line = format!(
+            "{:method$}  {:path$}  {:rule$}  {:handler$}",
+            "METHOD", "PATH", "REQUIREMENT", "HANDLER"
+        );
+        for (principal, width) in self.principals.iter().zip(&columns) {
+            line.push_str(&format!("  {principal:^width$}"));
         }
         writeln!(f, "{}", line.trim_end())?;
         for row in &self.rows {
-            let mut line =
-                format!("{:method$}  {:path$}  {:rule$}", row.method, row.path, row.requirement);
-            for (principal, allowed) in self.principals.iter().zip(&row.allowed) {
+            let handler_text = if row.handler.is_empty() { "-" } else { &row.handler };
+            let mut line = format!(
+                "{:method$}  {:path$}  {:rule$}  {:handler$}",
+                row.method, row.path, row.requirement, handler_text
+            );
+            for (allowed, width) in row.allowed.iter().zip(&columns) {
                 let mark = match allowed {
                     Some(true) => "yes",
                     Some(false) => "-",
                     None => "?",
                 };
-                line.push_str(&format!("  {mark:^width$}", width = principal.len()));
+                line.push_str(&format!("  {mark:^width$}"));
             }
             writeln!(f, "{}", line.trim_end())?;
         }

@@ -15,11 +15,21 @@
 //!   challenge and the refusal body's schema.
 //!
 //! An [`Auth`](crate::Auth) or [`TokenClaims`](crate::TokenClaims)
-//! argument documents "any valid token"; `Option<Auth>` is documented as
-//! `Auth` is (aide documents an `Option` as its content), so mark an
-//! operation that also serves anonymous callers with [`public`]. A
-//! router's `require!` is documented when put on with
-//! [`ApiRequire::api_require`].
+//! argument documents "any valid token". aide documents an `Option` as its
+//! content, so an `Option<Auth>` is documented as `Auth` is until marked
+//! [`public`]: then its `security` says a token is optional, and the
+//! inventory lets anonymous callers in. Unmarked, the deny-by-default check
+//! takes it for a guarded route. A router's `require!` is documented when
+//! put on with [`ApiRequire::api_require`].
+//!
+//! `"security": "exact"` is exact for the requirement: with an issuer that
+//! [limits scopes to roles](crate::Issuer::limit_scopes_to_roles), a token
+//! must also hold a role that may be granted the scopes it shows.
+//!
+//! [`ApiDocs::apply`] must run on the document (the operations refer to
+//! the scheme and responses it adds), and the document is served as
+//! [`ApiDocs::to_json`] gives it: aide's own serialization writes a
+//! `refreshUrl: null` that OpenAPI 3.1 does not allow.
 //!
 //! [`ApiDocs`] adds what belongs to the whole document: the security
 //! scheme (the OAuth 2.0 password flow, so that Swagger UI's "Authorize"
@@ -39,6 +49,6 @@ mod registry;
 mod require;
 
 pub use docs::ApiDocs;
-pub use inventory::{Inventory, Matrix, Route, UnguardedRoutes};
+pub use inventory::{Access, Inventory, Matrix, Route, UnguardedRoutes};
 pub use operation::{SECURITY_SCHEME, public};
 pub use require::ApiRequire;

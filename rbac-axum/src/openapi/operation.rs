@@ -20,7 +20,7 @@ use crate::guarded::Guarded;
 pub(crate) const EXTENSION: &str = "x-rbac";
 
 /// The name of the security scheme in the document's components.
-pub const SECURITY_SCHEME: &str = "oauth2";
+pub const SECURITY_SCHEME: &str = "bearer";
 
 /// The refusal responses in the document's components: status, name,
 /// description.
@@ -62,9 +62,9 @@ pub(crate) struct Entry {
     /// Requirements that must all hold, as written.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) requires: Vec<Rule>,
-    /// Whether `security` says exactly which tokens pass (`exact`), or
-    /// only what they need at least (`at least`: roles and `not(…)`
-    /// are not OAuth scopes).
+    /// Whether `security` says exactly which tokens pass (`exact`), only
+    /// what they need at least (`at least`: roles and `not(…)` are not
+    /// OAuth scopes), or that a token is read when sent (`optional`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) security: Option<String>,
 }
@@ -76,6 +76,15 @@ pub(crate) struct Rule {
     pub(crate) rule: String,
     /// The handler (or `module::require!` for a router's).
     pub(crate) handler: String,
+    /// The role model's type, whose names the rule uses.
+    pub(crate) model: String,
+}
+
+impl Rule {
+    /// Its key in the registry of documented requirements.
+    pub(crate) fn key(&self) -> registry::Key<'_> {
+        registry::Key { model: &self.model, handler: &self.handler, rule: &self.rule }
+    }
 }
 
 fn is_false(value: &bool) -> bool {
@@ -142,8 +151,19 @@ pub fn public(mut operation: TransformOperation<'_>) -> TransformOperation<'_> {
     let operation_mut = operation.inner_mut();
     let mut entry = Entry::of(operation_mut);
     entry.public = true;
+    if entry.requires.is_empty() && entry.authenticated {
+        // An `Option<Auth>`: a token is taken when sent, not needed.
+        optional_token(operation_mut, &mut entry);
+    }
     entry.write(operation_mut);
     operation
+}
+
+/// `security` for an operation that serves anonymous callers and reads a
+/// token when one is sent: no requirement (`{}`), or the scheme.
+fn optional_token(operation: &mut Operation, entry: &mut Entry) {
+    operation.security = vec![SecurityRequirement::new(), requirement(Vec::new())];
+    entry.security = Some("optional".to_owned());
 }
 
 /// Documents that a valid bearer token is needed: the scheme without
@@ -152,8 +172,12 @@ fn authenticated(operation: &mut Operation) {
     let mut entry = Entry::of(operation);
     entry.authenticated = true;
     if entry.requires.is_empty() {
-        operation.security = vec![requirement(Vec::new())];
-        entry.security = Some("exact".to_owned());
+        if entry.public {
+            optional_token(operation, &mut entry);
+        } else {
+            operation.security = vec![requirement(Vec::new())];
+            entry.security = Some("exact".to_owned());
+        }
     }
     entry.write(operation);
     refusals(operation, &[400, 401]);
@@ -162,7 +186,11 @@ fn authenticated(operation: &mut Operation) {
 /// Documents `R` on `operation`, with any requirement already on it: they
 /// must all hold.
 pub(crate) fn document<R: Requirement>(operation: &mut Operation) {
-    let rule = Rule { rule: registry::register::<R>(), handler: R::HANDLER.to_owned() };
+    let rule = Rule {
+        rule: registry::register::<R>(),
+        handler: R::HANDLER.to_owned(),
+        model: registry::model_name::<R::Model>().to_owned(),
+    };
     let mut entry = Entry::of(operation);
     entry.authenticated = true;
     if !entry.requires.contains(&rule) {
@@ -172,7 +200,7 @@ pub(crate) fn document<R: Requirement>(operation: &mut Operation) {
     let alternatives = entry
         .requires
         .iter()
-        .filter_map(|rule| registry::find(&rule.handler, &rule.rule))
+        .filter_map(|rule| registry::find(&rule.key()))
         .map(|registered| registered.expr.scope_alternatives())
         .reduce(ScopeAlternatives::both);
     if let Some(alternatives) = alternatives {
