@@ -159,6 +159,15 @@ fn the_document_declares_the_refusal_body_in_use() {
     let (_, json) = document(router.clone(), &ApiDocs::password_flow("/token").problem_json());
     let response = &json["components"]["responses"]["RbacForbidden"];
     assert!(response["content"]["application/problem+json"].is_object(), "{response}");
+    assert_eq!(response["headers"]["WWW-Authenticate"]["required"], true, "{response}");
+    // A 500 has no challenge.
+    let response = &json["components"]["responses"]["RbacServerError"];
+    assert!(response["content"]["application/problem+json"].is_object(), "{response}");
+    assert!(response.get("headers").is_none(), "{response}");
+    assert_eq!(
+        json["paths"]["/posts"]["get"]["responses"]["500"]["$ref"],
+        "#/components/responses/RbacServerError"
+    );
     assert_eq!(
         json["components"]["schemas"]["RbacRefusal"]["required"],
         json!(["type", "title", "status", "detail"])

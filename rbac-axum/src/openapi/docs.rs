@@ -111,7 +111,8 @@ impl<M: RoleModel> ApiDocs<M> {
 
     /// Refusals have the application's own body, of `media_type`, that
     /// `schema` (a JSON Schema) describes: the authenticator's
-    /// `refusal_body` renders it.
+    /// `refusal_body` renders it. [`apply`](Self::apply) panics when
+    /// `schema` is not a JSON object (or `true`/`false`).
     #[must_use]
     pub fn refusal_body(mut self, media_type: impl Into<String>, schema: Value) -> Self {
         self.body = RefusalBody::Own { media_type: media_type.into(), schema };
@@ -129,15 +130,14 @@ impl<M: RoleModel> ApiDocs<M> {
             .security_schemes
             .insert(SECURITY_SCHEME.to_owned(), ReferenceOr::Item(self.scheme()));
         let (media_type, schema) = self.body();
-        if let Ok(schema) = serde_json::from_value::<SchemaObject>(schema) {
-            components.schemas.insert("RbacRefusal".to_owned(), schema);
-        }
+        let schema = serde_json::from_value::<SchemaObject>(schema)
+            .expect("the refusal body's schema is a JSON Schema (a JSON object)");
+        components.schemas.insert("RbacRefusal".to_owned(), schema);
         for &(code, name, description) in REFUSALS {
-            if let Ok(response) =
+            let response =
                 serde_json::from_value::<Response>(refusal(code, description, &media_type))
-            {
-                components.responses.insert(name.to_owned(), ReferenceOr::Item(response));
-            }
+                    .expect("a refusal response as built here is an OpenAPI response");
+            components.responses.insert(name.to_owned(), ReferenceOr::Item(response));
         }
         for (_, item) in document.paths.iter_mut().flat_map(|paths| paths.paths.iter_mut()) {
             if let ReferenceOr::Item(item) = item {
@@ -152,7 +152,8 @@ impl<M: RoleModel> ApiDocs<M> {
     /// The document as JSON, ready to serve: aide's serialization, less
     /// the `null`s OpenAPI does not allow (a flow's `refreshUrl`).
     pub fn to_json(&self, api: &OpenApi) -> Value {
-        let mut document = serde_json::to_value(api).unwrap_or(Value::Null);
+        let mut document =
+            serde_json::to_value(api).expect("an OpenAPI document serializes to JSON");
         if let Some(schemes) = document.pointer_mut("/components/securitySchemes") {
             drop_nulls(schemes);
         }
@@ -205,11 +206,7 @@ impl<M: RoleModel> ApiDocs<M> {
                 "x-rbac-roles": roles,
             }),
         };
-        serde_json::from_value(scheme).unwrap_or_else(|_| SecurityScheme::OAuth2 {
-            flows: Default::default(),
-            description: None,
-            extensions: IndexMap::new(),
-        })
+        serde_json::from_value(scheme).expect("the scheme as built here is an OpenAPI scheme")
     }
 
     /// The refusal body's media type and JSON Schema.
@@ -257,9 +254,13 @@ impl<M: RoleModel> ApiDocs<M> {
 
 /// A refusal response: its challenge and its body.
 fn refusal(code: u16, description: &str, media_type: &str) -> Value {
-    json!({
+    let mut response = json!({
         "description": description,
-        "headers": {
+        "content": { media_type: { "schema": { "$ref": "#/components/schemas/RbacRefusal" } } },
+    });
+    // A 500 has no challenge: the request was not at fault.
+    if code != 500 {
+        response["headers"] = json!({
             "WWW-Authenticate": {
                 "description": format!(
                     "The Bearer challenge (RFC 6750 §3){}.",
@@ -268,9 +269,9 @@ fn refusal(code: u16, description: &str, media_type: &str) -> Value {
                 "required": true,
                 "schema": { "type": "string" },
             }
-        },
-        "content": { media_type: { "schema": { "$ref": "#/components/schemas/RbacRefusal" } } },
-    })
+        });
+    }
+    response
 }
 
 /// Ends a guarded operation's description with its requirement.

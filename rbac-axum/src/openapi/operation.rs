@@ -32,6 +32,12 @@ pub(crate) const REFUSALS: &[(u16, &str, &str)] = &[
         "RbacForbidden",
         "A valid token without the rights this operation needs: `insufficient_scope`.",
     ),
+    (
+        500,
+        "RbacServerError",
+        "The server cannot decide now (the identity provider's keys are not fetched yet, a claims \
+         mapper failed): `server_error`.",
+    ),
 ];
 
 /// Every operation of a path item.
@@ -180,7 +186,7 @@ fn authenticated(operation: &mut Operation) {
         }
     }
     entry.write(operation);
-    refusals(operation, &[400, 401]);
+    refusals(operation, &[400, 401, 500]);
 }
 
 /// Documents `R` on `operation`, with any requirement already on it: they
@@ -213,7 +219,7 @@ pub(crate) fn document<R: Requirement>(operation: &mut Operation) {
         entry.security = Some(exactness.to_owned());
     }
     entry.write(operation);
-    refusals(operation, &[400, 401, 403]);
+    refusals(operation, &[400, 401, 403, 500]);
 }
 
 /// One alternative of `security`: this scheme with `scopes`.
