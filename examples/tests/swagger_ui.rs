@@ -111,6 +111,9 @@ async fn open_browser(driver: &ChromeDriver, chromium: &Path) -> TestResult<Clie
                 // The viewport is ~143 px shorter than the window.
                 "--window-size=1280,1400",
                 "--force-device-scale-factor=1",
+                // Nothing but loopback resolves: a page that needed an
+                // asset from elsewhere (a CDN) would fail to load it.
+                "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
                 // No network but loopback: keep Chromium from calling home.
                 "--disable-background-networking",
                 "--disable-component-update",
@@ -440,6 +443,10 @@ async fn scenario(c: Client, base: String, out: PathBuf) -> TestResult {
     ensure!(shown.status == 403, "POST /posts as carol: {shown:?}");
     ensure!(shown.body.contains("insufficient_scope"), "POST /posts as carol: {shown:?}");
     screenshot(&c, &create, &out.join("post-posts-403-carol.png")).await?;
+
+    // Everything came from the service: no request tried another host.
+    let log = c.issue_cmd(BrowserLog).await?.to_string();
+    ensure!(!log.contains("ERR_NAME_NOT_RESOLVED"), "something was fetched from elsewhere: {log}");
     Ok(())
 }
 
