@@ -16,7 +16,7 @@ use crate::cache::TokenCache;
 use crate::config_error::ConfigError;
 use crate::issuer::{Issuer, IssuerConfig, IssuerSettings};
 use crate::mapping::{ClaimMapping, ClaimPath};
-use crate::refusal_body::{Refusal, RenderBody};
+use crate::refusal_body::{BodyDescription, Refusal, RenderBody};
 use crate::remote::RemoteSettings;
 use crate::resource_metadata::ResourceMetadata;
 use crate::revocation::RevocationStore;
@@ -45,6 +45,8 @@ pub struct AuthenticatorBuilder<R: RoleModel> {
     max_token_bytes: usize,
     cached_tokens: usize,
     refusal_body: Option<RenderBody>,
+    /// What `refusal_body`'s renderer writes, when described.
+    refusal_description: Option<BodyDescription>,
     install_crypto_provider: bool,
     primary: Issuer,
     /// Whether any of the primary issuer's settings was given.
@@ -76,6 +78,7 @@ impl<R: RoleModel> AuthenticatorBuilder<R> {
             max_token_bytes: DEFAULT_MAX_TOKEN_BYTES,
             cached_tokens: 0,
             refusal_body: None,
+            refusal_description: None,
             install_crypto_provider: true,
             primary: Issuer::unnamed(),
             primary_set: false,
@@ -311,7 +314,41 @@ impl<R: RoleModel> AuthenticatorBuilder<R> {
     {
         self.refusal_body =
             Some(Arc::new(move |refusal: &Refusal| render(refusal).into_response()));
+        self.refusal_description = None;
         self
+    }
+
+    /// As [`refusal_body`](Self::refusal_body), and says what the body is:
+    /// its media type and JSON Schema, which API documentation shows
+    /// (`rbac_axum::openapi::ApiDocs::refusals_of`).
+    ///
+    /// ```
+    /// use rbac_axum::{Authenticator, Refusal, jsonwebtoken::Algorithm};
+    ///
+    /// rbac_axum::roles! { admin: viewer, viewer }
+    ///
+    /// let (media_type, schema) = Refusal::problem_json_schema();
+    /// let authenticator = Authenticator::<Role>::builder()
+    ///     .hmac(Algorithm::HS256, b"at least 32 bytes of secret material")
+    ///     .refusal_body_described(Refusal::problem_json, media_type, schema)
+    ///     .build()?;
+    /// # let _ = authenticator;
+    /// # Ok::<(), rbac_axum::ConfigError>(())
+    /// ```
+    pub fn refusal_body_described<F, B>(
+        self,
+        render: F,
+        media_type: impl Into<String>,
+        schema: serde_json::Value,
+    ) -> Self
+    where
+        F: Fn(&Refusal) -> B + Send + Sync + 'static,
+        B: IntoResponse,
+    {
+        let mut builder = self.refusal_body(render);
+        builder.refusal_description =
+            Some(BodyDescription { media_type: media_type.into(), schema });
+        builder
     }
 
     /// Publishes OAuth 2.0 Protected Resource Metadata (RFC 9728) for the
@@ -508,6 +545,7 @@ impl<R: RoleModel> AuthenticatorBuilder<R> {
             cache,
             resource_metadata,
             refusal_body: self.refusal_body,
+            refusal_description: self.refusal_description,
             revocation: self.revocation,
         }))
     }

@@ -195,6 +195,62 @@ impl Refusal {
 /// RFC 9457 §3's media type.
 const PROBLEM_JSON: &str = "application/problem+json";
 
+/// What a renderer's body is, as API documentation shows it: its media
+/// type and JSON Schema (set with
+/// [`refusal_body_described`](crate::AuthenticatorBuilder::refusal_body_described)).
+#[derive(Debug, Clone)]
+pub(crate) struct BodyDescription {
+    pub(crate) media_type: String,
+    pub(crate) schema: serde_json::Value,
+}
+
+impl Refusal {
+    /// The media type and JSON Schema of [`oauth_json`](Self::oauth_json)'s
+    /// body, the default.
+    pub fn oauth_json_schema() -> (&'static str, serde_json::Value) {
+        let names = serde_json::json!({ "type": "array", "items": { "type": "string" } });
+        let schema = serde_json::json!({
+            "type": "object",
+            "description": "An OAuth 2.0 error (RFC 6749 §5.2, RFC 6750 §3.1).",
+            "required": ["error", "error_description"],
+            "properties": {
+                "error": {
+                    "type": "string",
+                    "description": "`invalid_request`, `invalid_token`, `insufficient_scope`, \
+                        `server_error`; `unauthorized` without credentials.",
+                },
+                "error_description": { "type": "string" },
+                "missing_roles": names,
+                "missing_scopes": names,
+            },
+        });
+        ("application/json", schema)
+    }
+
+    /// The media type and JSON Schema of
+    /// [`problem_json`](Self::problem_json)'s body: give both to
+    /// [`refusal_body_described`](crate::AuthenticatorBuilder::refusal_body_described)
+    /// with the renderer.
+    pub fn problem_json_schema() -> (&'static str, serde_json::Value) {
+        let names = serde_json::json!({ "type": "array", "items": { "type": "string" } });
+        let schema = serde_json::json!({
+            "type": "object",
+            "description": "Problem details (RFC 9457), with the RFC 6750 error code.",
+            "required": ["type", "title", "status", "detail"],
+            "properties": {
+                "type": { "type": "string" },
+                "title": { "type": "string" },
+                "status": { "type": "integer" },
+                "detail": { "type": "string" },
+                "error": { "type": "string" },
+                "missing_roles": names,
+                "missing_scopes": names,
+            },
+        });
+        (PROBLEM_JSON, schema)
+    }
+}
+
 /// A renderer as the authenticator keeps it: any `Fn(&Refusal) -> impl
 /// IntoResponse`, its result already a response.
 pub(crate) type RenderBody = Arc<dyn Fn(&Refusal) -> Response + Send + Sync>;

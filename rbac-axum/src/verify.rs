@@ -35,7 +35,7 @@ use crate::keys::Selection;
 use crate::principal::{ClaimText, Identity, Principal};
 use crate::recycle;
 use crate::refusal::{AuthError, Rejection};
-use crate::refusal_body::RenderBody;
+use crate::refusal_body::{BodyDescription, RenderBody};
 use crate::resource_metadata::PublishedMetadata;
 use crate::revocation::RevocationStore;
 use crate::scopes::ScopeNames;
@@ -59,6 +59,8 @@ pub(crate) struct Verifier {
     pub(crate) resource_metadata: Option<PublishedMetadata>,
     /// The application's refusal body (`refusal_body`); `None`: the default.
     pub(crate) refusal_body: Option<RenderBody>,
+    /// What that body is, when described (`refusal_body_described`).
+    pub(crate) refusal_description: Option<BodyDescription>,
     /// Where revocations are looked up, when on (`revocation`).
     pub(crate) revocation: Option<Arc<dyn RevocationStore>>,
 }
