@@ -308,3 +308,56 @@ fn a_resource_server_documents_a_bearer_scheme() {
     assert!(scheme["x-rbac-scopes"]["posts:write"].is_string(), "{scheme}");
     assert!(scheme.get("flows").is_none(), "{scheme}");
 }
+
+/// `body`'s members are among `schema`'s properties, and its required
+/// members are there.
+fn conforms(body: &Value, schema: &Value) {
+    let properties = schema["properties"].as_object().expect("properties");
+    for (member, _) in body.as_object().expect("an object") {
+        assert!(properties.contains_key(member), "{member} is not in {schema}");
+    }
+    for required in schema["required"].as_array().expect("required") {
+        let required = required.as_str().expect("a name");
+        assert!(body.get(required).is_some(), "{required} is missing from {body}");
+    }
+}
+
+#[tokio::test]
+async fn the_authenticators_described_body_is_documented_and_what_it_sends() {
+    use axum::response::IntoResponse as _;
+    let (media_type, schema) = rbac_axum::Refusal::problem_json_schema();
+    let authenticator = hmac_builder::<Role>()
+        .refusal_body_described(rbac_axum::Refusal::problem_json, media_type, schema.clone())
+        .build()
+        .expect("valid test configuration");
+    let docs = ApiDocs::password_flow("/token").refusals_of(&authenticator);
+    let (_, json) = document(ApiRouter::new().api_route("/posts", get(write_posts)), &docs);
+    assert_eq!(json["components"]["schemas"]["RbacRefusal"], schema);
+    let response = &json["components"]["responses"]["RbacForbidden"];
+    assert!(response["content"][media_type].is_object(), "{response}");
+
+    // What the authenticator sends matches what the document says, for
+    // the described body and for the default one.
+    let default = hmac_builder::<Role>().build().expect("valid test configuration");
+    let (_, default_schema) = rbac_axum::Refusal::oauth_json_schema();
+    for (authenticator, schema) in [(&authenticator, &schema), (&default, &default_schema)] {
+        for error in [
+            rbac_axum::AuthError::MissingCredentials,
+            rbac_axum::AuthError::InvalidToken("the token has expired".into()),
+        ] {
+            let response = authenticator.reject(error).into_response();
+            let body = axum::body::to_bytes(response.into_body(), usize::MAX).await.expect("body");
+            conforms(&serde_json::from_slice(&body).expect("JSON"), schema);
+        }
+    }
+}
+
+#[test]
+#[should_panic(expected = "does not describe")]
+fn an_undescribed_refusal_body_cannot_be_documented() {
+    let authenticator = hmac_builder::<Role>()
+        .refusal_body(|_: &rbac_axum::Refusal| "no")
+        .build()
+        .expect("valid test configuration");
+    let _ = ApiDocs::password_flow("/token").refusals_of(&authenticator);
+}

@@ -12,6 +12,8 @@ use rbac_core::{RoleModel, RoleSet};
 use serde_json::{Value, json};
 
 use super::operation::{Entry, REFUSALS, SECURITY_SCHEME, operations_mut};
+use crate::authenticator::Authenticator;
+use crate::refusal_body::Refusal;
 
 /// The document-wide part of an API's documentation, for `Role`
 /// (`roles!`'s type): the OAuth 2.0 password flow its clients log in
@@ -99,6 +101,34 @@ impl<M: RoleModel> ApiDocs<M> {
     /// listed in its `x-rbac-scopes`, the roles in `x-rbac-roles`.
     pub fn bearer() -> Self {
         Self { token_url: None, body: RefusalBody::OAuthJson, model: PhantomData }
+    }
+
+    /// Refusals have the body `authenticator` answers them with: the
+    /// default one, or the one its
+    /// [`refusal_body_described`](crate::AuthenticatorBuilder::refusal_body_described)
+    /// says.
+    ///
+    /// # Panics
+    /// When `authenticator` renders refusals with a renderer given to
+    /// [`refusal_body`](crate::AuthenticatorBuilder::refusal_body), which
+    /// says nothing of its body: describe it, or declare it here with
+    /// [`refusal_body`](Self::refusal_body).
+    #[must_use]
+    pub fn refusals_of(mut self, authenticator: &Authenticator<M>) -> Self {
+        let verifier = &authenticator.inner;
+        self.body = match (&verifier.refusal_body, &verifier.refusal_description) {
+            (None, _) => RefusalBody::OAuthJson,
+            (Some(_), Some(described)) => RefusalBody::Own {
+                media_type: described.media_type.clone(),
+                schema: described.schema.clone(),
+            },
+            (Some(_), None) => panic!(
+                "the authenticator renders refusals with a body it does not describe: build it \
+                 with `refusal_body_described(render, media_type, schema)`, or give the body to \
+                 `ApiDocs::refusal_body(media_type, schema)`"
+            ),
+        };
+        self
     }
 
     /// Refusals have RFC 9457 bodies: the authenticator was built with
@@ -211,44 +241,12 @@ impl<M: RoleModel> ApiDocs<M> {
 
     /// The refusal body's media type and JSON Schema.
     fn body(&self) -> (String, Value) {
-        let names = json!({ "type": "array", "items": { "type": "string" } });
-        match &self.body {
-            RefusalBody::OAuthJson => (
-                "application/json".to_owned(),
-                json!({
-                    "type": "object",
-                    "description": "An OAuth 2.0 error (RFC 6749 §5.2, RFC 6750 §3.1).",
-                    "required": ["error", "error_description"],
-                    "properties": {
-                        "error": {
-                            "type": "string",
-                            "description": "`invalid_request`, `invalid_token`, `insufficient_scope`; `unauthorized` without credentials.",
-                        },
-                        "error_description": { "type": "string" },
-                        "missing_roles": names,
-                        "missing_scopes": names,
-                    },
-                }),
-            ),
-            RefusalBody::ProblemJson => (
-                "application/problem+json".to_owned(),
-                json!({
-                    "type": "object",
-                    "description": "Problem details (RFC 9457), with the RFC 6750 error code.",
-                    "required": ["type", "title", "status", "detail"],
-                    "properties": {
-                        "type": { "type": "string" },
-                        "title": { "type": "string" },
-                        "status": { "type": "integer" },
-                        "detail": { "type": "string" },
-                        "error": { "type": "string" },
-                        "missing_roles": names,
-                        "missing_scopes": names,
-                    },
-                }),
-            ),
-            RefusalBody::Own { media_type, schema } => (media_type.clone(), schema.clone()),
-        }
+        let (media_type, schema) = match &self.body {
+            RefusalBody::OAuthJson => Refusal::oauth_json_schema(),
+            RefusalBody::ProblemJson => Refusal::problem_json_schema(),
+            RefusalBody::Own { media_type, schema } => return (media_type.clone(), schema.clone()),
+        };
+        (media_type.to_owned(), schema)
     }
 }
 
