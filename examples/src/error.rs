@@ -30,6 +30,8 @@ pub(crate) enum ApiError {
     /// The token was valid but is no longer usable here (its user has been
     /// deleted): 401 with an RFC 6750 challenge, as the guard would answer.
     Unauthenticated(Rejection),
+    /// The body is over the API's limit: 413.
+    TooLarge,
     /// Something failed on the server; the message is logged, not sent.
     Internal(String),
 }
@@ -84,6 +86,7 @@ impl IntoResponse for ApiError {
                     .into_response()
             }
             ApiError::Unauthenticated(rejection) => rejection.into_response(),
+            ApiError::TooLarge => crate::body_limit::too_large(crate::JSON_BODY_LIMIT),
             ApiError::Internal(message) => {
                 tracing::error!(error = %message, "request failed");
                 (

@@ -82,6 +82,7 @@ use crate::db::users::User;
 mod api_docs;
 mod authenticator;
 mod authorization_server;
+mod body_limit;
 mod config;
 mod db;
 mod demo;
@@ -137,7 +138,7 @@ rbac_axum::roles! {
 const TOKEN_REQUEST_LIMIT: usize = 4 * 1024;
 
 /// Largest JSON body accepted by the API (a post with its text).
-const JSON_BODY_LIMIT: usize = 64 * 1024;
+pub(crate) const JSON_BODY_LIMIT: usize = 64 * 1024;
 
 /// The service's router, with every route, its guard and the response
 /// headers every answer carries, and its OpenAPI document (at
@@ -154,6 +155,7 @@ pub fn app(state: AppState) -> Router {
         .route(api_docs::UI_PATH, get(|| async { Html(api_docs::swagger_page()) }))
         .merge(state.authenticator.resource_metadata_routes())
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
+        .layer(middleware::from_fn_with_state(JSON_BODY_LIMIT, body_limit::refuse_announced))
         .layer(middleware::from_fn(log_request))
         .layer(middleware::from_fn_with_state(state.clone(), security_headers))
         .with_state(state)
@@ -192,7 +194,11 @@ fn documented_routes(issuer: Option<&str>) -> (Router<AppState>, OpenApi) {
             .api_route(
                 "/token",
                 post_with(token::password_grant, api_docs::token_operation)
-                    .layer(DefaultBodyLimit::max(TOKEN_REQUEST_LIMIT)),
+                    .layer(DefaultBodyLimit::max(TOKEN_REQUEST_LIMIT))
+                    .layer(middleware::from_fn_with_state(
+                        TOKEN_REQUEST_LIMIT,
+                        body_limit::refuse_announced,
+                    )),
             )
             .api_route("/users", get_api(users::list).post_with(users::create, created::<User>))
             .api_route("/users/{id}", delete(users::delete))

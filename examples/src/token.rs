@@ -209,8 +209,15 @@ fn parse_request(
             "the request body must be application/x-www-form-urlencoded",
         ));
     }
-    let body = body.map_err(|rejection| {
-        OAuthError::new("invalid_request", format!("the request body is unusable: {rejection}"))
+    let body = body.map_err(|rejection| match rejection.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => OAuthError {
+            status: StatusCode::PAYLOAD_TOO_LARGE,
+            code: "payload_too_large",
+            description: "the request body is too large".into(),
+        },
+        _ => {
+            OAuthError::new("invalid_request", format!("the request body is unusable: {rejection}"))
+        }
     })?;
 
     let mut grant_type = None;

@@ -213,8 +213,8 @@ async fn malformed_token_requests_get_rfc6749_errors() {
     let huge = server
         .token_request(&[("grant_type", "password"), ("username", "bob"), ("password", &padding)])
         .await;
-    assert_eq!(huge.status, 400, "{}", huge.text());
-    assert_eq!(huge.error_code(), "invalid_request", "a body over 4 KiB");
+    assert_eq!(huge.status, 413, "{}", huge.text());
+    assert_eq!(huge.error_code(), "payload_too_large", "a body over 4 KiB");
     server.stop().await;
 }
 
