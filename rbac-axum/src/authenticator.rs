@@ -200,4 +200,37 @@ impl<R: RoleModel> Authenticator<R> {
     pub fn reject(&self, error: AuthError) -> Rejection {
         self.inner.reject(error)
     }
+
+    /// What its refusals' body is, when the builder was told
+    /// ([`refusal_body_described`](crate::AuthenticatorBuilder::refusal_body_described)):
+    /// the media type and the JSON Schema. `None` for the default body, and
+    /// for a renderer given to
+    /// [`refusal_body`](crate::AuthenticatorBuilder::refusal_body) alone
+    /// ([`has_own_refusal_body`](Self::has_own_refusal_body) tells them apart).
+    ///
+    /// ```
+    /// use rbac_axum::{Authenticator, Refusal, jsonwebtoken::Algorithm};
+    ///
+    /// rbac_axum::roles! { viewer }
+    ///
+    /// let (media_type, schema) = Refusal::problem_json_schema();
+    /// let authenticator = Authenticator::<Role>::builder()
+    ///     .hmac(Algorithm::HS256, [1u8; 32])
+    ///     .refusal_body_described(Refusal::problem_json, media_type, schema)
+    ///     .build()?;
+    /// let (described, _) = authenticator.refusal_body_description().expect("described");
+    /// assert_eq!(described, "application/problem+json");
+    /// assert!(authenticator.has_own_refusal_body());
+    /// # Ok::<(), rbac_axum::ConfigError>(())
+    /// ```
+    pub fn refusal_body_description(&self) -> Option<(&str, &serde_json::Value)> {
+        let described = self.inner.refusal_description.as_ref()?;
+        Some((described.media_type.as_str(), &described.schema))
+    }
+
+    /// Whether refusals have the application's body rather than the
+    /// default one ([`Refusal::oauth_json`](crate::Refusal::oauth_json)).
+    pub fn has_own_refusal_body(&self) -> bool {
+        self.inner.refusal_body.is_some()
+    }
 }

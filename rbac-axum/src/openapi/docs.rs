@@ -115,14 +115,13 @@ impl<M: RoleModel> ApiDocs<M> {
     /// [`refusal_body`](Self::refusal_body).
     #[must_use]
     pub fn refusals_of(mut self, authenticator: &Authenticator<M>) -> Self {
-        let verifier = &authenticator.inner;
-        self.body = match (&verifier.refusal_body, &verifier.refusal_description) {
-            (None, _) => RefusalBody::OAuthJson,
-            (Some(_), Some(described)) => RefusalBody::Own {
-                media_type: described.media_type.clone(),
-                schema: described.schema.clone(),
-            },
-            (Some(_), None) => panic!(
+        let own = authenticator.has_own_refusal_body();
+        self.body = match (own, authenticator.refusal_body_description()) {
+            (false, _) => RefusalBody::OAuthJson,
+            (true, Some((media_type, schema))) => {
+                RefusalBody::Own { media_type: media_type.to_owned(), schema: schema.clone() }
+            }
+            (true, None) => panic!(
                 "the authenticator renders refusals with a body it does not describe: build it \
                  with `refusal_body_described(render, media_type, schema)`, or give the body to \
                  `ApiDocs::refusal_body(media_type, schema)`"
