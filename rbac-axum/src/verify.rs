@@ -749,11 +749,14 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_cached_token_is_looked_up_again_only_when_the_generation_changes() {
-        use std::sync::atomic::Ordering::SeqCst;
-        let key = secret(7);
-        let store = Arc::new(Counting { lookups: 0.into(), generation: 5.into() });
+    /// A caching authenticator whose store counts its lookups, starting at
+    /// `generation`; a valid revocable token for it, and the time it was
+    /// made at.
+    fn counting(
+        key: [u8; 32],
+        generation: u64,
+    ) -> (Arc<Counting>, Authenticator<Model>, String, u64) {
+        let store = Arc::new(Counting { lookups: 0.into(), generation: generation.into() });
         let authenticator = Authenticator::<Model>::builder()
             .issuer("https://issuer.test")
             .hmac(Algorithm::HS256, key)
@@ -763,7 +766,13 @@ mod tests {
             .expect("a valid configuration");
         let t = now();
         let claims = json!({ "iss": "https://issuer.test", "exp": t + 600, "iat": t, "sub": "u", "jti": "j" });
-        let token = token(&key, &claims);
+        (store, authenticator, token(&key, &claims), t)
+    }
+
+    #[test]
+    fn a_cached_token_is_looked_up_again_only_when_the_generation_changes() {
+        use std::sync::atomic::Ordering::SeqCst;
+        let (store, authenticator, token, t) = counting(secret(7), 5);
         for _ in 0..3 {
             assert!(authenticator.inner.verify_shared(&token, t).is_ok());
         }
@@ -778,19 +787,8 @@ mod tests {
     #[test]
     fn no_generation_is_taken_for_never_checked() {
         use std::sync::atomic::Ordering::SeqCst;
-        let key = secret(10);
         for generation in [0, u64::MAX - 1, u64::MAX] {
-            let store = Arc::new(Counting { lookups: 0.into(), generation: generation.into() });
-            let authenticator = Authenticator::<Model>::builder()
-                .issuer("https://issuer.test")
-                .hmac(Algorithm::HS256, key)
-                .cache_verified_tokens(8)
-                .revocation(store.clone())
-                .build()
-                .expect("a valid configuration");
-            let t = now();
-            let claims = json!({ "iss": "https://issuer.test", "exp": t + 600, "iat": t, "sub": "u", "jti": "j" });
-            let token = token(&key, &claims);
+            let (store, authenticator, token, t) = counting(secret(10), generation);
             for _ in 0..3 {
                 assert!(authenticator.inner.verify_shared(&token, t).is_ok());
             }
