@@ -1,6 +1,8 @@
-//! The SQLite database: opened once, migrated on start, and shared as one
-//! connection behind a mutex. Every query runs on tokio's blocking pool
-//! through [`Db::call`], so a slow disk never stalls the async workers.
+//! The SQLite database: opened once, migrated on start, and owned by one
+//! thread of its own. Every query is a closure sent to that thread through
+//! [`Db::call`], so a slow disk never stalls the async workers, and a
+//! flood of requests waits in a bounded queue instead of tying up a
+//! blocking thread each.
 //!
 //! One connection is plenty for this service (SQLite serialises writers
 //! anyway) and makes each `call` a consistent unit: a closure that opens a
@@ -11,11 +13,12 @@
 pub(crate) mod posts;
 pub(crate) mod users;
 
+use std::panic::AssertUnwindSafe;
 use std::path::Path;
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use rusqlite::Connection;
+use tokio::sync::{mpsc, oneshot};
 
 /// The database file's name inside the data directory.
 pub(crate) const FILE_NAME: &str = "rbac-example.sqlite3";
@@ -63,15 +66,25 @@ pub(crate) enum DbError {
         /// Migrations this build has.
         known: usize,
     },
-    /// The blocking task running the query panicked or was cancelled.
+    /// The query panicked, or the database thread has stopped.
     #[error("the database task did not complete: {0}")]
     Task(String),
+    /// The database thread could not be started.
+    #[error("the database thread could not be started: {0}")]
+    Thread(std::io::Error),
 }
 
-/// A handle to the database; cheap to clone.
+/// Queries waiting for the database thread; further callers wait for room.
+const QUEUE: usize = 1024;
+
+/// A query for the database thread, handed the connection.
+type Query = Box<dyn FnOnce(&mut Connection) + Send>;
+
+/// A handle to the database; cheap to clone. The database thread stops,
+/// closing the connection, when the last clone is dropped.
 #[derive(Clone)]
 pub(crate) struct Db {
-    conn: Arc<Mutex<Connection>>,
+    queries: mpsc::Sender<Query>,
 }
 
 impl std::fmt::Debug for Db {
@@ -90,37 +103,67 @@ impl Db {
         conn.pragma_update(None, "foreign_keys", true)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         migrate(&mut conn)?;
-        Ok(Db { conn: Arc::new(Mutex::new(conn)) })
+        let (queries, queue) = mpsc::channel(QUEUE);
+        std::thread::Builder::new()
+            .name("sqlite".to_owned())
+            .spawn(move || serve(conn, queue))
+            .map_err(DbError::Thread)?;
+        Ok(Db { queries })
     }
 
-    /// Runs `f` with the connection on the blocking pool. The closure's own
-    /// error type lets it return refusals (a rule broken, a row missing)
-    /// as well as SQLite errors.
+    /// Runs `f` with the connection on the database thread. The closure's
+    /// own error type lets it return refusals (a rule broken, a row
+    /// missing) as well as SQLite errors.
     pub(crate) async fn call<T, E, F>(&self, f: F) -> Result<T, E>
     where
         F: FnOnce(&mut Connection) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
         E: From<DbError> + Send + 'static,
     {
-        let conn = Arc::clone(&self.conn);
-        let task = tokio::task::spawn_blocking(move || {
-            // A panic inside an earlier closure poisons the mutex, but the
-            // connection is still sound: an open transaction rolled back
-            // when it was dropped during unwinding.
-            let mut conn = conn.lock().unwrap_or_else(PoisonError::into_inner);
-            f(&mut conn)
+        let (reply, answer) = oneshot::channel();
+        let query: Query = Box::new(move |conn| {
+            // The caller may have gone (its request dropped): nothing to do.
+            let _ = reply.send(f(conn));
         });
-        match task.await {
-            Ok(result) => result,
-            Err(error) => Err(E::from(DbError::Task(error.to_string()))),
+        if self.queries.send(query).await.is_err() {
+            return Err(E::from(stopped()));
         }
+        answer.await.unwrap_or_else(|_| Err(E::from(panicked())))
     }
 
-    /// Runs `f` with the connection on the current thread; for start-up
-    /// work that is already on a blocking thread.
-    pub(crate) fn call_blocking<T>(&self, f: impl FnOnce(&mut Connection) -> T) -> T {
-        let mut conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
-        f(&mut conn)
+    /// Runs `f` with the connection on the database thread, blocking the
+    /// current one until it is done; for start-up work, on a thread that
+    /// may block.
+    pub(crate) fn call_blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> T + Send + 'static,
+    ) -> Result<T, DbError> {
+        let (reply, answer) = oneshot::channel();
+        let query: Query = Box::new(move |conn| {
+            let _ = reply.send(f(conn));
+        });
+        self.queries.blocking_send(query).map_err(|_| stopped())?;
+        answer.blocking_recv().map_err(|_| panicked())
+    }
+}
+
+fn stopped() -> DbError {
+    DbError::Task("the database thread has stopped".to_owned())
+}
+
+fn panicked() -> DbError {
+    DbError::Task("the query panicked".to_owned())
+}
+
+/// The database thread: runs queries in order until every handle is gone.
+fn serve(mut conn: Connection, mut queue: mpsc::Receiver<Query>) {
+    while let Some(query) = queue.blocking_recv() {
+        // A panicking query drops its reply (the caller sees `Task`); the
+        // connection is still sound: a transaction it held rolled back when
+        // it was dropped during unwinding.
+        if std::panic::catch_unwind(AssertUnwindSafe(|| query(&mut conn))).is_err() {
+            tracing::error!("a database query panicked");
+        }
     }
 }
 
@@ -159,10 +202,13 @@ mod tests {
         let db = Db::open(&path).expect("second open finds nothing to do");
         let version: i64 = db
             .call_blocking(|conn| conn.pragma_query_value(None, "user_version", |row| row.get(0)))
+            .expect("the thread answers")
             .expect("user_version");
         assert_eq!(version, MIGRATIONS.len() as i64);
 
-        db.call_blocking(|conn| conn.pragma_update(None, "user_version", 99)).expect("set");
+        db.call_blocking(|conn| conn.pragma_update(None, "user_version", 99))
+            .expect("the thread answers")
+            .expect("set");
         drop(db);
         assert!(matches!(Db::open(&path), Err(DbError::TooNew { found: 99, .. })));
     }

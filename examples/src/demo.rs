@@ -17,14 +17,14 @@ use crate::token_issuer::TokenIssuer;
 /// Seeds the demo users, and a first post by the editor, into a database
 /// that has no user yet. Blocking: it hashes passwords.
 pub(crate) fn seed(db: &Db) -> Result<(), StartError> {
-    if !db.call_blocking(|conn| users::is_empty(conn))? {
+    if !db.call_blocking(|conn| users::is_empty(conn))?? {
         return Ok(());
     }
     let mut hashes = Vec::with_capacity(USERS.len());
     for user in USERS {
         hashes.push(password::hash_blocking(user.password.as_bytes())?);
     }
-    db.call_blocking(|conn| -> rusqlite::Result<()> {
+    db.call_blocking(move |conn| -> rusqlite::Result<()> {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         // Checked again inside the transaction: another process may have
         // seeded meanwhile.
@@ -43,7 +43,7 @@ pub(crate) fn seed(db: &Db) -> Result<(), StartError> {
             }
         }
         tx.commit()
-    })?;
+    })??;
     tracing::info!("seeded the demo users: {}", USERS.map(|u| u.username).join(", "));
     Ok(())
 }

@@ -168,6 +168,7 @@ mod tests {
             assert_eq!(left, 0, "roles of a deleted user remain");
             Ok(())
         })
+        .expect("the thread answers")
         .expect("queries");
     }
 
@@ -182,6 +183,7 @@ mod tests {
             assert_eq!(count_holding(conn, Role::Viewer)?, 2);
             Ok(())
         })
+        .expect("the thread answers")
         .expect("queries");
     }
 }
