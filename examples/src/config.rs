@@ -103,6 +103,35 @@ const VARS: &[(&str, &str, &str)] = &[
          a private CA",
     ),
     (
+        MAX_CONNECTIONS,
+        "1024",
+        "connections served at once; more wait in the kernel's backlog until one closes (keep \
+         it below the open-file limit)",
+    ),
+    (
+        HEADER_TIMEOUT_SECS,
+        "10",
+        "seconds a connection has for its TLS handshake and for each request's headers, and \
+         may sit idle between requests, before it is closed",
+    ),
+    (
+        BODY_TIMEOUT_SECS,
+        "10",
+        "seconds a request has to send its whole body; a slower one is answered 408",
+    ),
+    (
+        HASH_WORKERS,
+        "",
+        "threads hashing passwords, each holding 19 MiB of Argon2 memory once used. Default: \
+         one per core",
+    ),
+    (
+        HASH_QUEUE,
+        "256",
+        "password checks waiting for a hashing thread; beyond them, logins get 503 with \
+         Retry-After",
+    ),
+    (
         "RUST_LOG",
         DEFAULT_LOG_FILTER,
         "log filter (tracing-subscriber EnvFilter syntax); rbac_axum logs every refusal at info \
@@ -132,6 +161,11 @@ const TRUST_PRESET: &str = "RBAC_EXAMPLE_TRUST_PRESET";
 const TRUST_ROLES_CLAIM: &str = "RBAC_EXAMPLE_TRUST_ROLES_CLAIM";
 const TRUST_WAIT_SECS: &str = "RBAC_EXAMPLE_TRUST_WAIT_SECS";
 const TRUST_CA: &str = "RBAC_EXAMPLE_TRUST_CA";
+const MAX_CONNECTIONS: &str = "RBAC_EXAMPLE_MAX_CONNECTIONS";
+const HEADER_TIMEOUT_SECS: &str = "RBAC_EXAMPLE_HEADER_TIMEOUT_SECS";
+const BODY_TIMEOUT_SECS: &str = "RBAC_EXAMPLE_BODY_TIMEOUT_SECS";
+const HASH_WORKERS: &str = "RBAC_EXAMPLE_HASH_WORKERS";
+const HASH_QUEUE: &str = "RBAC_EXAMPLE_HASH_QUEUE";
 
 /// The variables that say where a trusted issuer's keys come from; at most
 /// one may be set, and setting one turns resource-server mode on.
@@ -169,6 +203,26 @@ pub struct Config {
     /// An external issuer whose tokens are trusted instead of issuing any
     /// (`RBAC_EXAMPLE_TRUST_*`).
     pub trust: Option<TrustedIssuer>,
+    /// What one client, or all of them together, may hold of the server.
+    pub limits: Limits,
+}
+
+/// Bounds on connections and on password hashing: what keeps the service
+/// answering, in bounded memory, under a flood.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Limits {
+    /// Connections served at once (`RBAC_EXAMPLE_MAX_CONNECTIONS`).
+    pub max_connections: usize,
+    /// Time for the TLS handshake and for each request's headers, and the
+    /// longest idle time between requests (`RBAC_EXAMPLE_HEADER_TIMEOUT_SECS`).
+    pub header_timeout: Duration,
+    /// Time for a request's whole body (`RBAC_EXAMPLE_BODY_TIMEOUT_SECS`).
+    pub body_timeout: Duration,
+    /// Threads hashing passwords (`RBAC_EXAMPLE_HASH_WORKERS`).
+    pub hash_workers: usize,
+    /// Password checks waiting for a thread (`RBAC_EXAMPLE_HASH_QUEUE`).
+    pub hash_queue: usize,
 }
 
 /// How connections are served.
@@ -480,6 +534,7 @@ impl Config {
             demo_tokens,
             tls,
             trust,
+            limits: limits(&get)?,
         })
     }
 
@@ -538,6 +593,39 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
     }
     lines.push(line);
     lines
+}
+
+/// The connection and hashing limits; `get` reads a variable or its
+/// default.
+fn limits(get: &dyn Fn(&'static str) -> String) -> Result<Limits, ConfigError> {
+    let number =
+        |name: &'static str, range: std::ops::RangeInclusive<u64>, what: &str| match get(name)
+            .parse::<u64>()
+        {
+            Ok(value) if range.contains(&value) => Ok(value),
+            _ => Err(ConfigError::new(
+                name,
+                format!("expected {what} from {} to {}", range.start(), range.end()),
+            )),
+        };
+    let seconds =
+        |name| number(name, 1..=3600, "a whole number of seconds").map(Duration::from_secs);
+    let count = |name, max| {
+        number(name, 1..=max, "a whole number")
+            .map(|value| usize::try_from(value).unwrap_or(usize::MAX))
+    };
+    let hash_workers = if get(HASH_WORKERS).is_empty() {
+        std::thread::available_parallelism().map_or(1, usize::from)
+    } else {
+        count(HASH_WORKERS, 256)?
+    };
+    Ok(Limits {
+        max_connections: count(MAX_CONNECTIONS, 1 << 20)?,
+        header_timeout: seconds(HEADER_TIMEOUT_SECS)?,
+        body_timeout: seconds(BODY_TIMEOUT_SECS)?,
+        hash_workers,
+        hash_queue: count(HASH_QUEUE, 1 << 16)?,
+    })
 }
 
 fn default_of(name: &str) -> &'static str {

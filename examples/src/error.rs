@@ -4,9 +4,11 @@
 //! answered with a bare 500.
 
 use std::borrow::Cow;
+use std::time::Duration;
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use rbac_axum::{AuthError, Authenticator, Rejection};
 use serde_json::json;
@@ -32,6 +34,11 @@ pub(crate) enum ApiError {
     Unauthenticated(Rejection),
     /// The body is over the API's limit: 413.
     TooLarge,
+    /// The server is at capacity for this work: 503 with `Retry-After`.
+    Unavailable {
+        /// When to try again.
+        retry_after: Duration,
+    },
     /// Something failed on the server; the message is logged, not sent.
     Internal(String),
 }
@@ -87,6 +94,15 @@ impl IntoResponse for ApiError {
             }
             ApiError::Unauthenticated(rejection) => rejection.into_response(),
             ApiError::TooLarge => crate::body_limit::too_large(crate::JSON_BODY_LIMIT),
+            ApiError::Unavailable { retry_after } => {
+                let body = json!({
+                    "error": "temporarily_unavailable",
+                    "error_description": "the server is busy; try again after Retry-After seconds",
+                });
+                let mut response = (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response();
+                response.headers_mut().insert(RETRY_AFTER, retry_after_value(retry_after));
+                response
+            }
             ApiError::Internal(message) => {
                 tracing::error!(error = %message, "request failed");
                 (
@@ -116,6 +132,15 @@ impl From<rusqlite::Error> for ApiError {
 
 impl From<PasswordError> for ApiError {
     fn from(error: PasswordError) -> Self {
-        ApiError::Internal(error.to_string())
+        match error {
+            PasswordError::Busy { retry_after } => ApiError::Unavailable { retry_after },
+            error => ApiError::Internal(error.to_string()),
+        }
     }
+}
+
+/// A `Retry-After` value: whole seconds, rounded up, at least one.
+pub(crate) fn retry_after_value(wait: Duration) -> HeaderValue {
+    let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    HeaderValue::from(seconds.max(1))
 }

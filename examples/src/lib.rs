@@ -106,7 +106,7 @@ mod users;
 
 pub use authenticator::authenticator_builder;
 pub use config::{
-    ClaimsPreset, Config, ConfigError, DEFAULT_LOG_FILTER, Tls, TrustedIssuer, TrustedKeys,
+    ClaimsPreset, Config, ConfigError, DEFAULT_LOG_FILTER, Limits, Tls, TrustedIssuer, TrustedKeys,
 };
 pub use revocation::{Revocations, TRUSTED_LEEWAY, TRUSTED_MAX_TOKEN_LIFETIME};
 pub use server::{Server, run};

@@ -12,7 +12,7 @@ use rbac_axum::jsonwebtoken::Algorithm;
 use crate::authenticator::authenticator_builder;
 use crate::config::{Config, Tls};
 use crate::db::{self, Db};
-use crate::password::Passwords;
+use crate::password::{HashingCapacity, Passwords};
 use crate::revocation::Revocations;
 use crate::start_error::StartError;
 use crate::token_issuer::TokenIssuer;
@@ -103,7 +103,10 @@ fn open_blocking(
     }
     warn_if_shared(dir);
     let db = Db::open(&dir.join(db::FILE_NAME))?;
-    let passwords = Passwords::new()?;
+    let passwords = Passwords::start(HashingCapacity {
+        workers: config.limits.hash_workers,
+        queue: config.limits.hash_queue,
+    })?;
 
     let (authenticator, issuer) = match &config.trust {
         // Resource-server mode: verify the external issuer's tokens; no

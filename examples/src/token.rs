@@ -14,6 +14,8 @@
 //!   after the same amount of work (see `password.rs`).
 //! * Every answer carries `Cache-Control: no-store` and `Pragma: no-cache`
 //!   (§5.1); errors are 400 with `{"error", "error_description"}` (§5.2).
+//! * When every password hashing thread is busy and the queue is full,
+//!   503 `temporarily_unavailable` with `Retry-After` (`password.rs`).
 //! * A token's `iat` is the second its user's roles were read, never later:
 //!   a role change or a revocation after that reading refuses it. Right
 //!   after one, the user's cut-off is the next second, and a token read
@@ -33,13 +35,15 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, PRAGMA};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, PRAGMA, RETRY_AFTER};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use rbac_axum::ScopeSet;
 
 use crate::db::{self, users::User};
+use crate::error::retry_after_value;
 use crate::grants::{grantable, schema};
+use crate::password::PasswordError;
 use crate::state::AppState;
 use crate::token_issuer::IssuedToken;
 
@@ -49,11 +53,36 @@ struct OAuthError {
     status: StatusCode,
     code: &'static str,
     description: Cow<'static, str>,
+    /// For 429 and 503: when to try again.
+    retry_after: Option<Duration>,
 }
 
 impl OAuthError {
     fn new(code: &'static str, description: impl Into<Cow<'static, str>>) -> Self {
-        Self { status: StatusCode::BAD_REQUEST, code, description: description.into() }
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            code,
+            description: description.into(),
+            retry_after: None,
+        }
+    }
+
+    /// 503: every password hashing thread is busy and the queue is full.
+    fn busy(retry_after: Duration) -> Self {
+        Self {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            code: "temporarily_unavailable",
+            description: "the server is busy; try again after Retry-After seconds".into(),
+            retry_after: Some(retry_after),
+        }
+    }
+
+    /// A password check that could not run: 503 when at capacity, else 500.
+    fn password(error: PasswordError) -> Self {
+        match error {
+            PasswordError::Busy { retry_after } => Self::busy(retry_after),
+            error => Self::server_error(error),
+        }
     }
 
     fn server_error(message: impl fmt::Display) -> Self {
@@ -62,6 +91,7 @@ impl OAuthError {
             status: StatusCode::INTERNAL_SERVER_ERROR,
             code: "server_error",
             description: "the server failed to handle the request".into(),
+            retry_after: None,
         }
     }
 }
@@ -69,7 +99,11 @@ impl OAuthError {
 impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
         let body = serde_json::json!({ "error": self.code, "error_description": self.description });
-        no_store((self.status, Json(body)).into_response())
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(wait) = self.retry_after {
+            response.headers_mut().insert(RETRY_AFTER, retry_after_value(wait));
+        }
+        no_store(response)
     }
 }
 
@@ -125,7 +159,7 @@ async fn grant(
         .passwords
         .verify(request.password, stored_hash)
         .await
-        .map_err(OAuthError::server_error)?;
+        .map_err(OAuthError::password)?;
     let user = match (user, matches) {
         (Some(user), true) => user,
         // One answer for both: which user names exist is nobody's business.
@@ -214,6 +248,7 @@ fn parse_request(
             status: StatusCode::PAYLOAD_TOO_LARGE,
             code: "payload_too_large",
             description: "the request body is too large".into(),
+            retry_after: None,
         },
         _ => {
             OAuthError::new("invalid_request", format!("the request body is unusable: {rejection}"))
