@@ -76,6 +76,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use rbac_axum::openapi::Inventory;
 
+use crate::body_limit::BodyLimit;
 use crate::db::posts::Post;
 use crate::db::users::User;
 
@@ -95,6 +96,7 @@ mod posts;
 mod private_file;
 mod revocation;
 mod revoke;
+mod serve;
 mod server;
 mod signing_key;
 mod start_error;
@@ -155,7 +157,10 @@ pub fn app(state: AppState) -> Router {
         .route(api_docs::UI_PATH, get(|| async { Html(api_docs::swagger_page()) }))
         .merge(state.authenticator.resource_metadata_routes())
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
-        .layer(middleware::from_fn_with_state(JSON_BODY_LIMIT, body_limit::refuse_announced))
+        .layer(middleware::from_fn_with_state(
+            BodyLimit { max: JSON_BODY_LIMIT, timeout: state.body_timeout },
+            body_limit::read_whole,
+        ))
         .layer(middleware::from_fn(log_request))
         .layer(middleware::from_fn_with_state(state.clone(), security_headers))
         .with_state(state)

@@ -1,7 +1,8 @@
 //! Starting and stopping: [`Server::bind`] prepares everything that can
 //! fail (data directory, database, keys, the listening socket) before a
-//! single request is accepted; [`Server::run`] serves until the shutdown
-//! future completes, letting requests in flight finish.
+//! single request is accepted; [`Server::run`] serves (`serve.rs`, with
+//! connection limits and timeouts) until the shutdown future completes,
+//! letting requests in flight finish.
 
 use std::future::Future;
 use std::io;
@@ -9,11 +10,11 @@ use std::net::SocketAddr;
 
 use tokio::net::TcpListener;
 
-use crate::config::Config;
+use crate::config::{Config, Limits};
 use crate::start_error::StartError;
 use crate::state::AppState;
-use crate::tls::{self, TlsListener, TlsSetup};
-use crate::{app, demo};
+use crate::tls::{self, TlsSetup};
+use crate::{app, demo, serve};
 
 /// A service ready to accept connections.
 #[derive(Debug)]
@@ -21,6 +22,7 @@ pub struct Server {
     listener: TcpListener,
     state: AppState,
     tls: Option<TlsSetup>,
+    limits: Limits,
     demo_tokens: bool,
     /// With a trusted issuer whose keys are fetched: whether they had
     /// arrived when [`Server::bind`] stopped waiting.
@@ -48,7 +50,14 @@ impl Server {
             .await
             .map_err(|error| StartError::Task(error.to_string()))??;
         let trusted_keys_ready = wait_for_trusted_keys(&config, &state).await;
-        Ok(Server { listener, state, tls, demo_tokens: config.demo_tokens, trusted_keys_ready })
+        Ok(Server {
+            listener,
+            state,
+            tls,
+            limits: config.limits,
+            demo_tokens: config.demo_tokens,
+            trusted_keys_ready,
+        })
     }
 
     /// With a trusted issuer whose keys are fetched (`RBAC_EXAMPLE_TRUST_ISSUER`
@@ -114,16 +123,11 @@ impl Server {
         Ok(text)
     }
 
-    /// Serves until `shutdown` completes, then waits for requests in flight.
+    /// Serves until `shutdown` completes, then waits for requests in
+    /// flight, at most 10 seconds.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> io::Result<()> {
-        let router = app(self.state);
-        match self.tls {
-            None => axum::serve(self.listener, router).with_graceful_shutdown(shutdown).await,
-            Some(tls) => {
-                let listener = TlsListener::new(self.listener, tls.acceptor)?;
-                axum::serve(listener, router).with_graceful_shutdown(shutdown).await
-            }
-        }
+        let acceptor = self.tls.map(|tls| tls.acceptor);
+        serve::serve(self.listener, acceptor, app(self.state), self.limits, shutdown).await
     }
 }
 

@@ -3,6 +3,7 @@
 //! and the `Authenticator` that `#[requires]` takes from the state.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::FromRef;
 use axum::http::HeaderValue;
@@ -30,6 +31,8 @@ pub struct AppState {
     pub(crate) issuer: Option<Arc<TokenIssuer>>,
     /// The `Strict-Transport-Security` value, when serving over TLS.
     pub(crate) hsts: Option<HeaderValue>,
+    /// Time a request has to send its whole body.
+    pub(crate) body_timeout: Duration,
 }
 
 // `#[requires]` and `Auth` find the authenticator through this; `roles!`
@@ -152,7 +155,15 @@ fn open_blocking(
         Tls::SelfSigned => Some(HeaderValue::from_static("max-age=3600")),
     };
     let revocations = Arc::new(revocations);
-    Ok(AppState { authenticator, db, passwords, revocations, issuer, hsts })
+    Ok(AppState {
+        authenticator,
+        db,
+        passwords,
+        revocations,
+        issuer,
+        hsts,
+        body_timeout: config.limits.body_timeout,
+    })
 }
 
 /// The database holds password hashes: say so when a data directory made

@@ -1,24 +1,17 @@
 //! HTTPS with rustls (aws-lc-rs, already in the tree for the JWTs): the
 //! certificate from the configured PEM files or, for development, a
-//! self-signed one generated on first start and kept beside the database;
-//! and [`TlsListener`], which plugs TLS into `axum::serve` unchanged.
-//!
-//! Handshakes run on their own tasks with a deadline, so a client that
-//! opens a connection and stalls holds up nobody but itself.
+//! self-signed one generated on first start and kept beside the database.
+//! Handshakes happen in the accept loop (`serve.rs`), each on its
+//! connection's own task and within the header timeout.
 
-use std::io;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
 use rustls::ServerConfig;
 use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc;
 use tokio_rustls::TlsAcceptor;
-use tokio_rustls::server::TlsStream;
 
 use crate::config::Tls;
 use crate::private_file;
@@ -27,9 +20,6 @@ use crate::start_error::StartError;
 /// Names of the generated certificate and key in the data directory.
 pub(crate) const CERT_FILE: &str = "tls-cert.pem";
 pub(crate) const KEY_FILE: &str = "tls-key.pem";
-
-/// How long a client may take to finish its TLS handshake.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Days a generated certificate is valid for.
 const SELF_SIGNED_DAYS: i64 = 365;
@@ -174,67 +164,6 @@ fn civil_date(days: i64) -> (i32, u8, u8) {
         u8::try_from(month).unwrap_or(1),
         u8::try_from(day).unwrap_or(1),
     )
-}
-
-/// A TCP listener that hands `axum::serve` only connections whose TLS
-/// handshake succeeded.
-pub(crate) struct TlsListener {
-    local_addr: SocketAddr,
-    ready: mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr)>,
-}
-
-impl TlsListener {
-    /// Accepts on `tcp`, handshaking with `acceptor`. The accepting task
-    /// ends when the listener is dropped (on shutdown).
-    pub(crate) fn new(tcp: TcpListener, acceptor: TlsAcceptor) -> io::Result<TlsListener> {
-        let local_addr = tcp.local_addr()?;
-        let (sender, ready) = mpsc::channel(64);
-        tokio::spawn(async move {
-            loop {
-                let (stream, peer) = tokio::select! {
-                    () = sender.closed() => return,
-                    accepted = tcp.accept() => match accepted {
-                        Ok(accepted) => accepted,
-                        Err(error) => {
-                            // Out of file descriptors and the like: back
-                            // off rather than spin.
-                            tracing::warn!(%error, "accept failed");
-                            tokio::time::sleep(Duration::from_millis(100)).await;
-                            continue;
-                        }
-                    },
-                };
-                let (acceptor, sender) = (acceptor.clone(), sender.clone());
-                tokio::spawn(async move {
-                    match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
-                        Ok(Ok(tls)) => {
-                            let _ = sender.send((tls, peer)).await;
-                        }
-                        Ok(Err(error)) => tracing::debug!(%peer, %error, "TLS handshake failed"),
-                        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
-                    }
-                });
-            }
-        });
-        Ok(TlsListener { local_addr, ready })
-    }
-}
-
-impl axum::serve::Listener for TlsListener {
-    type Io = TlsStream<TcpStream>;
-    type Addr = SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        match self.ready.recv().await {
-            Some(connection) => connection,
-            // The accepting task only ends once this receiver is gone.
-            None => std::future::pending().await,
-        }
-    }
-
-    fn local_addr(&self) -> io::Result<SocketAddr> {
-        Ok(self.local_addr)
-    }
 }
 
 #[cfg(test)]

@@ -22,6 +22,11 @@ impl std::fmt::Display for Response {
 }
 
 impl Response {
+    /// Parses a whole response as received (status line, headers, body).
+    pub fn parse(bytes: &[u8]) -> Response {
+        parse(bytes)
+    }
+
     /// Every value of header `name` (case-insensitive), in order.
     pub fn header_values(&self, name: &str) -> Vec<&str> {
         self.headers
