@@ -101,6 +101,7 @@ mod server;
 mod signing_key;
 mod start_error;
 mod state;
+mod throttle;
 mod tls;
 mod token;
 mod token_issuer;

@@ -16,6 +16,7 @@ use crate::db::{self, Db};
 use crate::password::{HashingCapacity, Passwords};
 use crate::revocation::Revocations;
 use crate::start_error::StartError;
+use crate::throttle::LoginThrottle;
 use crate::token_issuer::TokenIssuer;
 use crate::{Role, demo, private_file, signing_key};
 
@@ -33,6 +34,8 @@ pub struct AppState {
     pub(crate) hsts: Option<HeaderValue>,
     /// Time a request has to send its whole body.
     pub(crate) body_timeout: Duration,
+    /// Failed logins, counted to slow password guessing.
+    pub(crate) login_throttle: Arc<LoginThrottle>,
 }
 
 // `#[requires]` and `Auth` find the authenticator through this; `roles!`
@@ -155,6 +158,7 @@ fn open_blocking(
         Tls::SelfSigned => Some(HeaderValue::from_static("max-age=3600")),
     };
     let revocations = Arc::new(revocations);
+    let login_throttle = Arc::new(LoginThrottle::new());
     Ok(AppState {
         authenticator,
         db,
@@ -163,6 +167,7 @@ fn open_blocking(
         issuer,
         hsts,
         body_timeout: config.limits.body_timeout,
+        login_throttle,
     })
 }
 

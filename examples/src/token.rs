@@ -14,6 +14,9 @@
 //!   after the same amount of work (see `password.rs`).
 //! * Every answer carries `Cache-Control: no-store` and `Pragma: no-cache`
 //!   (§5.1); errors are 400 with `{"error", "error_description"}` (§5.2).
+//! * Failed logins are throttled per username and client address
+//!   (`throttle.rs`): past the limit, 429 `too_many_failed_logins` with
+//!   `Retry-After`, before the password is checked.
 //! * When every password hashing thread is busy and the queue is full,
 //!   503 `temporarily_unavailable` with `Retry-After` (`password.rs`).
 //! * A token's `iat` is the second its user's roles were read, never later:
@@ -29,12 +32,14 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::net::SocketAddr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use axum::Extension;
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
+use axum::extract::{ConnectInfo, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, PRAGMA, RETRY_AFTER};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -45,6 +50,7 @@ use crate::error::retry_after_value;
 use crate::grants::{grantable, schema};
 use crate::password::PasswordError;
 use crate::state::AppState;
+use crate::throttle::ClientKey;
 use crate::token_issuer::IssuedToken;
 
 /// An RFC 6749 §5.2 error response.
@@ -73,6 +79,16 @@ impl OAuthError {
             status: StatusCode::SERVICE_UNAVAILABLE,
             code: "temporarily_unavailable",
             description: "the server is busy; try again after Retry-After seconds".into(),
+            retry_after: Some(retry_after),
+        }
+    }
+
+    /// 429: too many failed logins for this username or address.
+    fn throttled(retry_after: Duration) -> Self {
+        Self {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            code: "too_many_failed_logins",
+            description: "too many failed logins; try again after Retry-After seconds".into(),
             retry_after: Some(retry_after),
         }
     }
@@ -124,10 +140,12 @@ struct PasswordRequest {
 /// `POST /token`.
 pub(crate) async fn password_grant(
     State(state): State<AppState>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    match grant(&state, &headers, body).await {
+    let client = ClientKey::of(peer.map(|Extension(ConnectInfo(addr))| addr));
+    match grant(&state, client, &headers, body).await {
         Ok(token) => no_store(Json(token).into_response()),
         Err(error) => error.into_response(),
     }
@@ -135,6 +153,7 @@ pub(crate) async fn password_grant(
 
 async fn grant(
     state: &AppState,
+    client: ClientKey,
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<IssuedToken, OAuthError> {
@@ -142,10 +161,19 @@ async fn grant(
         return Err(OAuthError::new("unsupported_grant_type", "this server issues no tokens"));
     };
     let request = parse_request(headers, body)?;
+    // Before any work: a throttled attempt costs no hash and is not counted.
+    state.login_throttle.check(&request.username, client).map_err(|throttled| {
+        tracing::warn!(
+            ?client,
+            limit = throttled.limit.name(),
+            "token refused: too many failed logins"
+        );
+        OAuthError::throttled(throttled.retry_after)
+    })?;
 
     // Before the reading: the token's `iat` is never later than its roles.
     let read_at = db::unix_now();
-    let username = request.username;
+    let username = request.username.clone();
     let account = state
         .db
         .call(move |conn| db::users::credentials(conn, &username).map_err(db::DbError::from))
@@ -161,10 +189,14 @@ async fn grant(
         .await
         .map_err(OAuthError::password)?;
     let user = match (user, matches) {
-        (Some(user), true) => user,
+        (Some(user), true) => {
+            state.login_throttle.record_success(&request.username, client);
+            user
+        }
         // One answer for both: which user names exist is nobody's business.
         _ => {
-            tracing::info!("token refused: invalid credentials");
+            state.login_throttle.record_failure(&request.username, client);
+            tracing::info!(?client, "token refused: invalid credentials");
             return Err(OAuthError::new("invalid_grant", "the username or password is incorrect"));
         }
     };

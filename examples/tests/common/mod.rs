@@ -5,20 +5,47 @@
 
 #![allow(dead_code, unreachable_pub)] // each test binary uses a part
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rbac_example::{Config, Server};
 use rbac_test_support::{Request, Response, exchange};
 use serde_json::Value;
-use tokio::net::TcpStream;
+use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::rustls::pki_types::pem::PemObject as _;
 use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
 use tokio_rustls::rustls::{ClientConfig, RootCertStore};
+
+/// A connection to `addr` from the local address `source`.
+pub async fn connect_from(source: IpAddr, addr: SocketAddr) -> TcpStream {
+    let socket = TcpSocket::new_v4().expect("a socket");
+    socket.bind(SocketAddr::new(source, 0)).expect("bind the source address");
+    socket.connect(addr).await.expect("connect to the test server")
+}
+
+/// `POST /token` to the server at `addr` with these form fields, from the
+/// local address `source`; without borrowing a [`TestServer`], for tasks.
+pub async fn token_request_at(
+    addr: SocketAddr,
+    source: IpAddr,
+    fields: &[(&str, &str)],
+) -> Response {
+    let request = {
+        // Not `Send`: gone before the first await.
+        let mut form = form_urlencoded::Serializer::new(String::new());
+        for (name, value) in fields {
+            form.append_pair(name, value);
+        }
+        Request::post("/token")
+            .body("application/x-www-form-urlencoded", form.finish())
+            .to_bytes(&addr.to_string())
+    };
+    exchange(connect_from(source, addr).await, &request).await
+}
 
 /// The demo users' credentials, as `--help` documents them.
 pub const ALICE: (&str, &str) = ("alice", "alice-demo");
@@ -143,6 +170,12 @@ impl TestServer {
         }
         let body = form.finish();
         self.send(Request::post("/token").body("application/x-www-form-urlencoded", body)).await
+    }
+
+    /// `POST /token` with these form fields, from the local address
+    /// `source` (any of 127.0.0.0/8 on Linux): a client on another address.
+    pub async fn token_request_from(&self, source: IpAddr, fields: &[(&str, &str)]) -> Response {
+        token_request_at(self.addr, source, fields).await
     }
 
     /// A token from the password grant; panics unless it is granted.
