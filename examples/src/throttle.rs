@@ -29,7 +29,7 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash, RandomState};
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -69,6 +69,19 @@ impl ClientKey {
             Some(IpAddr::V4(v4)) => ClientKey::V4(v4.to_bits()),
             Some(IpAddr::V6(v6)) => ClientKey::V6Prefix((v6.to_bits() >> 64) as u64),
             None => ClientKey::Unknown,
+        }
+    }
+}
+
+/// The address as logs show it: `192.0.2.1`, `2001:db8:0:1::/64`.
+impl std::fmt::Display for ClientKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            ClientKey::V4(bits) => Ipv4Addr::from_bits(bits).fmt(f),
+            ClientKey::V6Prefix(prefix) => {
+                write!(f, "{}/64", Ipv6Addr::from_bits(u128::from(prefix) << 64))
+            }
+            ClientKey::Unknown => f.write_str("unknown"),
         }
     }
 }
@@ -252,8 +265,6 @@ impl<K: Hash + Eq + Copy> Cells<K> {
 
 #[cfg(test)]
 mod tests {
-    use std::net::{Ipv4Addr, Ipv6Addr};
-
     use super::*;
 
     const ALICE: u64 = 1;
@@ -371,5 +382,7 @@ mod tests {
         let mapped = Ipv4Addr::new(192, 0, 2, 1).to_ipv6_mapped();
         assert_eq!(ClientKey::of(Some(SocketAddr::from((mapped, 1)))), client(1));
         assert_eq!(ClientKey::of(None), ClientKey::Unknown);
+        assert_eq!(v6(1).to_string(), "2001:db8:1:2::/64");
+        assert_eq!(client(1).to_string(), "192.0.2.1");
     }
 }

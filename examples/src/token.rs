@@ -164,7 +164,7 @@ async fn grant(
     // Before any work: a throttled attempt costs no hash and is not counted.
     state.login_throttle.check(&request.username, client).map_err(|throttled| {
         tracing::warn!(
-            ?client,
+            %client,
             limit = throttled.limit.name(),
             "token refused: too many failed logins"
         );
@@ -196,7 +196,7 @@ async fn grant(
         // One answer for both: which user names exist is nobody's business.
         _ => {
             state.login_throttle.record_failure(&request.username, client);
-            tracing::info!(?client, "token refused: invalid credentials");
+            tracing::info!(%client, "token refused: invalid credentials");
             return Err(OAuthError::new("invalid_grant", "the username or password is incorrect"));
         }
     };
