@@ -248,6 +248,8 @@ pub(crate) async fn authenticate(
         Err(error) => {
             if error.kind() == TokenErrorKind::Server {
                 tracing::error!(handler, route, reason = %error, "refused: cannot verify tokens now");
+            } else if matches!(error.kind(), TokenErrorKind::Unavailable { .. }) {
+                tracing::warn!(handler, route, reason = %error, "refused: revocations unavailable");
             } else {
                 tracing::info!(handler, route, reason = %error, "refused: invalid token");
             }

@@ -111,7 +111,9 @@ pub use refusal_body::{Refusal, RefusalKind};
 pub use remote::{KeySource, RemoteSettings};
 pub use require::{Require, RequireLayer, RequireService};
 pub use resource_metadata::ResourceMetadata;
-pub use revocation::{InMemoryRevocations, RevocationStore, TokenId};
+pub use revocation::{
+    InMemoryRevocations, Revocation, RevocationStore, RevocationsUnavailable, TokenId,
+};
 pub use state::{AuthState, HasAuthenticator};
 pub use token_error::{TokenError, TokenErrorKind};
 

@@ -6,10 +6,11 @@
 use std::borrow::Cow;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;
-use http::header::{HeaderValue, WWW_AUTHENTICATE};
+use http::header::{HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE};
 use rbac_core::{Denial, Schema};
 
 use crate::bearer::BearerError;
@@ -44,6 +45,15 @@ pub enum AuthError {
     /// identity provider yet, or a claims mapper failed): 500. Refused.
     #[error("{0}")]
     Unavailable(Cow<'static, str>),
+    /// The server cannot decide now but will soon (the revocation store
+    /// lost touch with its source): 503 with `Retry-After`. Refused.
+    #[error("{description}")]
+    TemporarilyUnavailable {
+        /// What is unavailable, for the client's developer.
+        description: Cow<'static, str>,
+        /// When to try again; sent as `Retry-After` in whole seconds.
+        retry_after: Duration,
+    },
     /// The server is misconfigured: 500. The request is refused. (This
     /// crate's own guard meets no such case at run time any more: a
     /// handler's roles not being its state's is a compile error; it stays
@@ -87,6 +97,9 @@ impl AuthError {
     pub(crate) fn of_token(error: TokenError) -> Self {
         match error.kind() {
             TokenErrorKind::Server => AuthError::Unavailable(error.into_message()),
+            TokenErrorKind::Unavailable { retry_after } => {
+                AuthError::TemporarilyUnavailable { description: error.into_message(), retry_after }
+            }
             _ => AuthError::InvalidToken(error.into_message()),
         }
     }
@@ -113,6 +126,7 @@ impl AuthError {
             AuthError::Misconfigured | AuthError::Unavailable(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
+            AuthError::TemporarilyUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -124,6 +138,7 @@ impl AuthError {
             AuthError::InvalidToken(_) => Some("invalid_token"),
             AuthError::InsufficientScope { .. } => Some("insufficient_scope"),
             AuthError::Misconfigured | AuthError::Unavailable(_) => Some("server_error"),
+            AuthError::TemporarilyUnavailable { .. } => Some("temporarily_unavailable"),
         }
     }
 
@@ -144,6 +159,7 @@ impl AuthError {
             AuthError::InvalidToken(_) => RefusalKind::InvalidToken,
             AuthError::InsufficientScope { .. } => RefusalKind::InsufficientScope,
             AuthError::Misconfigured | AuthError::Unavailable(_) => RefusalKind::ServerError,
+            AuthError::TemporarilyUnavailable { .. } => RefusalKind::TemporarilyUnavailable,
         }
     }
 }
@@ -158,13 +174,27 @@ impl Refusal {
     fn of(error: AuthError, realm: Arc<str>) -> Self {
         let (kind, status, code, description) =
             (error.kind(), error.status(), error.code(), error.to_string());
+        let retry_after = match error {
+            AuthError::TemporarilyUnavailable { retry_after, .. } => Some(retry_after),
+            _ => None,
+        };
         let (missing_roles, missing_scopes, forbidden) = match error {
             AuthError::InsufficientScope { missing_roles, missing_scopes, forbidden } => {
                 (missing_roles, missing_scopes, forbidden)
             }
             _ => (Vec::new(), Vec::new(), Vec::new()),
         };
-        Self { kind, status, code, description, missing_roles, missing_scopes, forbidden, realm }
+        Self {
+            kind,
+            status,
+            code,
+            description,
+            missing_roles,
+            missing_scopes,
+            forbidden,
+            realm,
+            retry_after,
+        }
     }
 }
 
@@ -239,15 +269,21 @@ impl IntoResponse for Rejection {
         if let Some(challenge) = challenge {
             headers.insert(WWW_AUTHENTICATE, challenge);
         }
+        headers.remove(RETRY_AFTER);
+        if let Some(wait) = refusal.retry_after {
+            // Whole seconds, rounded up: never "now" for a wait.
+            let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            headers.insert(RETRY_AFTER, HeaderValue::from(seconds.max(1)));
+        }
         response
     }
 }
 
 /// The `WWW-Authenticate` value for `refusal` (RFC 6750 §3), naming the
 /// resource's metadata when it has some (RFC 9728 §5.1); none for a server
-/// error, which no credentials would cure.
+/// error or a temporary unavailability, which no credentials would cure.
 fn challenge(refusal: &Refusal, resource_metadata: Option<&str>) -> Option<HeaderValue> {
-    if refusal.kind == RefusalKind::ServerError {
+    if matches!(refusal.kind, RefusalKind::ServerError | RefusalKind::TemporarilyUnavailable) {
         return None;
     }
     let mut challenge = format!("Bearer realm=\"{}\"", quoted(&refusal.realm));

@@ -8,6 +8,7 @@
 //! sets them on whatever it returns.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Json;
 use axum::response::{IntoResponse, Response};
@@ -32,6 +33,10 @@ pub enum RefusalKind {
     /// The server cannot decide now (keys not fetched yet, a claims mapper
     /// failed, a misconfiguration): 500 `server_error`, no challenge.
     ServerError,
+    /// The server cannot decide now but will soon (the revocation store
+    /// lost touch with its source): 503 `temporarily_unavailable`, with
+    /// `Retry-After` ([`Refusal::retry_after`]), no challenge.
+    TemporarilyUnavailable,
 }
 
 /// A refused request as the body's renderer sees it: what the client is
@@ -56,6 +61,7 @@ pub struct Refusal {
     pub(crate) missing_scopes: Vec<&'static str>,
     pub(crate) forbidden: Vec<&'static str>,
     pub(crate) realm: Arc<str>,
+    pub(crate) retry_after: Option<Duration>,
 }
 
 impl Refusal {
@@ -104,6 +110,12 @@ impl Refusal {
     /// The protection space the challenge names.
     pub fn realm(&self) -> &str {
         &self.realm
+    }
+
+    /// For a 503: when to try again, sent as `Retry-After` whatever the
+    /// renderer's headers say. `None` otherwise.
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.retry_after
     }
 
     /// The default body: the OAuth 2.0 error object (RFC 6749 §5.2) as
@@ -217,7 +229,8 @@ impl Refusal {
                 "error": {
                     "type": "string",
                     "description": "`invalid_request`, `invalid_token`, `insufficient_scope`, \
-                        `server_error`; `unauthorized` without credentials.",
+                        `server_error`, `temporarily_unavailable`; `unauthorized` without \
+                        credentials.",
                 },
                 "error_description": { "type": "string" },
                 "missing_roles": names,

@@ -120,6 +120,54 @@ pub trait RevocationStore: Send + Sync + 'static {
     fn generation(&self) -> Option<u64> {
         None
     }
+
+    /// Whether the store can vouch for its answers now. A store whose
+    /// local copy follows a shared source answers
+    /// [`RevocationsUnavailable`] once it has been out of touch with it
+    /// longer than it may be (or before its first load): every token is
+    /// then refused with 503 and `Retry-After`, since a revocation made
+    /// meanwhile could be missing. Asked on every request, before
+    /// [`is_revoked`](Self::is_revoked) and whatever the
+    /// [`generation`](Self::generation): like `is_revoked`, it answers from
+    /// memory. Available by default.
+    fn availability(&self) -> Result<(), RevocationsUnavailable> {
+        Ok(())
+    }
+}
+
+/// A revocation store that cannot vouch for its answers now: every token is
+/// refused with 503 and `Retry-After` until it can.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RevocationsUnavailable {
+    /// About when it may be available again; sent as `Retry-After`.
+    pub retry_after: Duration,
+}
+
+/// One entry of an [`InMemoryRevocations`], as
+/// [`for_each`](InMemoryRevocations::for_each) lists them and
+/// [`merge`](InMemoryRevocations::merge) takes them: what a store shared by
+/// several instances sends and receives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Revocation<'a> {
+    /// The token of issuer `iss` with this `jti`, which expires at `exp`.
+    Token {
+        /// `iss`.
+        iss: &'a str,
+        /// `jti`.
+        jti: &'a str,
+        /// The token's `exp`: the entry is kept until then (and the leeway).
+        exp: u64,
+    },
+    /// Every token of issuer `iss` and subject `sub` issued before
+    /// `cutoff` (see [`InMemoryRevocations::revoke_subject`]).
+    Subject {
+        /// `iss`.
+        iss: &'a str,
+        /// `sub`.
+        sub: &'a str,
+        /// The cut-off, in seconds since the epoch.
+        cutoff: u64,
+    },
 }
 
 /// Revocations held in this process: for a single instance, and for tests.
@@ -262,6 +310,39 @@ impl InMemoryRevocations {
         cutoff
     }
 
+    /// Adds `entry` as it is (a cut-off as the cut-off, not a time to
+    /// derive one from); what is held already only moves later: a token's
+    /// `exp` and a subject's cut-off keep the later of the two. Merging
+    /// the same entry twice, or in any order, gives the same store.
+    pub fn merge(&self, entry: Revocation<'_>) {
+        self.write(|entries| {
+            let (map, key, time) = match entry {
+                Revocation::Token { iss, jti, exp } => {
+                    (&mut entries.entry(iss.into()).or_default().tokens, jti, exp)
+                }
+                Revocation::Subject { iss, sub, cutoff } => {
+                    (&mut entries.entry(iss.into()).or_default().subjects, sub, cutoff)
+                }
+            };
+            let kept = map.entry(key.into()).or_insert(time);
+            *kept = (*kept).max(time);
+        });
+    }
+
+    /// Calls `visit` with every entry held, under the read lock (lookups
+    /// go on; writes wait until it returns): for publishing them again.
+    pub fn for_each(&self, mut visit: impl FnMut(Revocation<'_>)) {
+        let entries = self.entries.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        for (iss, issuer) in entries.iter() {
+            for (jti, &exp) in &issuer.tokens {
+                visit(Revocation::Token { iss, jti, exp });
+            }
+            for (sub, &cutoff) in &issuer.subjects {
+                visit(Revocation::Subject { iss, sub, cutoff });
+            }
+        }
+    }
+
     /// The cut-off held for subject `sub` of issuer `iss`, if any: tokens
     /// issued before this second (less the issuer's leeway) are refused.
     /// An issuer about to stamp a fresh token for `sub` waits until then
@@ -394,6 +475,29 @@ mod tests {
 
     fn at(seconds: u64) -> SystemTime {
         UNIX_EPOCH + Duration::from_secs(seconds)
+    }
+
+    #[test]
+    fn merging_keeps_the_later_time_and_lists_every_entry() {
+        let store = InMemoryRevocations::new(Duration::from_secs(600));
+        store.merge(Revocation::Subject { iss: ISS, sub: "u", cutoff: 1_001 });
+        store.merge(Revocation::Subject { iss: ISS, sub: "u", cutoff: 900 });
+        store.merge(Revocation::Token { iss: ISS, jti: "t", exp: 2_000 });
+        store.merge(Revocation::Token { iss: ISS, jti: "t", exp: 1_500 });
+        assert_eq!(store.subject_cutoff(ISS, "u"), Some(1_001), "a cut-off never moves back");
+        assert!(store.is_revoked(TokenId::new(ISS, "a", "u", 1_000)));
+        assert!(!store.is_revoked(TokenId::new(ISS, "a", "u", 1_001)));
+
+        let mut listed = Vec::new();
+        store.for_each(|entry| listed.push(format!("{entry:?}")));
+        listed.sort();
+        assert_eq!(
+            listed,
+            [
+                format!("{:?}", Revocation::Subject { iss: ISS, sub: "u", cutoff: 1_001 }),
+                format!("{:?}", Revocation::Token { iss: ISS, jti: "t", exp: 2_000 }),
+            ]
+        );
     }
 
     #[test]

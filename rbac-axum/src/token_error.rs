@@ -20,6 +20,13 @@ pub enum TokenErrorKind {
     /// The server cannot decide now: no keys were fetched yet, or a
     /// user-provided claims mapper failed (500).
     Server,
+    /// The revocation store cannot vouch for its answers now (it lost
+    /// touch with its source for too long, or never loaded): 503, to be
+    /// tried again after `retry_after`.
+    Unavailable {
+        /// When to try again.
+        retry_after: std::time::Duration,
+    },
 }
 
 impl TokenError {
@@ -29,6 +36,10 @@ impl TokenError {
 
     pub(crate) fn server(message: impl Into<Cow<'static, str>>) -> Self {
         Self { message: message.into(), kind: TokenErrorKind::Server }
+    }
+
+    pub(crate) fn unavailable(message: &'static str, retry_after: std::time::Duration) -> Self {
+        Self { message: Cow::Borrowed(message), kind: TokenErrorKind::Unavailable { retry_after } }
     }
 
     /// The reason, in words a client developer can act on.

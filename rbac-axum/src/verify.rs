@@ -479,6 +479,14 @@ fn check_revocable(
 /// Refuses a revoked token; one whose identity cannot be read (which
 /// verification prevents) is refused too.
 fn check_not_revoked(store: &dyn RevocationStore, principal: &Principal) -> Result<(), TokenError> {
+    // First, on every request: a store out of touch with its source may
+    // miss a revocation, whatever it found before.
+    if let Err(unavailable) = store.availability() {
+        return Err(TokenError::unavailable(
+            "revocations cannot be checked now; try again later",
+            unavailable.retry_after,
+        ));
+    }
     // Read before the lookup: a revocation after it changes the generation,
     // and the next request looks again.
     let generation = store.generation();

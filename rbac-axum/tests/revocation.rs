@@ -6,7 +6,9 @@
 //! or `iat`, or living longer than it remembers) are refused; one
 //! issuer's revocations leave another's tokens alone; purging forgets only
 //! what can no longer refuse a token. Every way into a handler checks:
-//! `#[requires]`, `Auth`, `Option<Auth>`, `TokenClaims`, `require!`.
+//! `#[requires]`, `Auth`, `Option<Auth>`, `TokenClaims`, `require!`. A
+//! store that cannot vouch for its answers has every token refused with
+//! 503 and `Retry-After`, cached ones too.
 
 // Tests may panic: `expect` on set-up steps is how they fail.
 #![allow(clippy::unwrap_used)]
@@ -17,6 +19,7 @@ mod support;
 pub(crate) use app::Role;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::extract::State;
@@ -27,6 +30,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rbac_axum::jsonwebtoken::Algorithm;
 use rbac_axum::{Auth, Authenticator, AuthenticatorBuilder, ConfigError, InMemoryRevocations};
 use rbac_axum::{Issuer, TokenClaims};
+use rbac_axum::{RevocationStore, RevocationsUnavailable, TokenId};
 use rbac_test_support::{Request, Response, Server, now};
 use serde_json::{Value, json};
 
@@ -357,4 +361,65 @@ fn an_issuer_without_its_iss_cannot_have_revocation() {
     let other = Issuer::new("https://other.test").hmac(Algorithm::HS256, [7u8; 32]);
     let both_named = Authenticator::<Role>::builder().trust(trusted).trust(other);
     assert!(both_named.revocation(store()).build().is_ok());
+}
+
+/// A store in front of an in-memory one that can be switched to "cannot
+/// vouch": a shared store out of touch with its source.
+struct Switchable {
+    inner: InMemoryRevocations,
+    unavailable: AtomicBool,
+}
+
+impl RevocationStore for Switchable {
+    fn is_revoked(&self, token: TokenId<'_>) -> bool {
+        self.inner.is_revoked(token)
+    }
+
+    fn max_token_lifetime(&self) -> Duration {
+        self.inner.max_token_lifetime()
+    }
+
+    fn generation(&self) -> Option<u64> {
+        self.inner.generation()
+    }
+
+    fn availability(&self) -> Result<(), RevocationsUnavailable> {
+        if self.unavailable.load(Ordering::Acquire) {
+            Err(RevocationsUnavailable { retry_after: Duration::from_millis(2_500) })
+        } else {
+            Ok(())
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_store_that_cannot_vouch_has_every_token_refused_with_503() {
+    let store = Arc::new(Switchable {
+        inner: InMemoryRevocations::new(Duration::from_secs(3600)),
+        unavailable: AtomicBool::new(false),
+    });
+    let builder = hmac_builder::<Role>().cache_verified_tokens(64).revocation(store.clone());
+    let server = server(builder).await;
+    let token = hs256(&viewer("vouched-1"));
+    // Found unrevoked at the store's generation, and cached.
+    for _ in 0..2 {
+        server.allowed(Request::get("/viewer").bearer(&token)).await;
+    }
+
+    store.unavailable.store(true, Ordering::Release);
+    // The generation has not changed: still asked, on every way in.
+    for path in ["/viewer", "/whoami", "/maybe", "/claims", "/layered"] {
+        let response = server.refused(Request::get(path).bearer(&token)).await;
+        assert_eq!(response.status, 503, "{path}: {response}");
+        assert_eq!(response.header("retry-after"), Some("3"), "{path}: rounded up");
+        assert_eq!(response.header("www-authenticate"), None, "no credentials would cure it");
+        let body = response.json();
+        assert_eq!(body["error"], "temporarily_unavailable", "{path}");
+        assert!(body["error_description"].as_str().unwrap().contains("revocations"), "{body}");
+    }
+    // A request without a token is still 401, as before.
+    assert_eq!(server.send(Request::get("/viewer")).await.status, 401);
+
+    store.unavailable.store(false, Ordering::Release);
+    server.allowed(Request::get("/viewer").bearer(&token)).await;
 }
