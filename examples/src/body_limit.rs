@@ -74,11 +74,15 @@ fn request_timeout(timeout: Duration) -> Response {
     response
 }
 
-/// The answer to a body over `limit` bytes.
+/// The answer to a body over `limit` bytes. It says `Connection: close`:
+/// the rest of the body is never read, so the connection cannot carry
+/// another request, and the server closes it after this answer.
 pub(crate) fn too_large(limit: usize) -> Response {
     let description = format!("the request body is over {limit} bytes");
     let body = json!({ "error": "payload_too_large", "error_description": description });
-    (StatusCode::PAYLOAD_TOO_LARGE, Json(body)).into_response()
+    let mut response = (StatusCode::PAYLOAD_TOO_LARGE, Json(body)).into_response();
+    response.headers_mut().insert(CONNECTION, HeaderValue::from_static("close"));
+    response
 }
 
 /// Middleware: 413 for a request whose `Content-Length` is over `limit`,

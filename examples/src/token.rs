@@ -163,7 +163,7 @@ async fn grant(
     let request = parse_request(headers, body)?;
     // Before any work: a throttled attempt costs no hash and is not counted.
     state.login_throttle.check(&request.username, client).map_err(|throttled| {
-        tracing::warn!(
+        tracing::info!(
             %client,
             limit = throttled.limit.name(),
             "token refused: too many failed logins"

@@ -47,6 +47,8 @@ async fn an_absurd_content_length_is_answered_at_once() {
         let response = send(server.addr, raw.as_bytes()).await;
         assert_eq!(response.status, 413, "{path}: {}", response.text());
         assert_eq!(response.json()["error"], "payload_too_large", "{path}");
+        // The body is never read: the connection cannot carry another request.
+        assert_eq!(response.header("connection"), Some("close"), "{path}");
     }
     server.stop().await;
 }
