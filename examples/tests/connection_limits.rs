@@ -1,8 +1,8 @@
 //! The accept loop's limits, over real sockets: connections that send
 //! nothing, trickle their headers, sit idle after a response, stop
-//! sending their body halfway, or never finish a TLS handshake are closed
-//! within the configured time; past the connection cap, new clients wait
-//! until a connection closes.
+//! sending their body halfway, stop reading the answers, or never finish
+//! a TLS handshake are closed within the configured time; past the
+//! connection cap, new clients wait until a connection closes.
 //!
 //! Timeouts are set to one second here; each test checks that the
 //! connection stays open until about then and is closed soon after.
@@ -180,5 +180,41 @@ async fn a_tls_client_that_stalls_after_its_hello_is_closed() {
     stream.write_all(&[0x16, 0x03, 0x01, 0x02, 0x00, 0x01]).await.expect("written");
     let (_, closed_after) = until_closed(&mut stream, opened).await;
     assert!(closed_after >= TIMEOUT - Duration::from_millis(100), "closed after {closed_after:?}");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_client_that_stops_reading_is_disconnected() {
+    let server = start(&[]).await;
+    let stream = TcpStream::connect(server.addr).await.expect("connect");
+    let (mut reader, mut writer) = stream.into_split();
+    // Far more answers (about 14 KiB each) than socket buffers hold, asked
+    // for at once and not read: the server's writes wait on the client.
+    const ASKED: usize = 2_000;
+    let requests = b"GET /openapi.json HTTP/1.1\r\nHost: localhost\r\n\r\n".repeat(ASKED);
+    let writing = tokio::spawn(async move {
+        // Refused once the server has gone; what matters is what it sent.
+        let _ = writer.write_all(&requests).await;
+        writer
+    });
+    tokio::time::sleep(TIMEOUT + Duration::from_millis(1_500)).await;
+
+    // Now read: the server gave up on the stalled connection, so what it
+    // sent ends early instead of holding all the answers asked for.
+    let mut received = Vec::new();
+    let mut buf = vec![0u8; 256 * 1024];
+    let read = async {
+        loop {
+            match reader.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => received.extend_from_slice(&buf[..n]),
+            }
+        }
+    };
+    tokio::time::timeout(TIMEOUT + SLACK, read).await.expect("the server closed the connection");
+    let answers = received.windows(12).filter(|window| window == b"HTTP/1.1 200").count();
+    assert!(answers > 0, "some answers were written before the stall");
+    assert!(answers < ASKED, "all {ASKED} answers were sent: the stall was never cut off");
+    drop(writing.await);
     server.stop().await;
 }
