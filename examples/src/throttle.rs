@@ -11,14 +11,20 @@
 //! | client address | 20 | 1 per 15 s |
 //! | username | 50 | 1 per 6 s |
 //!
-//! A login is refused with 429 and `Retry-After`, before its password is
-//! checked, while the pair or the address is over its limit. The username
-//! limit is for attacks from many addresses: while it is exceeded, only
-//! addresses that have failed for that username are refused, so its owner
-//! logging in from elsewhere is not. One address reaches its own limits
-//! (20 failures, then 4 a minute) long before the username's (50, then 10
-//! a minute), so a single flooding address never locks anyone else out.
-//! A refused attempt is not counted; a successful login clears its pair.
+//! A login is refused with 429 and `Retry-After` (the longest wait of the
+//! limits that hold), before its password is checked, while the pair or
+//! the address is over its limit. Any other login is counted as a failure
+//! as it begins, so logins sent together cannot all pass before the first
+//! one fails, and one abandoned halfway still counts; a success takes its
+//! count back and clears its pair. A refused login is not counted.
+//!
+//! The username limit is for attacks from many addresses: while it is
+//! exceeded, addresses that have failed for that username are refused, and
+//! a new address gets one guess before it is one of them. The account's
+//! owner, on an address that has not failed, logs in. One address reaches
+//! its own limits (20 failures, then 4 a minute) long before the
+//! username's (50, then 10 a minute), so a single flooding address never
+//! trips it.
 //!
 //! The client address is the TCP peer's: no proxy header is trusted. An
 //! IPv6 client counts by its /64, which one host usually holds whole. The
@@ -38,6 +44,9 @@ pub(crate) const MAX_KEYS: usize = 100_000;
 
 /// How often forgotten entries are swept out.
 const SWEEP_EVERY: Duration = Duration::from_secs(60);
+
+/// How often at most while a table is full.
+const SWEEP_FULL_EVERY: Duration = Duration::from_secs(1);
 
 /// A limit: `burst` failures at once, then one per `period`.
 #[derive(Debug, Clone, Copy)]
@@ -153,65 +162,95 @@ impl LoginThrottle {
         }
     }
 
-    /// Whether a login for `username` from `client` must wait; checked
-    /// before the password, and not counted.
-    pub(crate) fn check(&self, username: &str, client: ClientKey) -> Result<(), Throttled> {
-        self.check_at(self.usernames.hash_one(username), client, Instant::now())
+    /// Starts a login for `username` from `client`: refused while one of
+    /// the limits holds; otherwise counted as a failure at once, before
+    /// the password is checked, so that logins sent together cannot all
+    /// pass the check before the first failure is counted, and a login
+    /// abandoned halfway still counts. [`succeeded`](Self::succeeded) or
+    /// [`not_judged`](Self::not_judged) takes the count back.
+    pub(crate) fn begin(&self, username: &str, client: ClientKey) -> Result<(), Throttled> {
+        self.begin_at(self.usernames.hash_one(username), client, Instant::now())
     }
 
-    /// Counts a failed login for `username` from `client`.
-    pub(crate) fn record_failure(&self, username: &str, client: ClientKey) {
-        self.record_failure_at(self.usernames.hash_one(username), client, Instant::now());
-    }
-
-    /// Forgets the failures of `username` from `client`, after it logged in.
-    pub(crate) fn record_success(&self, username: &str, client: ClientKey) {
+    /// The login begun for `username` from `client` succeeded: its pair's
+    /// failures are forgotten, and its count taken back from the others.
+    pub(crate) fn succeeded(&self, username: &str, client: ClientKey) {
         let user = self.usernames.hash_one(username);
-        self.lock().pairs.cells.remove(&(user, client));
+        let now = Instant::now();
+        let mut tables = self.lock();
+        tables.pairs.cells.remove(&(user, client));
+        tables.addresses.take_back(&client, now);
+        tables.usernames.take_back(&user, now);
     }
 
-    fn check_at(&self, user: u64, client: ClientKey, now: Instant) -> Result<(), Throttled> {
-        let tables = self.lock();
-        let refuse = |limit, retry_after| Err(Throttled { limit, retry_after });
+    /// The login begun for `username` from `client` was not judged (the
+    /// server could not check the password): its count is taken back.
+    pub(crate) fn not_judged(&self, username: &str, client: ClientKey) {
+        let user = self.usernames.hash_one(username);
+        let now = Instant::now();
+        let mut tables = self.lock();
+        tables.pairs.take_back(&(user, client), now);
+        tables.addresses.take_back(&client, now);
+        tables.usernames.take_back(&user, now);
+    }
+
+    fn begin_at(&self, user: u64, client: ClientKey, now: Instant) -> Result<(), Throttled> {
+        let mut tables = self.lock();
+        tables.sweep_if_due(now);
         let pair = (user, client);
-        if let Some(wait) = tables.pairs.wait(&pair, now) {
-            return refuse(Limit::Pair, wait);
-        }
-        if let Some(wait) = tables.addresses.wait(&client, now) {
-            return refuse(Limit::Address, wait);
-        }
+        // Every limit that holds, the longest wait reported: a client told
+        // the shortest would come back too early.
+        let mut refused: Option<Throttled> = None;
+        let mut refuse = |limit, wait: Option<Duration>| {
+            if let Some(retry_after) = wait
+                && refused.is_none_or(|longest| retry_after > longest.retry_after)
+            {
+                refused = Some(Throttled { limit, retry_after });
+            }
+        };
+        refuse(Limit::Pair, tables.pairs.wait(&pair, now));
+        refuse(Limit::Address, tables.addresses.wait(&client, now));
         // Only where this address has failed for this username.
-        if tables.pairs.cells.contains_key(&pair)
-            && let Some(wait) = tables.usernames.wait(&user, now)
-        {
-            return refuse(Limit::Username, wait);
+        if tables.pairs.cells.contains_key(&pair) {
+            refuse(Limit::Username, tables.usernames.wait(&user, now));
+        }
+        if let Some(refused) = refused {
+            return Err(refused);
         }
         let full = tables.pairs.full_without(&pair)
             || tables.addresses.full_without(&client)
             || tables.usernames.full_without(&user);
         if full {
-            return refuse(Limit::Full, SWEEP_EVERY);
+            return Err(Throttled { limit: Limit::Full, retry_after: SWEEP_FULL_EVERY });
         }
-        Ok(())
-    }
-
-    fn record_failure_at(&self, user: u64, client: ClientKey, now: Instant) {
-        let mut tables = self.lock();
-        if now.saturating_duration_since(tables.last_sweep) >= SWEEP_EVERY {
-            tables.pairs.sweep(now);
-            tables.addresses.sweep(now);
-            tables.usernames.sweep(now);
-            tables.last_sweep = now;
-        }
-        tables.pairs.count(&(user, client), now);
+        tables.pairs.count(&pair, now);
         tables.addresses.count(&client, now);
         tables.usernames.count(&user, now);
+        Ok(())
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Tables> {
         // Each update leaves the tables consistent: a panic cannot leave
         // one half done.
         self.tables.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Tables {
+    /// Forgets recovered keys every [`SWEEP_EVERY`], and as often as every
+    /// [`SWEEP_FULL_EVERY`] while a table is full: a full table refuses new
+    /// keys only until its recovered ones are gone.
+    fn sweep_if_due(&mut self, now: Instant) {
+        let since = now.saturating_duration_since(self.last_sweep);
+        let full = [self.pairs.cells.len(), self.addresses.cells.len(), self.usernames.cells.len()]
+            .into_iter()
+            .any(|len| len >= MAX_KEYS);
+        if since >= SWEEP_EVERY || (full && since >= SWEEP_FULL_EVERY) {
+            self.pairs.sweep(now);
+            self.addresses.sweep(now);
+            self.usernames.sweep(now);
+            self.last_sweep = now;
+        }
     }
 }
 
@@ -241,13 +280,26 @@ impl<K: Hash + Eq + Copy> Cells<K> {
     }
 
     /// Counts one failure of `key`. Over [`MAX_KEYS`], a new key is not
-    /// stored; [`LoginThrottle::check_at`] refuses it instead.
+    /// stored; [`LoginThrottle::begin`] refuses it instead.
     fn count(&mut self, key: &K, now: Instant) {
         let period = self.rate.period;
         if let Some(tat) = self.cells.get_mut(key) {
             *tat = (*tat).max(now) + period;
         } else if self.cells.len() < MAX_KEYS {
             self.cells.insert(*key, now + period);
+        }
+    }
+
+    /// Takes one counted failure of `key` back.
+    fn take_back(&mut self, key: &K, now: Instant) {
+        let period = self.rate.period;
+        if let Some(tat) = self.cells.get_mut(key) {
+            match tat.checked_sub(period).filter(|earlier| *earlier > now) {
+                Some(earlier) => *tat = earlier,
+                None => {
+                    self.cells.remove(key);
+                }
+            }
         }
     }
 
@@ -274,10 +326,10 @@ mod tests {
         ClientKey::of(Some(SocketAddr::from((Ipv4Addr::new(192, 0, 2, last), 40000))))
     }
 
+    /// `times` logins begun, and failed.
     fn fail(throttle: &LoginThrottle, user: u64, client: ClientKey, now: Instant, times: u32) {
         for _ in 0..times {
-            assert_eq!(throttle.check_at(user, client, now), Ok(()));
-            throttle.record_failure_at(user, client, now);
+            assert_eq!(throttle.begin_at(user, client, now), Ok(()));
         }
     }
 
@@ -286,19 +338,28 @@ mod tests {
         let now = Instant::now();
         let throttle = LoginThrottle::starting_at(now);
         fail(&throttle, ALICE, client(1), now, 5);
-        let refused = throttle.check_at(ALICE, client(1), now).expect_err("over the burst");
+        let refused = throttle.begin_at(ALICE, client(1), now).expect_err("over the burst");
         assert_eq!(refused, Throttled { limit: Limit::Pair, retry_after: PAIR.period });
 
         let later = now + Duration::from_secs(59);
-        assert!(throttle.check_at(ALICE, client(1), later).is_err());
+        assert!(throttle.begin_at(ALICE, client(1), later).is_err());
         let minute = now + Duration::from_secs(60);
         fail(&throttle, ALICE, client(1), minute, 1);
-        assert!(throttle.check_at(ALICE, client(1), minute).is_err(), "one per minute");
+        assert!(throttle.begin_at(ALICE, client(1), minute).is_err(), "one per minute");
 
         // Another user from the same address, and the same user from
         // another address, are not held back.
-        assert_eq!(throttle.check_at(BOB, client(1), now), Ok(()));
-        assert_eq!(throttle.check_at(ALICE, client(2), now), Ok(()));
+        assert_eq!(throttle.begin_at(BOB, client(1), now), Ok(()));
+        assert_eq!(throttle.begin_at(ALICE, client(2), now), Ok(()));
+    }
+
+    #[test]
+    fn logins_begun_together_get_the_burst_only() {
+        let now = Instant::now();
+        let throttle = LoginThrottle::starting_at(now);
+        // None has failed yet: each is counted as it begins.
+        let begun = (0..100).filter(|_| throttle.begin_at(ALICE, client(1), now).is_ok()).count();
+        assert_eq!(begun, PAIR.burst as usize);
     }
 
     #[test]
@@ -308,10 +369,25 @@ mod tests {
         for user in 0..20 {
             fail(&throttle, 100 + user, client(1), now, 1);
         }
-        let refused = throttle.check_at(ALICE, client(1), now).expect_err("the address");
+        let refused = throttle.begin_at(ALICE, client(1), now).expect_err("the address");
         assert_eq!(refused.limit, Limit::Address);
         assert_eq!(refused.retry_after, ADDRESS.period);
-        assert_eq!(throttle.check_at(ALICE, client(2), now), Ok(()));
+        assert_eq!(throttle.begin_at(ALICE, client(2), now), Ok(()));
+    }
+
+    #[test]
+    fn the_longest_wait_of_the_limits_that_hold_is_reported() {
+        let now = Instant::now();
+        let throttle = LoginThrottle::starting_at(now);
+        // 15 other usernames, then alice 5 times: the address is at 20,
+        // the pair at 5; the address's next cell is further off.
+        for user in 0..15 {
+            fail(&throttle, 100 + user, client(1), now, 1);
+        }
+        fail(&throttle, ALICE, client(1), now, 5);
+        let refused = throttle.begin_at(ALICE, client(1), now).expect_err("both");
+        assert_eq!(refused.limit, Limit::Pair);
+        assert_eq!(refused.retry_after, PAIR.period, "a minute, not the address's 15 s");
     }
 
     #[test]
@@ -323,28 +399,31 @@ mod tests {
             fail(&throttle, ALICE, client(address), now, 1);
         }
         // An attacking address is refused by the username's limit...
-        let refused = throttle.check_at(ALICE, client(7), now).expect_err("the username");
+        let refused = throttle.begin_at(ALICE, client(7), now).expect_err("the username");
         assert_eq!(refused.limit, Limit::Username);
         // ...but an address that never failed for it is not: its owner.
-        assert_eq!(throttle.check_at(ALICE, client(200), now), Ok(()));
-        assert_eq!(throttle.check_at(BOB, client(7), now), Ok(()));
+        assert_eq!(throttle.begin_at(ALICE, client(200), now), Ok(()));
+        assert_eq!(throttle.begin_at(BOB, client(7), now), Ok(()));
     }
 
     #[test]
-    fn a_success_clears_its_pair_only() {
+    fn a_success_clears_its_pair_and_takes_its_count_back() {
         let throttle = LoginThrottle::new();
         let ip = ClientKey::of(Some(SocketAddr::from((Ipv4Addr::LOCALHOST, 1))));
+        // Four failures, then the right password.
         for _ in 0..5 {
-            throttle.record_failure("alice", ip);
+            assert_eq!(throttle.begin("alice", ip), Ok(()));
         }
-        assert_eq!(throttle.check("alice", ip).map_err(|t| t.limit), Err(Limit::Pair));
-        throttle.record_success("alice", ip);
-        assert_eq!(throttle.check("alice", ip), Ok(()));
-        // The address's count stays: 5 of its 20.
-        for _ in 0..15 {
-            throttle.record_failure("bob", ip);
+        throttle.succeeded("alice", ip);
+        assert_eq!(throttle.begin("alice", ip), Ok(()), "the pair is cleared");
+        throttle.not_judged("alice", ip);
+        // The address holds alice's 4 failures (the success and the login
+        // not judged were taken back); 16 more, each a username of its
+        // own, reach its 20.
+        for n in 0..16 {
+            assert_eq!(throttle.begin(&format!("user-{n}"), ip), Ok(()));
         }
-        assert_eq!(throttle.check("carol", ip).map_err(|t| t.limit), Err(Limit::Address));
+        assert_eq!(throttle.begin("carol", ip).map_err(|t| t.limit), Err(Limit::Address));
     }
 
     #[test]
@@ -358,16 +437,16 @@ mod tests {
             }
         }
         let stranger = u64::MAX;
-        let refused = throttle.check_at(stranger, client(1), now).expect_err("full");
+        let refused = throttle.begin_at(stranger, client(1), now).expect_err("full");
         assert_eq!(refused.limit, Limit::Full);
         // A key already held is still decided by its own limit.
-        assert_eq!(throttle.check_at(3, client(1), now), Ok(()));
+        assert_eq!(throttle.begin_at(3, client(1), now), Ok(()));
 
-        // Once the entries have recovered, the next failure sweeps them.
-        let later = now + USERNAME.period + SWEEP_EVERY;
-        throttle.record_failure_at(stranger, client(1), later);
+        // Once the entries have recovered (key 3 counted twice), the next
+        // login sweeps them: as soon as a second after, the table being full.
+        let later = now + USERNAME.period * 2 + SWEEP_FULL_EVERY;
+        assert_eq!(throttle.begin_at(stranger, client(1), later), Ok(()));
         assert_eq!(throttle.lock().usernames.cells.len(), 1);
-        assert_eq!(throttle.check_at(5, client(2), later), Ok(()));
     }
 
     #[test]

@@ -161,8 +161,9 @@ async fn grant(
         return Err(OAuthError::new("unsupported_grant_type", "this server issues no tokens"));
     };
     let request = parse_request(headers, body)?;
-    // Before any work: a throttled attempt costs no hash and is not counted.
-    state.login_throttle.check(&request.username, client).map_err(|throttled| {
+    // Before any work: a throttled attempt costs no hash and is not
+    // counted; any other is counted now, as a failure until it succeeds.
+    state.login_throttle.begin(&request.username, client).map_err(|throttled| {
         tracing::info!(
             %client,
             limit = throttled.limit.name(),
@@ -178,24 +179,25 @@ async fn grant(
         .db
         .call(move |conn| db::users::credentials(conn, &username).map_err(db::DbError::from))
         .await
-        .map_err(OAuthError::server_error)?;
+        .map_err(|error| {
+            state.login_throttle.not_judged(&request.username, client);
+            OAuthError::server_error(error)
+        })?;
     let (user, stored_hash) = match account {
         Some((user, hash)) => (Some(user), Some(hash)),
         None => (None, None),
     };
-    let matches = state
-        .passwords
-        .verify(request.password, stored_hash)
-        .await
-        .map_err(OAuthError::password)?;
+    let matches = state.passwords.verify(request.password, stored_hash).await.map_err(|error| {
+        state.login_throttle.not_judged(&request.username, client);
+        OAuthError::password(error)
+    })?;
     let user = match (user, matches) {
         (Some(user), true) => {
-            state.login_throttle.record_success(&request.username, client);
+            state.login_throttle.succeeded(&request.username, client);
             user
         }
         // One answer for both: which user names exist is nobody's business.
         _ => {
-            state.login_throttle.record_failure(&request.username, client);
             tracing::info!(%client, "token refused: invalid credentials");
             return Err(OAuthError::new("invalid_grant", "the username or password is incorrect"));
         }
