@@ -123,7 +123,7 @@ const VARS: &[(&str, &str, &str)] = &[
         HASH_WORKERS,
         "",
         "threads hashing passwords, each holding 19 MiB of Argon2 memory once used. Default: \
-         one per core",
+         one per core, at most 8",
     ),
     (
         HASH_QUEUE,
@@ -170,6 +170,9 @@ const HASH_QUEUE: &str = "RBAC_EXAMPLE_HASH_QUEUE";
 /// The variables that say where a trusted issuer's keys come from; at most
 /// one may be set, and setting one turns resource-server mode on.
 const TRUST_SOURCES: [&str; 3] = [TRUST_ISSUER, TRUST_JWKS_URL, TRUST_PUBLIC_KEY];
+
+/// Hashing threads at most by default: 8 × 19 MiB of Argon2 memory.
+const DEFAULT_MAX_HASH_WORKERS: usize = 8;
 
 /// Longest start-up wait for a trusted issuer's first keys.
 const MAX_TRUST_WAIT_SECS: u64 = 300;
@@ -615,7 +618,7 @@ fn limits(get: &dyn Fn(&'static str) -> String) -> Result<Limits, ConfigError> {
             .map(|value| usize::try_from(value).unwrap_or(usize::MAX))
     };
     let hash_workers = if get(HASH_WORKERS).is_empty() {
-        std::thread::available_parallelism().map_or(1, usize::from)
+        std::thread::available_parallelism().map_or(1, usize::from).min(DEFAULT_MAX_HASH_WORKERS)
     } else {
         count(HASH_WORKERS, 256)?
     };

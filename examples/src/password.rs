@@ -136,7 +136,11 @@ impl Passwords {
     ) -> Result<T, PasswordError> {
         let (reply, answer) = oneshot::channel();
         let job: Job = Box::new(move |memory| {
-            // The caller may have gone (its request dropped): nothing to do.
+            // A caller gone while its job waited (the client closed the
+            // connection) gets no hash: nobody would read the answer.
+            if reply.is_closed() {
+                return;
+            }
             let _ = reply.send(work(memory));
         });
         self.jobs.try_send(job).map_err(|error| match error {
