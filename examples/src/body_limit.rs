@@ -58,7 +58,9 @@ pub(crate) async fn read_whole(
                 "error": "invalid_request",
                 "error_description": "the request body could not be read",
             });
-            (StatusCode::BAD_REQUEST, Json(body)).into_response()
+            let mut response = (StatusCode::BAD_REQUEST, Json(body)).into_response();
+            response.headers_mut().insert(CONNECTION, HeaderValue::from_static("close"));
+            response
         }
         Err(_) => request_timeout(limit.timeout),
     }
