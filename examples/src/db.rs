@@ -106,7 +106,7 @@ impl Db {
         let (queries, queue) = mpsc::channel(QUEUE);
         std::thread::Builder::new()
             .name("sqlite".to_owned())
-            .spawn(move || serve(conn, queue))
+            .spawn(move || run_queries(conn, queue))
             .map_err(DbError::Thread)?;
         Ok(Db { queries })
     }
@@ -156,7 +156,7 @@ fn panicked() -> DbError {
 }
 
 /// The database thread: runs queries in order until every handle is gone.
-fn serve(mut conn: Connection, mut queue: mpsc::Receiver<Query>) {
+fn run_queries(mut conn: Connection, mut queue: mpsc::Receiver<Query>) {
     while let Some(query) = queue.blocking_recv() {
         // A panicking query drops its reply (the caller sees `Task`); the
         // connection is still sound: a transaction it held rolled back when

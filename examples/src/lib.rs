@@ -80,6 +80,7 @@ use crate::body_limit::BodyLimit;
 use crate::db::posts::Post;
 use crate::db::users::User;
 
+mod accept;
 mod api_docs;
 mod authenticator;
 mod authorization_server;
@@ -96,7 +97,6 @@ mod posts;
 mod private_file;
 mod revocation;
 mod revoke;
-mod serve;
 mod server;
 mod signing_key;
 mod start_error;

@@ -1,6 +1,6 @@
 //! Starting and stopping: [`Server::bind`] prepares everything that can
 //! fail (data directory, database, keys, the listening socket) before a
-//! single request is accepted; [`Server::run`] serves (`serve.rs`, with
+//! single request is accepted; [`Server::run`] serves (`accept.rs`, with
 //! connection limits and timeouts) until the shutdown future completes,
 //! letting requests in flight finish.
 
@@ -14,7 +14,7 @@ use crate::config::{Config, Limits};
 use crate::start_error::StartError;
 use crate::state::AppState;
 use crate::tls::{self, TlsSetup};
-use crate::{app, demo, serve};
+use crate::{accept, app, demo};
 
 /// A service ready to accept connections.
 #[derive(Debug)]
@@ -127,7 +127,7 @@ impl Server {
     /// flight, at most 10 seconds.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> io::Result<()> {
         let acceptor = self.tls.map(|tls| tls.acceptor);
-        serve::serve(self.listener, acceptor, app(self.state), self.limits, shutdown).await
+        accept::serve(self.listener, acceptor, app(self.state), self.limits, shutdown).await
     }
 }
 

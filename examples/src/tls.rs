@@ -1,7 +1,7 @@
 //! HTTPS with rustls (aws-lc-rs, already in the tree for the JWTs): the
 //! certificate from the configured PEM files or, for development, a
 //! self-signed one generated on first start and kept beside the database.
-//! Handshakes happen in the accept loop (`serve.rs`), each on its
+//! Handshakes happen in the accept loop (`accept.rs`), each on its
 //! connection's own task and within the header timeout.
 
 use std::net::SocketAddr;
