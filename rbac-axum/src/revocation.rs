@@ -314,7 +314,24 @@ impl InMemoryRevocations {
     /// derive one from); what is held already only moves later: a token's
     /// `exp` and a subject's cut-off keep the later of the two. Merging
     /// the same entry twice, or in any order, gives the same store.
-    pub fn merge(&self, entry: Revocation<'_>) {
+    /// Returns whether the store changed; when it did not (an entry held
+    /// already, as after a reload), its generation stays, and tokens in
+    /// the verified-token cache are not looked up again for nothing.
+    pub fn merge(&self, entry: Revocation<'_>) -> bool {
+        let (iss, key, time, token) = match entry {
+            Revocation::Token { iss, jti, exp } => (iss, jti, exp, true),
+            Revocation::Subject { iss, sub, cutoff } => (iss, sub, cutoff, false),
+        };
+        let held = {
+            let entries = self.entries.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+            entries.get(iss).and_then(|issuer| {
+                let map = if token { &issuer.tokens } else { &issuer.subjects };
+                map.get(key).copied()
+            })
+        };
+        if held.is_some_and(|held| held >= time) {
+            return false;
+        }
         self.write(|entries| {
             let (map, key, time) = match entry {
                 Revocation::Token { iss, jti, exp } => {
@@ -327,6 +344,7 @@ impl InMemoryRevocations {
             let kept = map.entry(key.into()).or_insert(time);
             *kept = (*kept).max(time);
         });
+        true
     }
 
     /// Calls `visit` with every entry held, under the read lock (lookups
@@ -480,10 +498,16 @@ mod tests {
     #[test]
     fn merging_keeps_the_later_time_and_lists_every_entry() {
         let store = InMemoryRevocations::new(Duration::from_secs(600));
-        store.merge(Revocation::Subject { iss: ISS, sub: "u", cutoff: 1_001 });
-        store.merge(Revocation::Subject { iss: ISS, sub: "u", cutoff: 900 });
-        store.merge(Revocation::Token { iss: ISS, jti: "t", exp: 2_000 });
-        store.merge(Revocation::Token { iss: ISS, jti: "t", exp: 1_500 });
+        assert!(store.merge(Revocation::Subject { iss: ISS, sub: "u", cutoff: 1_001 }));
+        assert!(store.merge(Revocation::Token { iss: ISS, jti: "t", exp: 2_000 }));
+        // Held already, or later: nothing changes, not even the generation.
+        let generation = store.generation();
+        assert!(!store.merge(Revocation::Subject { iss: ISS, sub: "u", cutoff: 900 }));
+        assert!(!store.merge(Revocation::Token { iss: ISS, jti: "t", exp: 1_500 }));
+        assert!(!store.merge(Revocation::Token { iss: ISS, jti: "t", exp: 2_000 }));
+        assert_eq!(store.generation(), generation);
+        assert!(store.merge(Revocation::Token { iss: ISS, jti: "t", exp: 2_001 }));
+        assert_ne!(store.generation(), generation);
         assert_eq!(store.subject_cutoff(ISS, "u"), Some(1_001), "a cut-off never moves back");
         assert!(store.is_revoked(TokenId::new(ISS, "a", "u", 1_000)));
         assert!(!store.is_revoked(TokenId::new(ISS, "a", "u", 1_001)));
@@ -495,7 +519,7 @@ mod tests {
             listed,
             [
                 format!("{:?}", Revocation::Subject { iss: ISS, sub: "u", cutoff: 1_001 }),
-                format!("{:?}", Revocation::Token { iss: ISS, jti: "t", exp: 2_000 }),
+                format!("{:?}", Revocation::Token { iss: ISS, jti: "t", exp: 2_001 }),
             ]
         );
     }
