@@ -1,0 +1,141 @@
+//! Instances against a redis-server that stops answering, dies (with and
+//! without persistence) or loses its data on a live connection.
+
+// Tests may panic on setup failures; that is a failed test, not a bug.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::time::{Duration, Instant, SystemTime};
+
+use support::{
+    ISS, MAX_STALENESS, Persistence, RedisServer, available, exp, instance, refuses, stream_ids,
+    wait_for,
+};
+
+const SECOND: Duration = Duration::from_secs(1);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_redis_makes_instances_unavailable_past_the_bound_only() {
+    const TEST: &str = "a_stopped_redis_makes_instances_unavailable_past_the_bound_only";
+    let Some(server) = RedisServer::start(TEST, Persistence::None).await else { return };
+    let store = instance(&server.url());
+    assert!(store.wait_until_loaded(3 * SECOND).await);
+    store.revoke_token(ISS, "j-1", exp()).await.unwrap();
+
+    server.stop();
+    let stopped = Instant::now();
+    let stale = wait_for("unavailable", 5 * SECOND, || !available(&store)).await;
+    eprintln!("unavailable {stale:?} after SIGSTOP (bound {MAX_STALENESS:?})");
+    // The bound runs from the last heartbeat sent, up to a block (300 ms)
+    // before the stop.
+    assert!(stale >= MAX_STALENESS - Duration::from_millis(400), "{stale:?}");
+    assert!(refuses(&store, "j-1"), "the local copy still answers");
+    let failed = Instant::now();
+    assert!(store.revoke_token(ISS, "j-2", exp()).await.is_err(), "Redis does not answer");
+    assert!(failed.elapsed() < 2 * SECOND, "a write gives up within its timeouts");
+    assert!(refuses(&store, "j-2"), "but holds here");
+
+    server.resume();
+    let fresh = wait_for("available again", 5 * SECOND, || available(&store)).await;
+    eprintln!("available {fresh:?} after SIGCONT ({:?} after SIGSTOP)", stopped.elapsed());
+    assert!(refuses(&store, "j-1") && refuses(&store, "j-2"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_without_persistence_resurrects_nothing_and_is_published_again() {
+    const TEST: &str = "a_restart_without_persistence_resurrects_nothing_and_is_published_again";
+    let Some(mut server) = RedisServer::start(TEST, Persistence::None).await else { return };
+    let (a, b) = (instance(&server.url()), instance(&server.url()));
+    assert!(a.wait_until_loaded(3 * SECOND).await && b.wait_until_loaded(3 * SECOND).await);
+    a.revoke_token(ISS, "j-1", exp()).await.unwrap();
+    let cutoff = b.revoke_subject(ISS, "user-1", SystemTime::now()).await.unwrap();
+    wait_for("each has both", 2 * SECOND, || {
+        refuses(&b, "j-1") && a.subject_cutoff(ISS, "user-1") == Some(cutoff)
+    })
+    .await;
+
+    server.kill().await;
+    let failed = Instant::now();
+    assert!(a.revoke_token(ISS, "j-down", exp()).await.is_err(), "Redis is down");
+    assert!(failed.elapsed() < SECOND, "a refused connection fails fast");
+    assert!(refuses(&a, "j-down"), "held here all the same");
+    wait_for("both unavailable", 5 * SECOND, || !available(&a) && !available(&b)).await;
+
+    server.restart().await;
+    wait_for("both available", 5 * SECOND, || available(&a) && available(&b)).await;
+    assert!(refuses(&a, "j-1") && refuses(&b, "j-1"), "an empty Redis un-revokes nothing");
+    assert_eq!(b.subject_cutoff(ISS, "user-1"), Some(cutoff));
+    // B's writer connection broke with the kill (and B wrote nothing
+    // since): replaced, and the write tried again.
+    b.revoke_token(ISS, "j-2", exp()).await.unwrap();
+    wait_for("a refuses j-2", 2 * SECOND, || refuses(&a, "j-2")).await;
+
+    // Published again by a and b on the new epoch marker, so a new
+    // instance gets what was written before the restart, and what a held
+    // only.
+    let c = instance(&server.url());
+    assert!(c.wait_until_loaded(3 * SECOND).await);
+    wait_for("c has everything", 3 * SECOND, || {
+        refuses(&c, "j-1")
+            && refuses(&c, "j-2")
+            && refuses(&c, "j-down")
+            && c.subject_cutoff(ISS, "user-1") == Some(cutoff)
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_with_an_append_only_file_keeps_the_stream() {
+    const TEST: &str = "a_restart_with_an_append_only_file_keeps_the_stream";
+    let Some(mut server) = RedisServer::start(TEST, Persistence::AppendOnly).await else { return };
+    let mut connection = server.connect().await;
+    let epoch_key = format!("{}:epoch", rbac_redis::DEFAULT_KEY);
+    let a = instance(&server.url());
+    assert!(a.wait_until_loaded(3 * SECOND).await);
+    a.revoke_token(ISS, "j-1", exp()).await.unwrap();
+    let cutoff = a.revoke_subject(ISS, "user-1", SystemTime::now()).await.unwrap();
+    let epoch: String =
+        redis::cmd("GET").arg(&epoch_key).query_async(&mut connection).await.unwrap();
+    // No instance is left to publish anything again.
+    drop(a);
+
+    server.kill().await;
+    server.restart().await;
+    let mut connection = server.connect().await;
+    let kept: String =
+        redis::cmd("GET").arg(&epoch_key).query_async(&mut connection).await.unwrap();
+    assert_eq!(kept, epoch, "the same Redis, as far as instances can tell");
+    assert_eq!(stream_ids(&mut connection).await, ["j-1", "user-1"]);
+
+    let fresh = instance(&server.url());
+    assert!(fresh.wait_until_loaded(3 * SECOND).await);
+    assert!(refuses(&fresh, "j-1"));
+    assert_eq!(fresh.subject_cutoff(ISS, "user-1"), Some(cutoff));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flushall_on_a_live_connection_is_found_and_published_again() {
+    const TEST: &str = "a_flushall_on_a_live_connection_is_found_and_published_again";
+    let Some(server) = RedisServer::start(TEST, Persistence::None).await else { return };
+    let (a, b) = (instance(&server.url()), instance(&server.url()));
+    assert!(a.wait_until_loaded(3 * SECOND).await && b.wait_until_loaded(3 * SECOND).await);
+    a.revoke_token(ISS, "j-1", exp()).await.unwrap();
+    wait_for("b refuses j-1", 2 * SECOND, || refuses(&b, "j-1")).await;
+
+    let mut connection = server.connect().await;
+    let () = redis::cmd("FLUSHALL").query_async(&mut connection).await.unwrap();
+    // The epoch marker is checked every five block times (1.5 s).
+    let deadline = Instant::now() + 5 * SECOND;
+    while !stream_ids(&mut connection).await.contains(&"j-1".to_owned()) {
+        assert!(Instant::now() < deadline, "j-1 not published again");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(available(&a) && available(&b));
+    b.revoke_token(ISS, "j-after", exp()).await.unwrap();
+    wait_for("a refuses j-after", 2 * SECOND, || refuses(&a, "j-after")).await;
+
+    let c = instance(&server.url());
+    assert!(c.wait_until_loaded(3 * SECOND).await);
+    assert!(refuses(&c, "j-1"));
+}
