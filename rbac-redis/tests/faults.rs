@@ -9,8 +9,8 @@ mod support;
 use std::time::{Duration, Instant, SystemTime};
 
 use support::{
-    ISS, MAX_STALENESS, Persistence, RedisServer, available, exp, instance, refuses, stream_ids,
-    wait_for,
+    ISS, MAX_STALENESS, Persistence, RedisServer, available, connect, exp, instance, refuses,
+    stream_ids, wait_for,
 };
 
 const SECOND: Duration = Duration::from_secs(1);
@@ -89,7 +89,7 @@ async fn a_restart_without_persistence_resurrects_nothing_and_is_published_again
 async fn a_restart_with_an_append_only_file_keeps_the_stream() {
     const TEST: &str = "a_restart_with_an_append_only_file_keeps_the_stream";
     let Some(mut server) = RedisServer::start(TEST, Persistence::AppendOnly).await else { return };
-    let mut connection = server.connect().await;
+    let mut connection = connect(&server).await;
     let epoch_key = format!("{}:epoch", rbac_redis::DEFAULT_KEY);
     let a = instance(&server.url());
     assert!(a.wait_until_loaded(3 * SECOND).await);
@@ -102,7 +102,7 @@ async fn a_restart_with_an_append_only_file_keeps_the_stream() {
 
     server.kill().await;
     server.restart().await;
-    let mut connection = server.connect().await;
+    let mut connection = connect(&server).await;
     let kept: String =
         redis::cmd("GET").arg(&epoch_key).query_async(&mut connection).await.unwrap();
     assert_eq!(kept, epoch, "the same Redis, as far as instances can tell");
@@ -123,7 +123,7 @@ async fn a_flushall_on_a_live_connection_is_found_and_published_again() {
     a.revoke_token(ISS, "j-1", exp()).await.unwrap();
     wait_for("b refuses j-1", 2 * SECOND, || refuses(&b, "j-1")).await;
 
-    let mut connection = server.connect().await;
+    let mut connection = connect(&server).await;
     let () = redis::cmd("FLUSHALL").query_async(&mut connection).await.unwrap();
     // The epoch marker is checked every five block times (1.5 s).
     let deadline = Instant::now() + 5 * SECOND;

@@ -13,7 +13,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
-use support::{ISS, Persistence, RedisServer, available, exp, instance, wait_for};
+use support::{ISS, Persistence, RedisServer, available, connect, exp, instance, wait_for};
 
 const SECOND: Duration = Duration::from_secs(1);
 
@@ -63,7 +63,7 @@ async fn an_outage_logs_two_warnings_and_no_identities() {
     store.revoke_token(ISS, "secret-jti", exp()).await.unwrap();
     store.revoke_subject(ISS, "secret-sub", SystemTime::now()).await.unwrap();
     // A malformed entry holding a value: skipped, logged by id only.
-    let mut connection = server.connect().await;
+    let mut connection = connect(&server).await;
     let _: String = redis::cmd("XADD")
         .arg(rbac_redis::DEFAULT_KEY)
         .arg("*")

@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime};
 
 use rbac_axum::{RevocationStore, TokenId};
 use support::{
-    ISS, Persistence, RedisServer, available, exp, instance, refuses, stream_ids, wait_for,
+    ISS, Persistence, RedisServer, available, connect, exp, instance, refuses, stream_ids, wait_for,
 };
 
 const SECOND: Duration = Duration::from_secs(1);
@@ -59,7 +59,7 @@ async fn propagation(test: &str, query: &str) {
     assert!(!a.is_revoked(TokenId::new(ISS, "any", "user-2", 0)));
 
     // Both are in the stream, once each.
-    let mut connection = server.connect().await;
+    let mut connection = connect(&server).await;
     assert_eq!(stream_ids(&mut connection).await, ["j-1", "user-1"]);
 }
 
@@ -95,7 +95,7 @@ async fn a_stream_longer_than_a_page_loads_whole() {
     // Following before the writes: reads them in pages of `XREAD`.
     let following = instance(&server.url());
     assert!(following.wait_until_loaded(3 * SECOND).await);
-    let mut connection = server.connect().await;
+    let mut connection = connect(&server).await;
     let exp = exp();
     let mut pipeline = redis::pipe();
     for n in 0..COUNT {
@@ -122,7 +122,7 @@ async fn a_stream_longer_than_a_page_loads_whole() {
 async fn malformed_entries_are_skipped_and_the_others_applied() {
     const TEST: &str = "malformed_entries_are_skipped_and_the_others_applied";
     let Some(server) = RedisServer::start(TEST, Persistence::None).await else { return };
-    let mut connection = server.connect().await;
+    let mut connection = connect(&server).await;
     let key = rbac_redis::DEFAULT_KEY;
     let exp = exp().to_string();
     let entries: [&[&str]; 5] = [
@@ -162,7 +162,7 @@ async fn malformed_entries_are_skipped_and_the_others_applied() {
 async fn a_dropped_store_closes_its_connections() {
     const TEST: &str = "a_dropped_store_closes_its_connections";
     let Some(server) = RedisServer::start(TEST, Persistence::None).await else { return };
-    let mut connection = server.connect().await;
+    let mut connection = connect(&server).await;
     let mut clients = async || -> usize {
         let list: String =
             redis::cmd("CLIENT").arg("LIST").query_async(&mut connection).await.unwrap();

@@ -25,6 +25,7 @@
 
 mod client;
 mod poll;
+mod redis_server;
 mod request;
 mod response;
 mod server;
@@ -33,6 +34,7 @@ mod tools;
 
 pub use client::{exchange, send};
 pub use poll::eventually;
+pub use redis_server::{Persistence, RedisServer, free_port};
 pub use request::Request;
 pub use response::{Challenge, Response};
 pub use server::{AccessRow, HandlerCalls, Refused, Server};
