@@ -103,6 +103,21 @@ const VARS: &[(&str, &str, &str)] = &[
          a private CA",
     ),
     (
+        REDIS_URL,
+        "",
+        "redis://host:port[/db] of a Redis shared by several replicas of this service: \
+         revocations reach every replica. Default: none, revocations are held by this process \
+         alone. Replicas share the data directory (or its signing key and database) and \
+         RBAC_EXAMPLE_PUBLIC_URL",
+    ),
+    (
+        REDIS_MAX_STALENESS_SECS,
+        "10",
+        "with RBAC_EXAMPLE_REDIS_URL, how long a replica out of touch with Redis keeps \
+         answering from its copy of the revocations, 1 to 3600 seconds; then requests with a \
+         token get 503 until it is back",
+    ),
+    (
         MAX_CONNECTIONS,
         "1024",
         "connections served at once; more wait in the kernel's backlog until one closes (keep \
@@ -161,6 +176,8 @@ const TRUST_PRESET: &str = "RBAC_EXAMPLE_TRUST_PRESET";
 const TRUST_ROLES_CLAIM: &str = "RBAC_EXAMPLE_TRUST_ROLES_CLAIM";
 const TRUST_WAIT_SECS: &str = "RBAC_EXAMPLE_TRUST_WAIT_SECS";
 const TRUST_CA: &str = "RBAC_EXAMPLE_TRUST_CA";
+const REDIS_URL: &str = "RBAC_EXAMPLE_REDIS_URL";
+const REDIS_MAX_STALENESS_SECS: &str = "RBAC_EXAMPLE_REDIS_MAX_STALENESS_SECS";
 const MAX_CONNECTIONS: &str = "RBAC_EXAMPLE_MAX_CONNECTIONS";
 const HEADER_TIMEOUT_SECS: &str = "RBAC_EXAMPLE_HEADER_TIMEOUT_SECS";
 const BODY_TIMEOUT_SECS: &str = "RBAC_EXAMPLE_BODY_TIMEOUT_SECS";
@@ -208,6 +225,27 @@ pub struct Config {
     pub trust: Option<TrustedIssuer>,
     /// What one client, or all of them together, may hold of the server.
     pub limits: Limits,
+    /// A Redis shared with other replicas, for revocations
+    /// (`RBAC_EXAMPLE_REDIS_*`).
+    pub redis: Option<SharedRedis>,
+}
+
+/// A Redis the replicas of the service share their revocations through.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SharedRedis {
+    /// `redis://…` (it may hold a password: never logged).
+    pub url: String,
+    /// How long a replica out of touch with it serves from its copy.
+    pub max_staleness: Duration,
+}
+
+impl std::fmt::Debug for SharedRedis {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SharedRedis")
+            .field("max_staleness", &self.max_staleness)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Bounds on connections and on password hashing: what keeps the service
@@ -538,6 +576,7 @@ impl Config {
             tls,
             trust,
             limits: limits(&get)?,
+            redis: shared_redis(&get, &is_set)?,
         })
     }
 
@@ -554,8 +593,10 @@ impl Config {
              Configured by environment variables (unset or empty means the default):\n",
         );
         let width = VARS.iter().map(|(name, _, _)| name.len()).max().unwrap_or(0);
+        // Two spaces, the name column, two spaces, then the description.
+        let text_width = HELP_WIDTH.saturating_sub(width + 4).max(40);
         for (name, default, what) in VARS {
-            for (i, line) in wrap(what, HELP_TEXT_WIDTH).into_iter().enumerate() {
+            for (i, line) in wrap(what, text_width).into_iter().enumerate() {
                 let name = if i == 0 { name } else { "" };
                 let _ = writeln!(text, "  {name:<width$}  {line}");
             }
@@ -577,8 +618,9 @@ impl Config {
     }
 }
 
-/// Columns for a variable's description in `--help`.
-const HELP_TEXT_WIDTH: usize = 64;
+/// Columns of `--help` at most: the variables' names, then their
+/// descriptions, wrapped to what is left.
+const HELP_WIDTH: usize = 100;
 
 /// `text` in lines of at most `width` characters, broken at spaces (a
 /// longer word stands alone).
@@ -629,6 +671,39 @@ fn limits(get: &dyn Fn(&'static str) -> String) -> Result<Limits, ConfigError> {
         hash_workers,
         hash_queue: count(HASH_QUEUE, 1 << 16)?,
     })
+}
+
+/// The shared Redis, when `RBAC_EXAMPLE_REDIS_URL` is set.
+fn shared_redis(
+    get: &dyn Fn(&'static str) -> String,
+    is_set: &dyn Fn(&str) -> bool,
+) -> Result<Option<SharedRedis>, ConfigError> {
+    if !is_set(REDIS_URL) {
+        if is_set(REDIS_MAX_STALENESS_SECS) {
+            return Err(ConfigError::new(
+                REDIS_MAX_STALENESS_SECS,
+                "applies with RBAC_EXAMPLE_REDIS_URL only",
+            ));
+        }
+        return Ok(None);
+    }
+    let url = get(REDIS_URL);
+    if !url.starts_with("redis://") {
+        return Err(ConfigError::new(
+            REDIS_URL,
+            "expected redis://host:port or redis://host:port/db (TLS is not supported)",
+        ));
+    }
+    let max_staleness = match get(REDIS_MAX_STALENESS_SECS).parse::<u64>() {
+        Ok(secs @ 1..=3600) => Duration::from_secs(secs),
+        _ => {
+            return Err(ConfigError::new(
+                REDIS_MAX_STALENESS_SECS,
+                "expected a whole number of seconds from 1 to 3600",
+            ));
+        }
+    };
+    Ok(Some(SharedRedis { url, max_staleness }))
 }
 
 fn default_of(name: &str) -> &'static str {

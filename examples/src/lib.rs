@@ -109,9 +109,10 @@ mod users;
 
 pub use authenticator::authenticator_builder;
 pub use config::{
-    ClaimsPreset, Config, ConfigError, DEFAULT_LOG_FILTER, Limits, Tls, TrustedIssuer, TrustedKeys,
+    ClaimsPreset, Config, ConfigError, DEFAULT_LOG_FILTER, Limits, SharedRedis, Tls, TrustedIssuer,
+    TrustedKeys,
 };
-pub use revocation::{Revocations, TRUSTED_LEEWAY, TRUSTED_MAX_TOKEN_LIFETIME};
+pub use revocation::{Revocations, SharedStoreError, TRUSTED_LEEWAY, TRUSTED_MAX_TOKEN_LIFETIME};
 pub use server::{Server, run};
 pub use start_error::StartError;
 pub use state::AppState;

@@ -7,6 +7,7 @@
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use tokio::net::TcpListener;
 
@@ -50,6 +51,7 @@ impl Server {
             .await
             .map_err(|error| StartError::Task(error.to_string()))??;
         let trusted_keys_ready = wait_for_trusted_keys(&config, &state).await;
+        wait_for_shared_revocations(&state).await;
         Ok(Server {
             listener,
             state,
@@ -157,6 +159,25 @@ async fn wait_for_trusted_keys(config: &Config, state: &AppState) -> Option<bool
         );
     }
     Some(ready)
+}
+
+/// How long start-up waits for the shared revocations' first load.
+const SHARED_REVOCATIONS_WAIT: Duration = Duration::from_secs(10);
+
+/// With `RBAC_EXAMPLE_REDIS_URL`, waits up to [`SHARED_REVOCATIONS_WAIT`]
+/// for the revocations' first load from Redis, and logs whether it came.
+/// The service starts either way: until it has loaded, every request with
+/// a token is refused with 503 (never accepted unchecked).
+async fn wait_for_shared_revocations(state: &AppState) {
+    match state.revocations.wait_until_loaded(SHARED_REVOCATIONS_WAIT).await {
+        None => {}
+        Some(true) => tracing::info!("revocations loaded from Redis, shared with other replicas"),
+        Some(false) => tracing::warn!(
+            waited_secs = SHARED_REVOCATIONS_WAIT.as_secs(),
+            "Redis not reached yet; starting anyway: requests with a token get 503 until the \
+             revocations are loaded"
+        ),
+    }
 }
 
 /// Starts the service for `config`, prints the banner, and serves until

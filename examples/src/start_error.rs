@@ -52,6 +52,9 @@ pub enum StartError {
     /// Token verification is misconfigured.
     #[error("token verification: {0}")]
     Auth(#[from] rbac_axum::ConfigError),
+    /// The shared revocation store could not be set up.
+    #[error(transparent)]
+    SharedRevocations(#[from] crate::revocation::SharedStoreError),
     /// The URL the service is reached at cannot identify its API: one
     /// derived from a non-loopback address over plain http (or any other
     /// identifier `rbac_axum::ResourceMetadata` refuses).

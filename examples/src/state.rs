@@ -96,7 +96,7 @@ fn open_blocking(
 ) -> Result<AppState, StartError> {
     let (authenticator, revocations) = match authenticator {
         Some((authenticator, revocations)) => (Some(authenticator), revocations),
-        None => (None, Revocations::new(config)),
+        None => (None, Revocations::new(config)?),
     };
     let dir = &config.data_dir;
     if !dir.exists() {

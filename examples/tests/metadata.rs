@@ -191,10 +191,12 @@ fn plain_http_to_another_host_cannot_identify_the_api() {
         (name == "RBAC_EXAMPLE_ADDR").then(|| "192.0.2.7:3000".to_owned())
     })
     .expect("a valid configuration");
-    let error =
-        rbac_example::authenticator_builder(&config, &rbac_example::Revocations::new(&config))
-            .map(drop)
-            .expect_err("plain http");
+    let error = rbac_example::authenticator_builder(
+        &config,
+        &rbac_example::Revocations::new(&config).expect("in-memory revocations"),
+    )
+    .map(drop)
+    .expect_err("plain http");
     let message = error.to_string();
     assert!(message.starts_with("the public URL http://192.0.2.7:3000 cannot identify the API"));
     assert!(message.contains("set RBAC_EXAMPLE_PUBLIC_URL"), "{message}");

@@ -51,7 +51,7 @@ impl Service {
         let data = tempfile::tempdir().expect("a temporary directory");
         let config = config(data.path());
         // The state revokes in the store the authenticator checks.
-        let revocations = Revocations::new(&config);
+        let revocations = Revocations::new(&config).expect("in-memory revocations");
         let production =
             authenticator_builder(&config, &revocations).expect("production's settings");
         let auth = TestAuth::new(production).expect("production's settings build");
@@ -282,7 +282,7 @@ async fn until_the_provider_publishes_keys_requests_are_500() {
     provider.set_fault(Fault::Down);
     // Production's checks, the keys fetched from the provider's JWK Set
     // instead of the realm's discovery document.
-    let revocations = Revocations::new(&config);
+    let revocations = Revocations::new(&config).expect("in-memory revocations");
     let production = authenticator_builder(&config, &revocations).expect("production's settings");
     let auth = TestAuth::with_provider(production, &provider).expect("production's settings build");
     let authenticator = auth.authenticator();
