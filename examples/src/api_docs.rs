@@ -92,6 +92,16 @@ impl OperationOutput for ApiError {
     type Inner = ();
 }
 
+/// An OAuth 2.0 error response (RFC 6749 §5.2), as `/token` answers.
+#[derive(JsonSchema)]
+#[allow(dead_code)] // documented, never built: the handlers write it as JSON
+struct OAuthErrorBody {
+    /// The error code.
+    error: String,
+    /// What went wrong, for the client's developer.
+    error_description: String,
+}
+
 /// `POST /token`: the password grant (RFC 6749 §4.3), public.
 pub(crate) fn token_operation(operation: TransformOperation<'_>) -> TransformOperation<'_> {
     let mut operation = rbac_axum::openapi::public(operation)
@@ -100,7 +110,25 @@ pub(crate) fn token_operation(operation: TransformOperation<'_>) -> TransformOpe
             "Exchanges a username and password for a bearer token (RFC 6749 §4.3). Without \
              `scope`, the token carries every scope the user's roles may be granted.",
         )
-        .response::<200, Json<IssuedToken>>();
+        .response::<200, Json<IssuedToken>>()
+        .response_with::<400, Json<OAuthErrorBody>, _>(|response| {
+            response.description(
+                "The request is refused (RFC 6749 §5.2): `invalid_request`, `invalid_grant` (a \
+                 wrong username or password), `invalid_scope`, `unsupported_grant_type`.",
+            )
+        })
+        .response_with::<429, Json<OAuthErrorBody>, _>(|response| {
+            response.description(
+                "`too_many_failed_logins`: too many failed logins for this username or from \
+                 this address; try again after `Retry-After` seconds.",
+            )
+        })
+        .response_with::<503, Json<OAuthErrorBody>, _>(|response| {
+            response.description(
+                "`temporarily_unavailable`: every password hashing thread is busy and the \
+                 queue is full; try again after `Retry-After` seconds.",
+            )
+        });
     let body = json!({
         "required": true,
         "content": { "application/x-www-form-urlencoded": { "schema": {
