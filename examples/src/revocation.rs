@@ -7,7 +7,9 @@
 //! accepted again until they expire. With `RBAC_EXAMPLE_REDIS_URL` it is
 //! `rbac_redis::RedisRevocations`, shared by every replica through Redis:
 //! a revocation is applied here at once and published in the background,
-//! retried until Redis has it.
+//! retried for ten minutes while Redis is out of reach (then given up,
+//! logged as an error; a process stopped before it is published leaves it
+//! to this replica alone).
 //!
 //! Either way user management still reads the caller from the database
 //! (see `users.rs`): the database, not the revocations, is where a
