@@ -106,20 +106,24 @@ async fn until_status(
     None
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_token_logged_out_on_one_replica_is_refused_by_the_other() {
-    let Some(redis) = RedisServer::start(
-        "a_token_logged_out_on_one_replica_is_refused_by_the_other",
-        Persistence::None,
-    )
-    .await
-    else {
-        return;
-    };
+/// A `redis-server` for `test` (none when it is not installed: the test is
+/// skipped), a data directory, and two replicas over both.
+async fn two_replicas(test: &str) -> Option<(RedisServer, tempfile::TempDir, Replica, Replica)> {
+    let redis = RedisServer::start(test, Persistence::None).await?;
     let data = tempfile::tempdir().expect("a temporary directory");
     // One after the other: the first creates the key and the users.
     let a = Replica::start(data.path(), &redis.url()).await;
     let b = Replica::start(data.path(), &redis.url()).await;
+    Some((redis, data, a, b))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_logged_out_on_one_replica_is_refused_by_the_other() {
+    let Some((_redis, _data, a, b)) =
+        two_replicas("a_token_logged_out_on_one_replica_is_refused_by_the_other").await
+    else {
+        return;
+    };
 
     // A token from A is good on B: one key, one issuer.
     let token = a.login(BOB).await;
@@ -154,17 +158,11 @@ async fn a_token_logged_out_on_one_replica_is_refused_by_the_other() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn while_redis_is_unreachable_past_the_bound_tokens_get_503() {
-    let Some(mut redis) = RedisServer::start(
-        "while_redis_is_unreachable_past_the_bound_tokens_get_503",
-        Persistence::None,
-    )
-    .await
+    let Some((mut redis, data, a, b)) =
+        two_replicas("while_redis_is_unreachable_past_the_bound_tokens_get_503").await
     else {
         return;
     };
-    let data = tempfile::tempdir().expect("a temporary directory");
-    let a = Replica::start(data.path(), &redis.url()).await;
-    let b = Replica::start(data.path(), &redis.url()).await;
     let (kept, revoked) = (a.login(BOB).await, a.login(BOB).await);
     assert_eq!(a.send(Request::post("/logout").bearer(&revoked)).await.status, 204);
     until_status(&b, &revoked, 401, Duration::from_secs(5)).await.expect("B has the revocation");
