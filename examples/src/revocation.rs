@@ -7,9 +7,8 @@
 //! accepted again until they expire. With `RBAC_EXAMPLE_REDIS_URL` it is
 //! `rbac_redis::RedisRevocations`, shared by every replica through Redis:
 //! a revocation is applied here at once and published in the background,
-//! retried for ten minutes while Redis is out of reach (then given up,
-//! logged as an error; a process stopped before it is published leaves it
-//! to this replica alone).
+//! retried while Redis is out of reach; at shutdown the server waits a few
+//! seconds for what is still unpublished (see `server.rs`).
 //!
 //! Either way user management still reads the caller from the database
 //! (see `users.rs`): the database, not the revocations, is where a
@@ -21,7 +20,6 @@ use std::time::{Duration, SystemTime};
 
 use rbac_axum::{InMemoryRevocations, RevocationStore};
 use rbac_redis::RedisRevocations;
-use tokio::runtime::Handle;
 
 use crate::config::Config;
 
@@ -45,10 +43,6 @@ const PURGE_EVERY: u64 = 60;
 /// staleness bound, so that a quiet Redis never looks like a lost one.
 const REDIS_BLOCK: Duration = Duration::from_secs(2);
 
-/// Publishing a revocation to Redis is retried this long at most after a
-/// failure; then it is given up, logged as an error.
-const PUBLISH_RETRY_FOR: Duration = Duration::from_secs(10 * 60);
-
 /// The service's revocations, for tokens of the issuer it trusts (itself,
 /// or the external one).
 pub struct Revocations {
@@ -63,9 +57,8 @@ pub struct Revocations {
 enum Store {
     /// In this process only.
     Local(Arc<InMemoryRevocations>),
-    /// Shared with the other replicas through Redis; publishing runs on
-    /// this runtime, whichever thread revokes.
-    Shared(Arc<RedisRevocations>, Handle),
+    /// Shared with the other replicas through Redis.
+    Shared(Arc<RedisRevocations>),
 }
 
 impl std::fmt::Debug for Revocations {
@@ -73,7 +66,7 @@ impl std::fmt::Debug for Revocations {
         let mut debug = f.debug_struct("Revocations");
         match &self.store {
             Store::Local(store) => debug.field("store", store),
-            Store::Shared(store, _) => debug.field("store", store),
+            Store::Shared(store) => debug.field("store", store),
         };
         debug.finish_non_exhaustive()
     }
@@ -104,7 +97,7 @@ impl Revocations {
                     .max_staleness(redis.max_staleness)
                     .block(REDIS_BLOCK.min(redis.max_staleness / 4))
                     .start()?;
-                Store::Shared(store, Handle::current())
+                Store::Shared(store)
             }
         };
         Ok(Revocations { store, issuer: config.issuer(), purged_at: AtomicU64::new(0) })
@@ -114,7 +107,7 @@ impl Revocations {
     pub(crate) fn store(&self) -> Arc<dyn RevocationStore> {
         match &self.store {
             Store::Local(store) => store.clone(),
-            Store::Shared(store, _) => store.clone(),
+            Store::Shared(store) => store.clone(),
         }
     }
 
@@ -123,7 +116,7 @@ impl Revocations {
     pub(crate) async fn wait_until_loaded(&self, timeout: Duration) -> Option<bool> {
         match &self.store {
             Store::Local(_) => None,
-            Store::Shared(store, _) => Some(store.wait_until_loaded(timeout).await),
+            Store::Shared(store) => Some(store.wait_until_loaded(timeout).await),
         }
     }
 
@@ -135,14 +128,8 @@ impl Revocations {
                 store.revoke_token(&self.issuer, jti, exp);
                 self.purge(store);
             }
-            Store::Shared(store, runtime) => {
-                store.local().revoke_token(&self.issuer, jti, exp);
-                let (store, issuer, jti) = (store.clone(), self.issuer.clone(), jti.to_owned());
-                runtime.spawn(publish("token", move || {
-                    let (store, issuer, jti) = (store.clone(), issuer.clone(), jti.clone());
-                    async move { store.revoke_token(&issuer, &jti, exp).await.map(|_| ()) }
-                }));
-            }
+            // Published in the background; the store logs failures.
+            Store::Shared(store) => drop(store.revoke_token(&self.issuer, jti, exp)),
         }
     }
 
@@ -157,16 +144,7 @@ impl Revocations {
                 self.purge(store);
                 cutoff
             }
-            Store::Shared(store, runtime) => {
-                let cutoff = store.local().revoke_subject(&self.issuer, subject, now);
-                let (store, issuer, sub) = (store.clone(), self.issuer.clone(), subject.to_owned());
-                // The same `now`, so the same cut-off, published.
-                runtime.spawn(publish("subject", move || {
-                    let (store, issuer, sub) = (store.clone(), issuer.clone(), sub.clone());
-                    async move { store.revoke_subject(&issuer, &sub, now).await.map(|_| ()) }
-                }));
-                cutoff
-            }
+            Store::Shared(store) => store.revoke_subject(&self.issuer, subject, now).0,
         }
     }
 
@@ -175,9 +153,18 @@ impl Revocations {
     pub(crate) fn cutoff_after(&self, subject: &str, iat: i64) -> Option<u64> {
         let cutoff = match &self.store {
             Store::Local(store) => store.subject_cutoff(&self.issuer, subject),
-            Store::Shared(store, _) => store.subject_cutoff(&self.issuer, subject),
+            Store::Shared(store) => store.subject_cutoff(&self.issuer, subject),
         }?;
         Some(cutoff).filter(|&cutoff| i64::try_from(cutoff).map_or(true, |c| c > iat))
+    }
+
+    /// With Redis: waits at most `timeout` until Redis holds every
+    /// revocation made here; whether it does. `None` without Redis.
+    pub(crate) async fn wait_until_published(&self, timeout: Duration) -> Option<bool> {
+        match &self.store {
+            Store::Local(_) => None,
+            Store::Shared(store) => Some(store.wait_until_published(timeout).await),
+        }
     }
 
     /// Forgets what has expired, at most once a minute: run on
@@ -196,41 +183,6 @@ impl Revocations {
                 .is_ok()
         {
             store.purge(SystemTime::now());
-        }
-    }
-}
-
-/// Publishes a revocation with `write`, retried with backoff until Redis
-/// has it or [`PUBLISH_RETRY_FOR`] has passed. Runs on its own task: a
-/// request that ends (or is dropped) meanwhile does not stop it.
-async fn publish<F, W>(kind: &'static str, write: W)
-where
-    W: Fn() -> F,
-    F: Future<Output = Result<(), rbac_redis::Error>>,
-{
-    let started = std::time::Instant::now();
-    let mut backoff = Duration::from_millis(100);
-    loop {
-        match write().await {
-            Ok(()) => return,
-            Err(error) if started.elapsed() < PUBLISH_RETRY_FOR => {
-                tracing::warn!(
-                    kind,
-                    %error,
-                    retry_in_ms = backoff.as_millis() as u64,
-                    "revocation not yet published to Redis: the other replicas do not have it"
-                );
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(5));
-            }
-            Err(error) => {
-                tracing::error!(
-                    kind,
-                    %error,
-                    "revocation never published to Redis: only this replica refuses it"
-                );
-                return;
-            }
         }
     }
 }

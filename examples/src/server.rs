@@ -12,6 +12,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 
 use crate::config::{Config, Limits};
+use crate::revocation::Revocations;
 use crate::start_error::StartError;
 use crate::state::AppState;
 use crate::tls::{self, TlsSetup};
@@ -126,10 +127,15 @@ impl Server {
     }
 
     /// Serves until `shutdown` completes, then waits for requests in
-    /// flight, at most 10 seconds.
+    /// flight, at most 10 seconds, and with Redis for the revocations not
+    /// yet published, at most [`PUBLISH_WAIT`].
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> io::Result<()> {
         let acceptor = self.tls.map(|tls| tls.acceptor);
-        accept::serve(self.listener, acceptor, app(self.state), self.limits, shutdown).await
+        let revocations = self.state.revocations.clone();
+        let served =
+            accept::serve(self.listener, acceptor, app(self.state), self.limits, shutdown).await;
+        wait_for_publishing(&revocations).await;
+        served
     }
 }
 
@@ -177,6 +183,21 @@ async fn wait_for_shared_revocations(state: &AppState) {
             "Redis not reached yet; starting anyway: requests with a token get 503 until the \
              revocations are loaded"
         ),
+    }
+}
+
+/// How long shutting down waits for revocations Redis does not hold yet.
+const PUBLISH_WAIT: Duration = Duration::from_secs(5);
+
+/// With `RBAC_EXAMPLE_REDIS_URL`, waits up to [`PUBLISH_WAIT`] until Redis
+/// holds every revocation made here: what it does not by then, only this
+/// process refused, and the store logs it as an error when dropped.
+async fn wait_for_publishing(revocations: &Revocations) {
+    if revocations.wait_until_published(PUBLISH_WAIT).await == Some(false) {
+        tracing::error!(
+            waited_secs = PUBLISH_WAIT.as_secs(),
+            "stopping with revocations Redis does not hold: other replicas accept those tokens"
+        );
     }
 }
 

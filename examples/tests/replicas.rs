@@ -5,7 +5,8 @@
 //! replica B, and how long that takes is measured (printed, not asserted:
 //! a figure, not a timed test). While Redis is unreachable past the
 //! staleness bound, requests with a token get 503; once it is back, they
-//! are answered again and a revocation made before is still refused.
+//! are answered again and a revocation made before is still refused. A
+//! replica stopped while Redis is down waits to publish what it revoked.
 
 mod common;
 
@@ -29,7 +30,7 @@ const BANNER: &str = "rbac-example is listening on ";
 /// One replica: the example's binary in a process of its own.
 struct Replica {
     addr: SocketAddr,
-    _process: Child,
+    process: Child,
 }
 
 impl Replica {
@@ -68,7 +69,22 @@ impl Replica {
         // Keep reading, so that the replica never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
         let addr = url.strip_prefix("http://").and_then(|a| a.parse().ok()).expect("an address");
-        Replica { addr, _process: process }
+        Replica { addr, process }
+    }
+
+    /// Stops the replica as an orchestrator does (SIGTERM), and waits for
+    /// it to exit, at most `limit`; how long it took.
+    async fn terminate(mut self, limit: Duration) -> Duration {
+        let pid = self.process.id().expect("running").to_string();
+        let signalled = std::process::Command::new("kill").args(["-TERM", &pid]).status();
+        assert!(signalled.expect("kill runs").success(), "SIGTERM sent");
+        let started = Instant::now();
+        let status = tokio::time::timeout(limit, self.process.wait())
+            .await
+            .expect("the replica exits in time")
+            .expect("its status");
+        assert!(status.success(), "a clean exit: {status}");
+        started.elapsed()
     }
 
     async fn send(&self, request: Request) -> Response {
@@ -189,4 +205,29 @@ async fn while_redis_is_unreachable_past_the_bound_tokens_get_503() {
     let c = Replica::start(data.path(), &redis.url()).await;
     until_status(&c, &kept, 200, Duration::from_secs(10)).await.expect("C is loaded");
     assert_eq!(c.me(&revoked).await, 401, "C has the revocation made before the restart");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_stopped_while_redis_is_down_publishes_its_logouts_first() {
+    let Some((mut redis, _data, a, b)) =
+        two_replicas("a_replica_stopped_while_redis_is_down_publishes_its_logouts_first").await
+    else {
+        return;
+    };
+    let token = a.login(BOB).await;
+    assert_eq!(b.me(&token).await, 200);
+
+    // Redis down: the logout holds on A only; then A is told to stop.
+    redis.kill().await;
+    assert_eq!(a.send(Request::post("/logout").bearer(&token)).await.status, 204);
+    assert_eq!(a.me(&token).await, 401, "refused on A at once");
+    let stopping = tokio::spawn(a.terminate(Duration::from_secs(15)));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(!stopping.is_finished(), "A waits for Redis before exiting");
+
+    // Back (empty): A publishes the logout before it exits, and B gets it.
+    redis.restart().await;
+    let took = stopping.await.expect("joined");
+    eprintln!("A exited {took:?} after SIGTERM");
+    until_status(&b, &token, 401, Duration::from_secs(10)).await.expect("B refuses the token");
 }

@@ -1,8 +1,7 @@
 //! What can go wrong starting the store or publishing a revocation.
 
-/// An error of [`RedisRevocationsBuilder::start`](crate::RedisRevocationsBuilder::start)
-/// or of a write ([`RedisRevocations::revoke_token`](crate::RedisRevocations::revoke_token),
-/// [`RedisRevocations::revoke_subject`](crate::RedisRevocations::revoke_subject)).
+/// An error of [`RedisRevocationsBuilder::start`](crate::RedisRevocationsBuilder::start),
+/// or what a [`Publication`](crate::Publication) ended with.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -16,10 +15,13 @@ pub enum Error {
     /// tokio runtime, where the background reader cannot be spawned.
     #[error("the Redis revocation store must be started within a tokio runtime")]
     NoRuntime,
-    /// Redis could not be reached in time or refused the command. For a
-    /// write: this instance holds the revocation, other instances may not
-    /// (it may also have reached Redis before a reply was lost); writing
-    /// it again is safe.
+    /// An attempt to publish a revocation failed: Redis could not be
+    /// reached in time, or refused the command. This instance holds the
+    /// revocation; the others may not yet. It stays queued and is tried
+    /// again until Redis takes it.
     #[error("Redis: {0}")]
     Redis(#[from] redis::RedisError),
+    /// The store was dropped before the revocation was published.
+    #[error("the revocation store was dropped before Redis took the revocation")]
+    Stopped,
 }

@@ -1,6 +1,8 @@
 //! A [`RevocationStore`](rbac_axum::RevocationStore) for `rbac-axum` shared
 //! by every instance of a service through Redis: a revocation made on one
-//! instance is refused by all of them, within about a round trip.
+//! instance is refused by the others within about a round trip, and an
+//! instance that has lost touch with Redis for longer than a set bound
+//! refuses every token rather than miss one.
 //!
 //! # How it works
 //!
@@ -10,10 +12,14 @@
 //! * **One Redis stream holds every revocation** (key `rbac:revocations` by
 //!   default). A write ([`RedisRevocations::revoke_token`],
 //!   [`RedisRevocations::revoke_subject`]) is applied to the local copy
-//!   first, so this instance refuses the token at once, then added to the
-//!   stream (`XADD`), which then drops what is too old to matter (`XTRIM
-//!   MINID`, by the id Redis just gave: by Redis's clock, never by length).
-//!   So everything that can still refuse a token is in the stream.
+//!   at once, so this instance refuses the token from the call on, and
+//!   queued in an outbox that a background task adds to the stream
+//!   (`XADD`). It stays queued, and is retried, until Redis has answered
+//!   for it: a caller that goes away, or a Redis that is out of reach for
+//!   a while, loses nothing. Each write then drops from the stream what is
+//!   too old to matter (`XTRIM MINID`, by the id Redis just gave: by
+//!   Redis's clock, never by length). So everything that can still refuse
+//!   a token is in the stream.
 //! * **A background task follows the stream** on a connection of its own:
 //!   on every (re)connection it reads the whole stream (`XRANGE`, paged)
 //!   and merges it, then waits for new entries (`XREAD BLOCK`); an empty
@@ -58,8 +64,12 @@
 //! stream). The marker is checked on every reconnection and every five
 //! block times, which also catches a `FLUSHALL`.
 //!
-//! A write whose `Err` says Redis was not reached is held by this instance
-//! only; calling it again is safe.
+//! ## Shutting down
+//!
+//! What this instance revoked and Redis does not hold yet is gone with the
+//! process: before exiting, wait for it with
+//! [`RedisRevocations::wait_until_published`] (the store logs an error when
+//! it is dropped with revocations unpublished).
 //!
 //! ## Requirements
 //!
@@ -91,12 +101,16 @@
 //!     .revocation(revocations.clone())
 //!     .build()?;
 //!
-//! // A logout, refused by every instance.
+//! // A logout: refused here from this call on, and by every instance once
+//! // Redis holds it, which awaiting the publication waits for.
 //! revocations.revoke_token("https://sso.example.com", "0b6f3c2e", 1_900_000_000).await?;
-//! // Every token of a subject issued so far (a role change).
-//! let cutoff = revocations
-//!     .revoke_subject("https://sso.example.com", "user-1", SystemTime::now())
-//!     .await?;
+//! // Every token of a subject issued so far (a role change); published in
+//! // the background, even if nobody awaits it.
+//! let (cutoff, _published) =
+//!     revocations.revoke_subject("https://sso.example.com", "user-1", SystemTime::now());
+//!
+//! // At shutdown: let Redis take what is still queued.
+//! revocations.wait_until_published(Duration::from_secs(5)).await;
 //! # let _ = (authenticator, cutoff); Ok(()) }
 //! ```
 
@@ -105,13 +119,15 @@ mod entry;
 mod epoch;
 mod error;
 mod local_copy;
+mod outbox;
+mod publisher;
 mod server_check;
 mod settings;
 mod store;
 mod stream;
 mod sync;
-mod writer;
 
 pub use builder::{DEFAULT_KEY, RedisRevocationsBuilder};
 pub use error::Error;
+pub use outbox::Publication;
 pub use store::RedisRevocations;

@@ -1,4 +1,4 @@
-//! The checked settings the store, its writer and its reader share, and
+//! The checked settings the store, its publisher and its reader share, and
 //! the values derived from them.
 
 use std::time::Duration;
@@ -15,6 +15,9 @@ pub(crate) const RECONNECT_BACKOFF_MAX: Duration = Duration::from_secs(2);
 /// What an unavailable store suggests as `Retry-After`: the longest wait
 /// between two reconnection attempts (whole seconds, at least one).
 pub(crate) const RETRY_AFTER: Duration = RECONNECT_BACKOFF_MAX;
+
+/// While Redis stays out of reach, how often a reminder is logged.
+pub(crate) const STILL_FAILING_EVERY: Duration = Duration::from_secs(60);
 
 /// Entries asked for per `XRANGE` page and per `XREAD`, and XADDs sent per
 /// pipeline when publishing everything again.
@@ -72,8 +75,8 @@ impl Settings {
         usize::try_from(self.block.as_millis()).unwrap_or(usize::MAX).max(1)
     }
 
-    /// The writer's connection: replies within the response timeout.
-    pub(crate) fn writer_connection(&self) -> AsyncConnectionConfig {
+    /// The publisher's connection: replies within the response timeout.
+    pub(crate) fn publisher_connection(&self) -> AsyncConnectionConfig {
         AsyncConnectionConfig::new()
             .set_connection_timeout(Some(self.connect_timeout))
             .set_response_timeout(Some(self.response_timeout))

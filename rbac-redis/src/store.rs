@@ -10,11 +10,10 @@ use redis::Client;
 use tokio::runtime::Handle;
 use tokio::task::AbortHandle;
 
-use crate::error::Error;
 use crate::local_copy::LocalCopy;
+use crate::outbox::{Outbox, Publication};
 use crate::settings::Settings;
-use crate::sync;
-use crate::writer::Writer;
+use crate::{publisher, sync};
 
 /// Revocations shared by every instance through one Redis stream, answered
 /// from a local copy that a background task keeps in step with it.
@@ -25,14 +24,16 @@ use crate::writer::Writer;
 /// are answered from the copy while it is fresh, and refused with 503
 /// while it is not ([`RevocationStore::availability`]).
 ///
-/// Dropping the last `Arc` stops the background task and closes its
-/// connections.
+/// Dropping the last `Arc` stops the background tasks and closes their
+/// connections; what was not published by then is lost to the other
+/// instances (and logged): see
+/// [`wait_until_published`](Self::wait_until_published).
 pub struct RedisRevocations {
     copy: Arc<LocalCopy>,
     settings: Arc<Settings>,
-    writer: Writer,
-    /// The reader task, aborted on drop.
-    reader: AbortHandle,
+    outbox: Arc<Outbox>,
+    /// The reader and the publisher tasks, aborted on drop.
+    tasks: [AbortHandle; 2],
 }
 
 impl RedisRevocations {
@@ -43,40 +44,49 @@ impl RedisRevocations {
             InMemoryRevocations::new(settings.max_token_lifetime).with_leeway(settings.leeway);
         let copy = Arc::new(LocalCopy::new(revocations, settings.max_staleness));
         let settings = Arc::new(settings);
-        let writer = Writer::new(client.clone(), &settings);
+        let outbox = Arc::new(Outbox::new());
+        let publisher = publisher::spawn(runtime, outbox.clone(), settings.clone(), client.clone());
         let reader = sync::spawn(runtime, copy.clone(), settings.clone(), client);
-        Arc::new(Self { copy, settings, writer, reader })
+        Arc::new(Self { copy, settings, outbox, tasks: [reader, publisher] })
     }
 
     /// Refuses the token of issuer `iss` with this `jti` until it expires
     /// at `exp` (the token's own `exp`), on every instance.
     ///
-    /// This instance refuses it at once, before Redis is asked. `Ok` once
-    /// Redis holds it (the other instances see it within about a round
-    /// trip, or when they are next in touch with Redis). An `Err` means
-    /// other instances may not have it: call again (writing an entry twice
-    /// is harmless).
-    pub async fn revoke_token(&self, iss: &str, jti: &str, exp: u64) -> Result<(), Error> {
+    /// This instance refuses it from this call on; a background task
+    /// publishes it to Redis, and keeps trying while Redis is out of reach
+    /// (until the token has expired). Await the returned [`Publication`]
+    /// to know when Redis holds it (the other instances then see it within
+    /// about a round trip), or drop it: the revocation is published either
+    /// way.
+    pub fn revoke_token(&self, iss: &str, jti: &str, exp: u64) -> Publication {
         self.copy.revocations.revoke_token(iss, jti, exp);
-        self.publish(Revocation::Token { iss, jti, exp }).await
+        self.outbox.push(Revocation::Token { iss, jti, exp })
     }
 
     /// Refuses every token of issuer `iss` and subject `sub` issued at or
-    /// before `at`, on every instance, and returns the cut-off: see
+    /// before `at`, on every instance; returns the cut-off (see
     /// [`InMemoryRevocations::revoke_subject`] for what it means to an
-    /// issuer.
+    /// issuer) and its [`Publication`].
     ///
-    /// Applied here first, then published, as
-    /// [`revoke_token`](Self::revoke_token). After an `Err`, call again with
-    /// the same `at` (the same cut-off); this instance holds it already.
-    pub async fn revoke_subject(&self, iss: &str, sub: &str, at: SystemTime) -> Result<u64, Error> {
+    /// Applied here at once and published in the background, as
+    /// [`revoke_token`](Self::revoke_token).
+    pub fn revoke_subject(&self, iss: &str, sub: &str, at: SystemTime) -> (u64, Publication) {
         let cutoff = self.copy.revocations.revoke_subject(iss, sub, at);
-        self.publish(Revocation::Subject { iss, sub, cutoff }).await?;
-        Ok(cutoff)
+        (cutoff, self.outbox.push(Revocation::Subject { iss, sub, cutoff }))
     }
 
-    async fn publish(&self, revocation: Revocation<'_>) -> Result<(), Error> {
-        Ok(self.writer.add(&self.settings, revocation).await?)
+    /// How many revocations made here Redis does not hold yet.
+    pub fn unpublished(&self) -> usize {
+        self.outbox.len()
+    }
+
+    /// Waits until Redis holds every revocation made here so far, at most
+    /// `timeout`; whether it does. For shutting down: what is still
+    /// unpublished when the store is dropped is refused by this instance
+    /// only, and gone with it.
+    pub async fn wait_until_published(&self, timeout: Duration) -> bool {
+        self.outbox.wait_until_empty(timeout).await
     }
 
     /// The cut-off this instance holds for subject `sub` of issuer `iss`,
@@ -113,7 +123,17 @@ impl RedisRevocations {
 
 impl Drop for RedisRevocations {
     fn drop(&mut self) {
-        self.reader.abort();
+        for task in &self.tasks {
+            task.abort();
+        }
+        let unpublished = self.outbox.len();
+        if unpublished > 0 {
+            tracing::error!(
+                unpublished,
+                "revocation store dropped before Redis took every revocation made here: the \
+                 other instances will not refuse those tokens"
+            );
+        }
     }
 }
 
@@ -124,6 +144,7 @@ impl std::fmt::Debug for RedisRevocations {
         f.debug_struct("RedisRevocations")
             .field("stream_key", &self.settings.stream_key)
             .field("entries", &self.copy.revocations.len())
+            .field("unpublished", &self.outbox.len())
             .field("available", &self.copy.availability().is_ok())
             .finish_non_exhaustive()
     }

@@ -1,4 +1,4 @@
-//! The commands on the stream and the shapes of their replies: `XADD`
+//! The commands on the stream and the shapes of their replies: `XADD`s
 //! followed by a trim, paged `XRANGE`, `XREAD BLOCK`.
 
 use rbac_axum::Revocation;
@@ -17,22 +17,11 @@ pub(crate) struct RawEntry<'a> {
     pub(crate) fields: &'a Value,
 }
 
-/// Adds `revocation` to the stream, then trims what is older than the trim
-/// window before the id Redis gave it (on Redis's clock, so that the two
-/// clocks' difference does not matter). A failed trim is only logged: the
-/// entry is in, and the next write trims.
-pub(crate) async fn add(
-    connection: &mut MultiplexedConnection,
-    settings: &Settings,
-    revocation: Revocation<'_>,
-) -> RedisResult<()> {
-    let id: String = xadd(settings, revocation).query_async(connection).await?;
-    trim(connection, settings, &id).await;
-    Ok(())
-}
-
 /// Adds every one of `revocations`, a page of `XADD`s per round trip, then
-/// trims as [`add`] does.
+/// trims what is older than the trim window before the last id Redis gave
+/// (on Redis's clock, so that the clocks' difference does not matter). A
+/// failed trim is only logged: the entries are in, and the next write
+/// trims.
 pub(crate) async fn add_all(
     connection: &mut MultiplexedConnection,
     settings: &Settings,

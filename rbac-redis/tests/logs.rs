@@ -13,7 +13,9 @@ use std::io::Write;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
-use support::{ISS, Persistence, RedisServer, available, connect, exp, instance, wait_for};
+use support::{
+    FIRST_LOAD, ISS, Persistence, RedisServer, available, connect, exp, instance, wait_for,
+};
 
 const SECOND: Duration = Duration::from_secs(1);
 
@@ -59,9 +61,9 @@ async fn an_outage_logs_two_warnings_and_no_identities() {
     let Some(mut server) = RedisServer::start(TEST, Persistence::None).await else { return };
     let logs = Captured::install();
     let store = instance(&server.url());
-    assert!(store.wait_until_loaded(3 * SECOND).await);
+    assert!(store.wait_until_loaded(FIRST_LOAD).await);
     store.revoke_token(ISS, "secret-jti", exp()).await.unwrap();
-    store.revoke_subject(ISS, "secret-sub", SystemTime::now()).await.unwrap();
+    store.revoke_subject(ISS, "secret-sub", SystemTime::now()).1.await.unwrap();
     // A malformed entry holding a value: skipped, logged by id only.
     let mut connection = connect(&server).await;
     let _: String = redis::cmd("XADD")
@@ -71,7 +73,6 @@ async fn an_outage_logs_two_warnings_and_no_identities() {
         .query_async(&mut connection)
         .await
         .unwrap();
-
     server.kill().await;
     wait_for("unavailable", 5 * SECOND, || !available(&store)).await;
     // Several attempts fail meanwhile (100, 200, 400, 800 ms apart).

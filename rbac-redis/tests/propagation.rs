@@ -15,7 +15,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use rbac_redis::RedisRevocations;
-use support::{ISS, Persistence, RedisServer, exp, instance, refuses};
+use support::{FIRST_LOAD, ISS, Persistence, RedisServer, exp, instance, refuses};
 
 /// Trials.
 const TRIALS: usize = 200;
@@ -29,8 +29,8 @@ async fn propagation_latency() {
     const TEST: &str = "propagation_latency";
     let Some(server) = RedisServer::start(TEST, Persistence::None).await else { return };
     let (a, b) = (instance(&server.url()), instance(&server.url()));
-    assert!(a.wait_until_loaded(Duration::from_secs(3)).await);
-    assert!(b.wait_until_loaded(Duration::from_secs(3)).await);
+    assert!(a.wait_until_loaded(FIRST_LOAD).await);
+    assert!(b.wait_until_loaded(FIRST_LOAD).await);
 
     let mut from_start = Vec::with_capacity(TRIALS);
     let mut from_return = Vec::with_capacity(TRIALS);

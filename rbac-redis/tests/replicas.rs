@@ -11,7 +11,8 @@ use std::time::{Duration, SystemTime};
 
 use rbac_axum::{RevocationStore, TokenId};
 use support::{
-    ISS, Persistence, RedisServer, available, connect, exp, instance, refuses, stream_ids, wait_for,
+    FIRST_LOAD, ISS, Persistence, RedisServer, available, connect, exp, instance, refuses,
+    stream_ids, wait_for,
 };
 
 const SECOND: Duration = Duration::from_secs(1);
@@ -33,7 +34,7 @@ async fn propagation(test: &str, query: &str) {
     let Some(server) = RedisServer::start(test, Persistence::None).await else { return };
     let url = format!("{}{query}", server.url());
     let (a, b) = (instance(&url), instance(&url));
-    assert!(a.wait_until_loaded(3 * SECOND).await && b.wait_until_loaded(3 * SECOND).await);
+    assert!(a.wait_until_loaded(FIRST_LOAD).await && b.wait_until_loaded(FIRST_LOAD).await);
 
     // A token.
     assert!(!refuses(&b, "j-1"));
@@ -45,7 +46,8 @@ async fn propagation(test: &str, query: &str) {
     assert!(!refuses(&b, "j-2"));
 
     // A subject's cut-off, the other way.
-    let cutoff = b.revoke_subject(ISS, "user-1", SystemTime::now()).await.unwrap();
+    let (cutoff, published) = b.revoke_subject(ISS, "user-1", SystemTime::now());
+    published.await.unwrap();
     let seen = wait_for("a holds the cut-off", 2 * SECOND, || {
         a.subject_cutoff(ISS, "user-1") == Some(cutoff)
     })
@@ -70,7 +72,8 @@ async fn an_instance_started_while_redis_is_down_is_unavailable_until_it_loads()
     let Some(mut server) = RedisServer::start(TEST, Persistence::AppendOnly).await else { return };
     let writer = instance(&server.url());
     writer.revoke_token(ISS, "j-early", exp()).await.unwrap();
-    let cutoff = writer.revoke_subject(ISS, "user-1", SystemTime::now()).await.unwrap();
+    let (cutoff, published) = writer.revoke_subject(ISS, "user-1", SystemTime::now());
+    published.await.unwrap();
     drop(writer);
     server.kill().await;
 
@@ -94,7 +97,7 @@ async fn a_stream_longer_than_a_page_loads_whole() {
     let Some(server) = RedisServer::start(TEST, Persistence::None).await else { return };
     // Following before the writes: reads them in pages of `XREAD`.
     let following = instance(&server.url());
-    assert!(following.wait_until_loaded(3 * SECOND).await);
+    assert!(following.wait_until_loaded(FIRST_LOAD).await);
     let mut connection = connect(&server).await;
     let exp = exp();
     let mut pipeline = redis::pipe();
@@ -112,7 +115,7 @@ async fn a_stream_longer_than_a_page_loads_whole() {
 
     // Started after them: reads them in pages of `XRANGE`.
     let loading = instance(&server.url());
-    assert!(loading.wait_until_loaded(3 * SECOND).await);
+    assert!(loading.wait_until_loaded(FIRST_LOAD).await);
     assert_eq!(loading.local().len(), COUNT, "every page loaded");
     assert!(refuses(&loading, "j-0") && refuses(&loading, &format!("j-{}", COUNT - 1)));
     wait_for("the follower has them all", 3 * SECOND, || following.local().len() == COUNT).await;
@@ -142,7 +145,7 @@ async fn malformed_entries_are_skipped_and_the_others_applied() {
 
     // Read by the load (`XRANGE`)...
     let store = instance(&server.url());
-    assert!(store.wait_until_loaded(3 * SECOND).await);
+    assert!(store.wait_until_loaded(FIRST_LOAD).await);
     assert!(refuses(&store, "good-1") && refuses(&store, "good-2"));
     assert!(!refuses(&store, "no-at") && !refuses(&store, "bad-kind"));
     assert_eq!(store.local().len(), 2);
@@ -171,9 +174,9 @@ async fn a_dropped_store_closes_its_connections() {
     assert_eq!(clients().await, 1, "the test's own connection");
 
     let store = instance(&server.url());
-    assert!(store.wait_until_loaded(3 * SECOND).await);
+    assert!(store.wait_until_loaded(FIRST_LOAD).await);
     store.revoke_token(ISS, "j-1", exp()).await.unwrap();
-    assert_eq!(clients().await, 3, "the test's, the reader's, the writer's");
+    assert_eq!(clients().await, 3, "the test's, the reader's, the publisher's");
     let store_weak = std::sync::Arc::downgrade(&store);
     drop(store);
     assert!(store_weak.upgrade().is_none(), "the task holds no reference");
@@ -183,4 +186,22 @@ async fn a_dropped_store_closes_its_connections() {
         assert!(std::time::Instant::now() < deadline, "connections still open after the drop");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+}
+
+/// A caller that drops its publication (a request cancelled mid-way) loses
+/// nothing: the revocation is queued before the call returns.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_publication_is_published_all_the_same() {
+    const TEST: &str = "a_dropped_publication_is_published_all_the_same";
+    let Some(server) = RedisServer::start(TEST, Persistence::None).await else { return };
+    let (a, b) = (instance(&server.url()), instance(&server.url()));
+    assert!(a.wait_until_loaded(FIRST_LOAD).await && b.wait_until_loaded(FIRST_LOAD).await);
+    drop(a.revoke_token(ISS, "j-1", exp()));
+    drop(a.revoke_subject(ISS, "user-1", SystemTime::now()));
+    assert!(refuses(&a, "j-1"), "here at once");
+    assert!(a.wait_until_published(2 * SECOND).await);
+    assert_eq!(a.unpublished(), 0);
+    wait_for("b refuses j-1", 2 * SECOND, || refuses(&b, "j-1")).await;
+    let mut connection = connect(&server).await;
+    assert_eq!(stream_ids(&mut connection).await, ["j-1", "user-1"]);
 }

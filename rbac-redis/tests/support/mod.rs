@@ -25,6 +25,9 @@ pub(crate) const HOUR: Duration = Duration::from_secs(3600);
 /// The staleness bound of the test stores.
 pub(crate) const MAX_STALENESS: Duration = Duration::from_millis(1500);
 
+/// How long a test waits for a first load.
+pub(crate) const FIRST_LOAD: Duration = Duration::from_secs(3);
+
 /// A connection of the test's own to `server`, to look at or change what
 /// Redis holds.
 pub(crate) async fn connect(server: &RedisServer) -> MultiplexedConnection {
