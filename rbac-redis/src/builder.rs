@@ -39,6 +39,13 @@ impl RedisRevocations {
     }
 }
 
+/// The longest block time: a heartbeat at least once a minute.
+const MAX_BLOCK: Duration = Duration::from_secs(60);
+
+/// The longest staleness bound: beyond an hour, an outage is no longer
+/// ridden out but ignored.
+const MAX_STALENESS: Duration = Duration::from_secs(3600);
+
 /// The settings of a [`RedisRevocations`]; made by
 /// [`RedisRevocations::builder`].
 #[must_use = "a builder does nothing until started"]
@@ -82,15 +89,17 @@ impl RedisRevocationsBuilder {
     /// instance (which fails to publish it, and says so) is not enforced
     /// here; a shorter bound turns a brief outage or a slow Redis into
     /// 503s sooner. Must exceed twice the [`block`](Self::block) time,
-    /// since a heartbeat comes every block time when nothing is written.
+    /// since a heartbeat comes every block time when nothing is written,
+    /// and be at most an hour.
     pub fn max_staleness(mut self, max_staleness: Duration) -> Self {
         self.max_staleness = max_staleness;
         self
     }
 
     /// How long a read waits on the stream for new entries (`XREAD BLOCK`,
-    /// default 2 s, at least 1 ms): the heartbeat's period while nothing is
-    /// written. The epoch marker is checked every five block times.
+    /// default 2 s, from 1 ms to 60 s): the heartbeat's period while
+    /// nothing is written, and how soon a `FLUSHALL` is noticed (the epoch
+    /// marker is read with every read).
     pub fn block(mut self, block: Duration) -> Self {
         self.block = block;
         self
@@ -109,9 +118,11 @@ impl RedisRevocationsBuilder {
         self
     }
 
-    /// How far Redis's clock may be behind the clocks of the instances, or
-    /// be set back (default 60 s): entries are kept in Redis this much
-    /// longer than they can matter.
+    /// How far Redis's clock may jump forward (be set ahead) while
+    /// entries are in the stream (default 60 s): entries are kept this
+    /// much longer than they can matter. Entries are trimmed by Redis's
+    /// clock against the time Redis gave them, so a steady difference
+    /// between Redis's clock and the instances' does not matter.
     pub fn clock_margin(mut self, clock_margin: Duration) -> Self {
         self.clock_margin = clock_margin;
         self
@@ -143,6 +154,12 @@ impl RedisRevocationsBuilder {
         }
         if self.block < Duration::from_millis(1) {
             return invalid("block must be at least 1 ms (0 would block for ever)");
+        }
+        if self.block > MAX_BLOCK {
+            return invalid("block must be at most 60 s");
+        }
+        if self.max_staleness > MAX_STALENESS {
+            return invalid("max_staleness must be at most an hour");
         }
         if self.connect_timeout.is_zero() || self.response_timeout.is_zero() {
             return invalid("the connect and response timeouts must not be zero");
@@ -198,6 +215,8 @@ mod tests {
             builder().connect_timeout(Duration::ZERO),
             builder().response_timeout(Duration::ZERO),
             builder().block(Duration::from_secs(5)),
+            builder().block(Duration::from_secs(61)).max_staleness(Duration::from_secs(600)),
+            builder().max_staleness(Duration::from_secs(3601)),
         ];
         for builder in refused {
             assert!(matches!(builder.start(), Err(Error::InvalidSetting(_))));

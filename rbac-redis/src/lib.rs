@@ -36,8 +36,8 @@
 //! consumer cut off by Redis) is lost for it, with no way to tell. A stream
 //! keeps its entries, so a reconnecting instance reads what it missed, a new
 //! instance reads everything, and an instance can tell exactly how recently
-//! it saw all of it: each successful read proves it saw everything
-//! written before the read was sent.
+//! it saw all of it: each read that returns less than a page proves it
+//! saw everything written before the read was sent.
 //!
 //! ## The staleness bound
 //!
@@ -61,8 +61,16 @@
 //! held is lost, such as a revocation written just before the crash by an
 //! instance that stopped since. So use `appendonly yes` (the reader warns
 //! at start-up when it is off, or when `maxmemory-policy` could evict the
-//! stream). The marker is checked on every reconnection and every five
-//! block times, which also catches a `FLUSHALL`.
+//! stream). The marker is read on every reconnection and with every read,
+//! which also catches a `FLUSHALL`.
+//!
+//! An instance that starts right after such a loss would find the stream
+//! empty before the others have published theirs again. The marker holds
+//! the time Redis set it: an instance that first meets a marker younger
+//! than the time the others need to notice and publish (the block time +
+//! 2 s + the connect timeout + three response timeouts: 8 s by default)
+//! waits until it is that old before answering. A new deployment waits so
+//! too, once.
 //!
 //! ## Shutting down
 //!

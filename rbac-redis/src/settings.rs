@@ -23,9 +23,10 @@ pub(crate) const STILL_FAILING_EVERY: Duration = Duration::from_secs(60);
 /// pipeline when publishing everything again.
 pub(crate) const PAGE: usize = 1000;
 
-/// How many block times pass between two checks of the epoch marker while
-/// following the stream (every fifth heartbeat when nothing is written).
-const BLOCKS_PER_EPOCH_CHECK: u32 = 5;
+/// A connection that lasted this long resets the reconnection backoff: one
+/// that keeps failing soon after it is made does not reload the stream ten
+/// times a second.
+pub(crate) const LASTING_CONNECTION: Duration = Duration::from_secs(10);
 
 /// How often the reader purges what can no longer refuse a token from the
 /// local copy.
@@ -64,9 +65,17 @@ impl Settings {
             .saturating_add(self.clock_margin)
     }
 
-    /// How often the reader checks the epoch marker while following.
-    pub(crate) fn epoch_check_interval(&self) -> Duration {
-        self.block.saturating_mul(BLOCKS_PER_EPOCH_CHECK)
+    /// How long after Redis lost its data the instances that hold
+    /// revocations may take to publish them again: a follower notices a
+    /// new epoch marker within a block time (a `FLUSHALL`) or its next
+    /// reconnection (a restart), then reads the marker and publishes, a
+    /// round trip each. An instance meeting a marker younger than this
+    /// waits until it is this old before it answers.
+    pub(crate) fn republish_grace(&self) -> Duration {
+        self.block
+            .saturating_add(RECONNECT_BACKOFF_MAX)
+            .saturating_add(self.connect_timeout)
+            .saturating_add(self.response_timeout.saturating_mul(3))
     }
 
     /// The `BLOCK` argument of `XREAD`, in milliseconds (at least 1: 0 would
