@@ -124,24 +124,47 @@ fn spawn(program: &Path, port: u16, persistence: Persistence, dir: &Path) -> Chi
         .expect("redis-server runs")
 }
 
-/// Whether the server answers `PING` within 5 s (plain RESP over TCP); not
-/// when it exited (its port taken, most likely).
+/// Whether the server answers `PING` within 5 s (plain RESP over TCP) as
+/// this `child` (its `process_id`, so that another server that took the
+/// port cannot pass for it); not when it exited (its port taken, most
+/// likely).
 async fn wait_ready(port: u16, child: &mut Child) -> bool {
+    let Some(pid) = child.id() else { return false };
     let deadline = Instant::now() + Duration::from_secs(5);
     while Instant::now() < deadline {
         if let Ok(Some(_)) = child.try_wait() {
             return false;
         }
-        if let Ok(mut stream) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await {
-            let mut reply = [0_u8; 16];
-            if stream.write_all(b"PING\r\n").await.is_ok()
-                && let Ok(read) = stream.read(&mut reply).await
-                && reply[..read].starts_with(b"+PONG")
-            {
-                return true;
-            }
+        let answered = tokio::time::timeout(Duration::from_secs(1), answering_pid(port)).await;
+        if let Ok(Some(answering)) = answered {
+            return answering == pid;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     false
+}
+
+/// The process id of the server answering `PING` with `+PONG` on `port`:
+/// `None` while it refuses connections or is still loading (`-LOADING`).
+async fn answering_pid(port: u16) -> Option<u32> {
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.ok()?;
+    stream.write_all(b"PING\r\nINFO server\r\n").await.ok()?;
+    let mut reply = Vec::new();
+    let mut buffer = [0_u8; 4096];
+    loop {
+        let read = stream.read(&mut buffer).await.ok()?;
+        if read == 0 || reply.len() > 64 * 1024 {
+            return None;
+        }
+        reply.extend_from_slice(&buffer[..read]);
+        if reply.len() >= 7 && !reply.starts_with(b"+PONG\r\n") {
+            return None;
+        }
+        let text = String::from_utf8_lossy(&reply);
+        if let Some(rest) = text.split("\r\nprocess_id:").nth(1)
+            && let Some((digits, _)) = rest.split_once("\r\n")
+        {
+            return digits.parse().ok();
+        }
+    }
 }
