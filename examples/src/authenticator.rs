@@ -8,7 +8,7 @@ use rbac_axum::{Authenticator, AuthenticatorBuilder, ResourceMetadata};
 
 use crate::Role;
 use crate::config::{Config, TrustedKeys};
-use crate::revocation::{Revocations, TRUSTED_LEEWAY};
+use crate::revocation::{self, Revocations};
 use crate::start_error::StartError;
 
 /// The protection space named in `WWW-Authenticate` challenges, and the
@@ -50,14 +50,15 @@ pub fn authenticator_builder(
         .require_subject(true)
         .realm(REALM)
         .resource_metadata(metadata)
-        .revocation(revocations.store());
+        .revocation(revocations.store())
+        .leeway(revocation::leeway(config));
     let Some(trusted) = &config.trust else {
         return Ok(builder);
     };
     let read = |path: &std::path::PathBuf| {
         std::fs::read(path).map_err(|source| StartError::Io { path: path.clone(), source })
     };
-    let mut builder = builder.claims(trusted.claims.mapping()).leeway(TRUSTED_LEEWAY);
+    let mut builder = builder.claims(trusted.claims.mapping());
     if let Some(path) = &trusted.ca {
         builder = builder.provider_ca_pem(read(path)?);
     }

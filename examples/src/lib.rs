@@ -112,7 +112,9 @@ pub use config::{
     ClaimsPreset, Config, ConfigError, DEFAULT_LOG_FILTER, Limits, SharedRedis, Tls, TrustedIssuer,
     TrustedKeys,
 };
-pub use revocation::{Revocations, SharedStoreError, TRUSTED_LEEWAY, TRUSTED_MAX_TOKEN_LIFETIME};
+pub use revocation::{
+    REPLICA_CLOCK_LEEWAY, Revocations, SharedStoreError, TRUSTED_LEEWAY, TRUSTED_MAX_TOKEN_LIFETIME,
+};
 pub use server::{Server, run};
 pub use start_error::StartError;
 pub use state::AppState;

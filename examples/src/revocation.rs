@@ -8,7 +8,9 @@
 //! `rbac_redis::RedisRevocations`, shared by every replica through Redis:
 //! a revocation is applied here at once and published in the background,
 //! retried while Redis is out of reach; at shutdown the server waits a few
-//! seconds for what is still unpublished (see `server.rs`).
+//! seconds for what is still unpublished (see `server.rs`). Replicas issue
+//! tokens on their own clocks, so then tokens get a leeway of
+//! [`REPLICA_CLOCK_LEEWAY`].
 //!
 //! Either way user management still reads the caller from the database
 //! (see `users.rs`): the database, not the revocations, is where a
@@ -36,6 +38,13 @@ pub const TRUSTED_MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 60 * 6
 /// Tokens issued here need none: one clock.
 pub const TRUSTED_LEEWAY: Duration = Duration::from_secs(30);
 
+/// With replicas (`RBAC_EXAMPLE_REDIS_URL`), how far their clocks may
+/// differ: a token one replica issues is stamped on its clock and checked
+/// on another's, and a subject's cut-off made on one must refuse tokens
+/// another stamped before it. Clocks kept by NTP agree within
+/// milliseconds.
+pub const REPLICA_CLOCK_LEEWAY: Duration = Duration::from_secs(2);
+
 /// How often revocations are purged at most: a purge scans the store.
 const PURGE_EVERY: u64 = 60;
 
@@ -43,12 +52,25 @@ const PURGE_EVERY: u64 = 60;
 /// staleness bound, so that a quiet Redis never looks like a lost one.
 const REDIS_BLOCK: Duration = Duration::from_secs(2);
 
+/// The leeway of the tokens `config` accepts: an external issuer's
+/// [`TRUSTED_LEEWAY`]; for tokens issued here, [`REPLICA_CLOCK_LEEWAY`]
+/// with replicas, else none (one clock).
+pub(crate) fn leeway(config: &Config) -> Duration {
+    match (&config.trust, &config.redis) {
+        (Some(_), _) => TRUSTED_LEEWAY,
+        (None, Some(_)) => REPLICA_CLOCK_LEEWAY,
+        (None, None) => Duration::ZERO,
+    }
+}
+
 /// The service's revocations, for tokens of the issuer it trusts (itself,
 /// or the external one).
 pub struct Revocations {
     store: Store,
     /// The `iss` of the tokens accepted (`Config::issuer`).
     issuer: String,
+    /// Their leeway ([`leeway`]).
+    leeway: Duration,
     /// When the store was last purged, in seconds since the epoch.
     purged_at: AtomicU64,
 }
@@ -85,10 +107,11 @@ impl Revocations {
     /// replicas' shared store, which starts loading from Redis at once
     /// (within a tokio runtime).
     pub fn new(config: &Config) -> Result<Revocations, SharedStoreError> {
-        let (lifetime, leeway) = match config.trust {
-            Some(_) => (TRUSTED_MAX_TOKEN_LIFETIME, TRUSTED_LEEWAY),
-            None => (config.token_ttl, Duration::ZERO),
+        let lifetime = match config.trust {
+            Some(_) => TRUSTED_MAX_TOKEN_LIFETIME,
+            None => config.token_ttl,
         };
+        let leeway = leeway(config);
         let store = match &config.redis {
             None => Store::Local(Arc::new(InMemoryRevocations::new(lifetime).with_leeway(leeway))),
             Some(redis) => {
@@ -100,7 +123,7 @@ impl Revocations {
                 Store::Shared(store)
             }
         };
-        Ok(Revocations { store, issuer: config.issuer(), purged_at: AtomicU64::new(0) })
+        Ok(Revocations { store, issuer: config.issuer(), leeway, purged_at: AtomicU64::new(0) })
     }
 
     /// The store, for `AuthenticatorBuilder::revocation`.
@@ -148,14 +171,16 @@ impl Revocations {
         }
     }
 
-    /// The cut-off of `subject` that refuses a token issued at `iat`, if
-    /// the store holds one.
+    /// When `subject` holds a cut-off that refuses a token issued at
+    /// `iat`: the second from which a token issued passes it (the cut-off
+    /// plus the leeway).
     pub(crate) fn cutoff_after(&self, subject: &str, iat: i64) -> Option<u64> {
         let cutoff = match &self.store {
             Store::Local(store) => store.subject_cutoff(&self.issuer, subject),
             Store::Shared(store) => store.subject_cutoff(&self.issuer, subject),
         }?;
-        Some(cutoff).filter(|&cutoff| i64::try_from(cutoff).map_or(true, |c| c > iat))
+        let passes_from = cutoff.saturating_add(self.leeway.as_secs());
+        Some(passes_from).filter(|&from| i64::try_from(from).map_or(true, |from| from > iat))
     }
 
     /// With Redis: waits at most `timeout` until Redis holds every

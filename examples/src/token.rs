@@ -226,15 +226,16 @@ async fn grant(
 
 /// `user` as read at `read_at`, or, when a cut-off set for them since
 /// refuses tokens issued then (their roles changed, or their tokens were
-/// revoked, a moment ago), as read again once that cut-off's second has
-/// come, and when.
+/// revoked, a moment ago), as read again once that cut-off's second (plus
+/// the leeway) has come, and when.
 async fn after_cutoff(
     state: &AppState,
     mut user: User,
     mut read_at: i64,
 ) -> Result<(User, i64), OAuthError> {
-    // Each round waits at most a second; a user whose roles change every
-    // second is refused for now, rather than given a refused token.
+    // Each round waits for one cut-off: at most a second (and the leeway,
+    // with replicas); a user whose roles change every second is refused
+    // for now, rather than given a refused token.
     for round in 0..=3 {
         let Some(cutoff) = state.revocations.cutoff_after(&user.id.to_string(), read_at) else {
             return Ok((user, read_at));

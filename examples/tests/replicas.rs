@@ -15,7 +15,7 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::BOB;
+use common::{ALICE, BOB};
 use rbac_test_support::{Persistence, RedisServer, Request, Response, send};
 use tokio::io::{AsyncBufReadExt as _, BufReader};
 use tokio::process::{Child, Command};
@@ -230,4 +230,30 @@ async fn a_replica_stopped_while_redis_is_down_publishes_its_logouts_first() {
     let took = stopping.await.expect("joined");
     eprintln!("A exited {took:?} after SIGTERM");
     until_status(&b, &token, 401, Duration::from_secs(10)).await.expect("B refuses the token");
+}
+
+/// Replicas stamp tokens on their own clocks, so their tokens get a
+/// leeway; a login right after a revocation waits out the cut-off and the
+/// leeway, so the token it gets is accepted everywhere.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_login_right_after_a_revocation_elsewhere_gets_a_token_both_accept() {
+    let Some((_redis, _data, a, b)) =
+        two_replicas("a_login_right_after_a_revocation_elsewhere_gets_a_token_both_accept").await
+    else {
+        return;
+    };
+    let admin = a.login(ALICE).await;
+    let old = a.login(BOB).await;
+    let me = a.send(Request::get("/users/me").bearer(&old)).await;
+    let bob = me.json()["subject"].as_str().expect("a subject").to_owned();
+
+    let revoke = a.send(Request::post(&format!("/users/{bob}/revoke")).bearer(&admin)).await;
+    assert_eq!(revoke.status, 204, "{revoke}");
+    until_status(&b, &old, 401, Duration::from_secs(5)).await.expect("B has the cut-off");
+    let started = Instant::now();
+    let fresh = b.login(BOB).await;
+    eprintln!("the login on B waited {:?} for the cut-off and the leeway", started.elapsed());
+    assert_eq!(b.me(&fresh).await, 200, "B accepts the token it issued");
+    assert_eq!(a.me(&fresh).await, 200, "and so does A");
+    assert_eq!(a.me(&old).await, 401);
 }
