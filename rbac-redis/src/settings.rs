@@ -78,12 +78,6 @@ impl Settings {
             .saturating_add(self.response_timeout.saturating_mul(3))
     }
 
-    /// The `BLOCK` argument of `XREAD`, in milliseconds (at least 1: 0 would
-    /// block for ever).
-    pub(crate) fn block_millis(&self) -> usize {
-        usize::try_from(self.block.as_millis()).unwrap_or(usize::MAX).max(1)
-    }
-
     /// The publisher's connection: replies within the response timeout.
     pub(crate) fn publisher_connection(&self) -> AsyncConnectionConfig {
         AsyncConnectionConfig::new()

@@ -1,6 +1,8 @@
 //! The commands on the stream and the shapes of their replies: `XADD`s
 //! followed by a trim, paged `XRANGE`, `XREAD BLOCK`.
 
+use std::time::Duration;
+
 use rbac_axum::Revocation;
 use redis::aio::MultiplexedConnection;
 use redis::{Cmd, ErrorKind, RedisError, RedisResult, Value};
@@ -90,10 +92,13 @@ pub(crate) fn xrange(settings: &Settings, after: Option<&str>) -> Cmd {
     cmd
 }
 
-/// `XREAD COUNT <PAGE> BLOCK <block> STREAMS {stream} <after>`.
-pub(crate) fn xread(settings: &Settings, after: &str) -> Cmd {
+/// `XREAD COUNT <PAGE> BLOCK <block> STREAMS {stream} <after>`: `block` is
+/// at most the configured block time, at least 1 ms (0 would block for
+/// ever).
+pub(crate) fn xread(settings: &Settings, after: &str, block: Duration) -> Cmd {
+    let millis = usize::try_from(block.min(settings.block).as_millis()).unwrap_or(usize::MAX);
     let mut cmd = redis::cmd("XREAD");
-    cmd.arg("COUNT").arg(PAGE).arg("BLOCK").arg(settings.block_millis());
+    cmd.arg("COUNT").arg(PAGE).arg("BLOCK").arg(millis.max(1));
     cmd.arg("STREAMS").arg(&settings.stream_key).arg(after);
     cmd
 }

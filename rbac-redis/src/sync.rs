@@ -120,9 +120,14 @@ impl Reader {
         }
         loop {
             let sent = Instant::now();
+            // While held, a read returns when the hold ends, to mark the
+            // copy fresh then rather than a block time later.
+            let block = self.hold_until.map_or(self.settings.block, |until| {
+                until.saturating_duration_since(sent) + Duration::from_millis(1)
+            });
             let (marker, reply): (Option<String>, Value) = redis::pipe()
                 .add_command(epoch::get(&self.settings))
-                .add_command(stream::xread(&self.settings, &last_id))
+                .add_command(stream::xread(&self.settings, &last_id, block))
                 .query_async(connection)
                 .await?;
             if marker != self.epoch {
