@@ -51,7 +51,7 @@ async fn propagation_latency() {
     }
 
     println!("{TRIALS} trials, B polled every {POLL:?}:");
-    report("write on A (XADD + XTRIM), start to return", &mut writes);
+    report("write on A (queued; XADD + XTRIM by its publisher), until Redis holds it", &mut writes);
     report("B refuses it, from A's write start", &mut from_start);
     report("B refuses it, from A's write return (0 if before)", &mut from_return);
     println!("  B refused it before A's write returned in {before_return} of {TRIALS} trials");
