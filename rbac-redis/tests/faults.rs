@@ -10,7 +10,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use support::{
     FIRST_LOAD, ISS, MAX_STALENESS, Persistence, RedisServer, available, connect, exp, instance,
-    refuses, stream_ids, wait_for,
+    refuses, stream_ids, two_loaded, wait_for,
 };
 
 const SECOND: Duration = Duration::from_secs(1);
@@ -54,8 +54,7 @@ async fn a_stopped_redis_makes_instances_unavailable_past_the_bound_only() {
 async fn a_restart_without_persistence_resurrects_nothing_and_is_published_again() {
     const TEST: &str = "a_restart_without_persistence_resurrects_nothing_and_is_published_again";
     let Some(mut server) = RedisServer::start(TEST, Persistence::None).await else { return };
-    let (a, b) = (instance(&server.url()), instance(&server.url()));
-    assert!(a.wait_until_loaded(FIRST_LOAD).await && b.wait_until_loaded(FIRST_LOAD).await);
+    let (a, b) = two_loaded(&server.url()).await;
     a.revoke_token(ISS, "j-1", exp()).await.unwrap();
     let (cutoff, published) = b.revoke_subject(ISS, "user-1", SystemTime::now());
     published.await.unwrap();
@@ -130,8 +129,7 @@ async fn a_restart_with_an_append_only_file_keeps_the_stream() {
 async fn a_flushall_on_a_live_connection_is_found_and_published_again() {
     const TEST: &str = "a_flushall_on_a_live_connection_is_found_and_published_again";
     let Some(server) = RedisServer::start(TEST, Persistence::None).await else { return };
-    let (a, b) = (instance(&server.url()), instance(&server.url()));
-    assert!(a.wait_until_loaded(FIRST_LOAD).await && b.wait_until_loaded(FIRST_LOAD).await);
+    let (a, b) = two_loaded(&server.url()).await;
     a.revoke_token(ISS, "j-1", exp()).await.unwrap();
     wait_for("b refuses j-1", 2 * SECOND, || refuses(&b, "j-1")).await;
 

@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime};
 use rbac_axum::{RevocationStore, TokenId};
 use support::{
     FIRST_LOAD, ISS, Persistence, RedisServer, available, connect, exp, instance, refuses,
-    stream_ids, wait_for,
+    stream_ids, two_loaded, wait_for,
 };
 
 const SECOND: Duration = Duration::from_secs(1);
@@ -33,8 +33,7 @@ async fn a_revocation_is_shared_over_resp3_too() {
 async fn propagation(test: &str, query: &str) {
     let Some(server) = RedisServer::start(test, Persistence::None).await else { return };
     let url = format!("{}{query}", server.url());
-    let (a, b) = (instance(&url), instance(&url));
-    assert!(a.wait_until_loaded(FIRST_LOAD).await && b.wait_until_loaded(FIRST_LOAD).await);
+    let (a, b) = two_loaded(&url).await;
 
     // A token.
     assert!(!refuses(&b, "j-1"));
@@ -195,8 +194,7 @@ async fn a_dropped_store_closes_its_connections() {
 async fn a_dropped_publication_is_published_all_the_same() {
     const TEST: &str = "a_dropped_publication_is_published_all_the_same";
     let Some(server) = RedisServer::start(TEST, Persistence::None).await else { return };
-    let (a, b) = (instance(&server.url()), instance(&server.url()));
-    assert!(a.wait_until_loaded(FIRST_LOAD).await && b.wait_until_loaded(FIRST_LOAD).await);
+    let (a, b) = two_loaded(&server.url()).await;
     drop(a.revoke_token(ISS, "j-1", exp()));
     drop(a.revoke_subject(ISS, "user-1", SystemTime::now()));
     assert!(refuses(&a, "j-1"), "here at once");

@@ -59,6 +59,14 @@ pub(crate) fn instance(url: &str) -> Arc<RedisRevocations> {
         .expect("valid settings, within a runtime")
 }
 
+/// Two instances on `url`, each with its first load done.
+pub(crate) async fn two_loaded(url: &str) -> (Arc<RedisRevocations>, Arc<RedisRevocations>) {
+    let (a, b) = (instance(url), instance(url));
+    assert!(a.wait_until_loaded(FIRST_LOAD).await, "a loaded");
+    assert!(b.wait_until_loaded(FIRST_LOAD).await, "b loaded");
+    (a, b)
+}
+
 /// Waits until `condition` holds, checking every millisecond, and returns
 /// how long it took; panics, naming `what`, when it has not within `limit`.
 pub(crate) async fn wait_for(
